@@ -1,0 +1,218 @@
+//! The command line, and the [`Plan`] it becomes once every name and parameter has been checked.
+//! Nothing runs and nothing is written until the whole plan is valid; a bad name or value exits
+//! with code 2 and a message that lists what is valid.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::{CommandFactory, Parser, error::ErrorKind};
+use strategies::{AllocatorKind, SystemBackend, strategy};
+use workloads::{Size, WorkloadArgs};
+
+use crate::cell::CellSpec;
+
+const ABOUT: &str = "Runs a synthetic workload under each garbage-collection strategy of a \
+CPython-like runtime and compares wall time, memory-management time, pauses, peak memory and \
+leaks. Each strategy runs in a fresh child process; results go to results/<run-id>/.";
+
+#[derive(Parser, Debug)]
+#[command(name = "harness", version, about = ABOUT, after_help = after_help())]
+pub struct Cli {
+    /// Workload to run (see --list for each one's parameters).
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(workloads::names()),
+          required_unless_present_any = ["list", "run_cell"])]
+    pub workload: Option<String>,
+
+    /// Strategies to compare, comma-separated [default: every registered strategy].
+    #[arg(long, value_name = "A,B", value_delimiter = ',',
+          value_parser = PossibleValuesParser::new(strategy::names()))]
+    pub strategy: Vec<String>,
+
+    /// Size preset of the workload; explicit --wparam values override it.
+    #[arg(long, default_value = "default", value_parser = PossibleValuesParser::new(Size::ALL.map(Size::name)))]
+    pub size: String,
+
+    /// Seed for every random choice the workload makes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Workload variant; shorthand for --wparam variant=V (trees: gcbench, binary-trees).
+    #[arg(long, value_name = "V")]
+    pub variant: Option<String>,
+
+    /// Give tree nodes parent back-pointers, closing cycles; shorthand for --wparam parents=true.
+    #[arg(long)]
+    pub parents: bool,
+
+    /// Workload parameter, repeatable (e.g. --wparam depth=12).
+    #[arg(long = "wparam", value_name = "KEY=VALUE")]
+    pub workload_params: Vec<String>,
+
+    /// Strategy parameter, repeatable. `STRATEGY.KEY=VALUE` sets it for one strategy; `KEY=VALUE`
+    /// for every selected strategy that has it.
+    #[arg(long = "param", value_name = "[STRATEGY.]KEY=VALUE")]
+    pub strategy_params: Vec<String>,
+
+    /// Object allocator: pymalloc (16 KiB pools, 1 MiB arenas), pymalloc-classic (4 KiB / 256 KiB),
+    /// or per-object (every object its own system allocation).
+    #[arg(long, default_value = "pymalloc", value_parser = PossibleValuesParser::new(AllocatorKind::ALL.map(|(n, _)| n)))]
+    pub allocator: String,
+
+    /// System allocator for large blocks (and for every block under per-object).
+    #[arg(long, default_value = "jemalloc", value_parser = PossibleValuesParser::new(SystemBackend::ALL.map(SystemBackend::name)))]
+    pub backend: String,
+
+    /// Refcount cascades that free at least this many objects are recorded as pauses.
+    #[arg(long, value_name = "OBJECTS", default_value_t = 1000)]
+    pub cascade_threshold: u64,
+
+    /// Output folder [default: results/<run-id>]. Must not exist yet.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// List the workloads and strategies with their parameters, then exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Internal: run one cell in this process and print its outcome as JSON.
+    #[arg(long, hide = true, value_name = "JSON")]
+    pub run_cell: Option<String>,
+}
+
+fn after_help() -> String {
+    format!(
+        "Workloads: {}\nStrategies: {}\n\nExample: harness --workload trees --strategy refcount,weakref --size small --parents",
+        workloads::names().join(", "),
+        strategy::names().join(", ")
+    )
+}
+
+/// A checked request: one cell per strategy, all sharing the workload settings.
+#[derive(Debug)]
+pub struct Plan {
+    pub cells: Vec<CellSpec>,
+    pub out: Option<PathBuf>,
+}
+
+/// Exits with code 2 and clap's formatting.
+pub fn refuse(message: impl std::fmt::Display) -> ! {
+    Cli::command().error(ErrorKind::ValueValidation, message).exit()
+}
+
+impl Cli {
+    /// Checks every name and parameter; refuses (exit 2) on the first problem.
+    pub fn plan(&self) -> Plan {
+        let workload_name = self.workload.clone().expect("clap requires --workload here");
+        let mut workload_params = parse_pairs(&self.workload_params, "--wparam");
+        if let Some(variant) = &self.variant {
+            workload_params.insert("variant".into(), variant.clone());
+        }
+        if self.parents {
+            workload_params.insert("parents".into(), "true".into());
+        }
+        let size = Size::from_name(&self.size).expect("clap checked the size");
+        let args = WorkloadArgs { size, seed: self.seed, params: workload_params.clone() };
+        let info = workloads::find(&workload_name).expect("clap checked the workload");
+        if let Err(e) = info.build(&args) {
+            refuse(e);
+        }
+        if self.cascade_threshold == 0 {
+            refuse("--cascade-threshold must be at least 1 object");
+        }
+
+        let selected: Vec<String> = if self.strategy.is_empty() {
+            strategy::names().iter().map(|s| s.to_string()).collect()
+        } else {
+            self.strategy.clone()
+        };
+        let per_strategy = self.strategy_params_for(&selected);
+        let cells = selected
+            .iter()
+            .map(|name| {
+                let params = per_strategy.get(name).cloned().unwrap_or_default();
+                if let Err(e) = strategy::find(name).expect("clap checked the strategy").build(&params) {
+                    refuse(e);
+                }
+                CellSpec {
+                    workload: workload_name.clone(),
+                    size: self.size.clone(),
+                    seed: self.seed,
+                    workload_params: workload_params.clone(),
+                    strategy: name.clone(),
+                    strategy_params: params,
+                    allocator: self.allocator.clone(),
+                    backend: self.backend.clone(),
+                    cascade_threshold: self.cascade_threshold,
+                }
+            })
+            .collect();
+        if let Some(out) = self.out.as_ref().filter(|out| out.exists()) {
+            refuse(format!("--out {}: already exists; results are never written over", out.display()));
+        }
+        Plan { cells, out: self.out.clone() }
+    }
+
+    /// Sorts `--param` values to the selected strategies they apply to.
+    fn strategy_params_for(&self, selected: &[String]) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut per_strategy: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (key, value) in parse_pairs(&self.strategy_params, "--param") {
+            match key.split_once('.') {
+                Some((name, key)) if strategy::find(name).is_some() => {
+                    if !selected.iter().any(|s| s == name) {
+                        refuse(format!(
+                            "--param {name}.{key}: strategy `{name}` is not selected (selected: {})",
+                            selected.join(", ")
+                        ));
+                    }
+                    per_strategy.entry(name.to_string()).or_default().insert(key.to_string(), value);
+                }
+                _ => {
+                    let takers: Vec<&String> = selected
+                        .iter()
+                        .filter(|s| strategy::find(s).is_some_and(|info| info.params.iter().any(|p| p.name == key)))
+                        .collect();
+                    if takers.is_empty() {
+                        refuse(format!("--param {key}: no selected strategy has a parameter `{key}` (see --list)"));
+                    }
+                    for name in takers {
+                        per_strategy.entry(name.clone()).or_default().insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        per_strategy
+    }
+}
+
+fn parse_pairs(pairs: &[String], flag: &str) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => (k.to_string(), v.to_string()),
+            _ => refuse(format!("{flag} {pair}: expected KEY=VALUE")),
+        })
+        .collect()
+}
+
+/// The text of `--list`.
+pub fn listing() -> String {
+    let mut out = String::from("Workloads:\n");
+    for w in workloads::WORKLOADS {
+        out += &format!("  {:<12} {}\n", w.name, w.summary);
+        for p in w.params {
+            out += &format!("      --wparam {}=…  {} [default: {}]\n", p.name, p.help, p.default);
+        }
+    }
+    out += "\nStrategies:\n";
+    for s in strategy::STRATEGIES {
+        out += &format!("  {:<12} {}\n", s.name, s.summary);
+        for p in s.params {
+            out += &format!("      --param {}.{}=…  {} [default: {}]\n", s.name, p.name, p.help, p.default);
+        }
+        if s.params.is_empty() {
+            out += "      (no parameters)\n";
+        }
+    }
+    out
+}

@@ -1,0 +1,291 @@
+//! Result files and the summary table. One serde struct per file ([`RunRow`] for `runs.csv`,
+//! [`Meta`] for `meta.json`), so the columns and the JSON cannot drift apart. A run folder is
+//! written whole into a temporary folder beside its destination and then renamed: it appears
+//! complete or not at all. `results/README.md` documents every column.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use hdrhistogram::Histogram as HdrHistogram;
+use serde::Serialize;
+
+use crate::cell::{CellOutcome, CellResult, CellSpec};
+use crate::system;
+
+/// One row of `runs.csv`: one cell (workload × strategy) of the run.
+#[derive(Debug, Serialize)]
+pub struct RunRow {
+    pub run_id: String,
+    pub workload: String,
+    pub size: String,
+    pub seed: u64,
+    pub strategy: String,
+    pub allocator: String,
+    /// `ok` or `failed`.
+    pub status: &'static str,
+    pub checksum: Option<String>,
+    pub wall_time_ms: Option<f64>,
+    pub mm_time_ms: Option<f64>,
+    pub pause_count: Option<u64>,
+    /// Empty when the cell recorded no pause.
+    pub pause_p50_us: Option<f64>,
+    pub pause_p99_us: Option<f64>,
+    pub pause_max_us: Option<f64>,
+    pub peak_rss_bytes: Option<u64>,
+    pub peak_reserved_bytes: Option<u64>,
+    pub leaked_objects: Option<u64>,
+    pub leaked_bytes: Option<u64>,
+    /// `key=value` pairs separated by `;`, preset values filled in.
+    pub workload_params: String,
+    pub strategy_params: String,
+    pub error: Option<String>,
+}
+
+/// `meta.json`: what is needed to reproduce the run.
+#[derive(Debug, Serialize)]
+pub struct Meta {
+    pub run_id: String,
+    pub created_utc: String,
+    pub harness_version: &'static str,
+    pub git_commit: String,
+    pub rustc: &'static str,
+    pub cpu_model: String,
+    pub cpus: usize,
+    pub kernel: String,
+    pub hostname: String,
+    pub command_line: Vec<String>,
+    pub seed: u64,
+    pub cells: Vec<CellSpec>,
+}
+
+/// Pause percentiles of one cell, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PauseSummary {
+    pub count: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+}
+
+pub fn pause_summary(outcome: &CellOutcome) -> PauseSummary {
+    if outcome.pauses.is_empty() {
+        return PauseSummary::default();
+    }
+    // Nanosecond resolution, three significant digits, up to an hour.
+    let mut histogram = HdrHistogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds");
+    for pause in &outcome.pauses {
+        histogram.saturating_record(pause.duration_ns.max(1));
+    }
+    let us = |ns: u64| ns as f64 / 1e3;
+    PauseSummary {
+        count: histogram.len(),
+        p50_us: us(histogram.value_at_quantile(0.50)),
+        p99_us: us(histogram.value_at_quantile(0.99)),
+        max_us: us(histogram.max()),
+    }
+}
+
+pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
+    let pairs =
+        |params: &[(String, String)]| params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
+    let mut row = RunRow {
+        run_id: run_id.into(),
+        workload: spec.workload.clone(),
+        size: spec.size.clone(),
+        seed: spec.seed,
+        strategy: spec.strategy.clone(),
+        allocator: format!("{}/{}", spec.allocator, spec.backend),
+        status: "failed",
+        checksum: None,
+        wall_time_ms: None,
+        mm_time_ms: None,
+        pause_count: None,
+        pause_p50_us: None,
+        pause_p99_us: None,
+        pause_max_us: None,
+        peak_rss_bytes: None,
+        peak_reserved_bytes: None,
+        leaked_objects: None,
+        leaked_bytes: None,
+        workload_params: pairs(&spec.workload_params.clone().into_iter().collect::<Vec<_>>()),
+        strategy_params: pairs(&spec.strategy_params.clone().into_iter().collect::<Vec<_>>()),
+        error: None,
+    };
+    match result {
+        CellResult::Failed { error } => row.error = Some(error.clone()),
+        CellResult::Ok(outcome) => {
+            let pauses = pause_summary(outcome);
+            row.status = "ok";
+            row.checksum = Some(outcome.checksum.clone());
+            row.wall_time_ms = Some(outcome.wall_ns as f64 / 1e6);
+            row.mm_time_ms = Some(outcome.memory_management_ns as f64 / 1e6);
+            row.pause_count = Some(pauses.count);
+            if pauses.count > 0 {
+                row.pause_p50_us = Some(pauses.p50_us);
+                row.pause_p99_us = Some(pauses.p99_us);
+                row.pause_max_us = Some(pauses.max_us);
+            }
+            row.peak_rss_bytes = Some(outcome.peak_rss_bytes);
+            row.peak_reserved_bytes = Some(outcome.peak_reserved_bytes);
+            row.leaked_objects = Some(outcome.leaked_objects);
+            row.leaked_bytes = Some(outcome.leaked_bytes);
+            row.workload_params = pairs(&outcome.workload_params);
+            row.strategy_params = pairs(&outcome.strategy_params);
+        }
+    }
+    row
+}
+
+pub fn meta(run_id: &str, cells: &[CellSpec]) -> Meta {
+    Meta {
+        run_id: run_id.into(),
+        created_utc: utc_timestamp("%Y-%m-%dT%H:%M:%SZ"),
+        harness_version: env!("CARGO_PKG_VERSION"),
+        git_commit: system::git_commit(),
+        rustc: env!("HARNESS_RUSTC_VERSION"),
+        cpu_model: system::cpu_model(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        kernel: system::kernel(),
+        hostname: system::hostname(),
+        command_line: std::env::args().collect(),
+        seed: cells.first().map_or(0, |c| c.seed),
+        cells: cells.to_vec(),
+    }
+}
+
+/// A fresh run id: UTC time and workload, e.g. `20261122-001903-trees`.
+pub fn new_run_id(workload: &str) -> String {
+    format!("{}-{workload}", utc_timestamp("%Y%m%d-%H%M%S"))
+}
+
+/// The default folder for a run: `results/<run-id>`, with a suffix if that is taken.
+pub fn default_folder(run_id: &str) -> PathBuf {
+    let base = Path::new("results").join(run_id);
+    (1..)
+        .map(|n| if n == 1 { base.clone() } else { base.with_file_name(format!("{run_id}-{n}")) })
+        .find(|p| !p.exists())
+        .expect("some suffix is free")
+}
+
+/// Writes `runs.csv` and `meta.json` into `folder`, whole or not at all.
+pub fn write_run_folder(folder: &Path, rows: &[RunRow], meta: &Meta) -> Result<()> {
+    let parent = folder.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = folder.file_name().context("the output folder needs a name")?.to_string_lossy();
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let written = (|| -> Result<()> {
+        fs::create_dir(&staging)?;
+        let mut csv = csv::Writer::from_path(staging.join("runs.csv"))?;
+        for row in rows {
+            csv.serialize(row)?;
+        }
+        csv.flush()?;
+        fs::write(staging.join("meta.json"), serde_json::to_string_pretty(meta)? + "\n")?;
+        fs::rename(&staging, folder)?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    written.with_context(|| format!("writing {}", folder.display()))
+}
+
+/// The summary table printed after a run.
+pub fn summary_table(rows: &[RunRow]) -> String {
+    let header =
+        ["strategy", "status", "wall", "mm time", "pauses", "p50", "p99", "max", "peak RSS", "peak reserved", "leaked"];
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for row in rows {
+        let ms = |v: Option<f64>| v.map_or("-".into(), |ms| format_duration_us(ms * 1e3));
+        let us = |v: Option<f64>| v.map_or("-".into(), format_duration_us);
+        let bytes = |v: Option<u64>| v.map_or("-".into(), format_bytes);
+        lines.push(vec![
+            row.strategy.clone(),
+            row.status.into(),
+            ms(row.wall_time_ms),
+            ms(row.mm_time_ms),
+            row.pause_count.map_or("-".into(), |n| n.to_string()),
+            us(row.pause_p50_us),
+            us(row.pause_p99_us),
+            us(row.pause_max_us),
+            bytes(row.peak_rss_bytes),
+            bytes(row.peak_reserved_bytes),
+            match (row.leaked_objects, row.leaked_bytes) {
+                (Some(objects), Some(b)) => format!("{objects} obj / {}", format_bytes(b)),
+                _ => "-".into(),
+            },
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..header.len()).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    lines
+        .iter()
+        .map(|line| {
+            line.iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(c, (cell, w))| if c < 2 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+                .collect::<Vec<_>>()
+                .join("  ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `830 ns`, `12.4 µs`, `3.21 ms`, `1.234 s`.
+pub fn format_duration_us(us: f64) -> String {
+    match us {
+        us if us < 1.0 => format!("{:.0} ns", us * 1e3),
+        us if us < 1e3 => format!("{us:.1} µs"),
+        us if us < 1e6 => format!("{:.2} ms", us / 1e3),
+        us => format!("{:.3} s", us / 1e6),
+    }
+}
+
+/// `512 B`, `3.2 KiB`, `41.0 MiB`, `1.25 GiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
+        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
+    }
+}
+
+fn utc_timestamp(format: &str) -> String {
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as libc::time_t;
+    // SAFETY: gmtime_r and strftime write only into the buffers we pass, sized here.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::gmtime_r(&now, &mut tm);
+        let mut buf = [0u8; 64];
+        let fmt = std::ffi::CString::new(format).expect("no NUL in format");
+        let len = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm);
+        String::from_utf8_lossy(&buf[..len]).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_readable() {
+        assert_eq!(format_duration_us(0.25), "250 ns");
+        assert_eq!(format_duration_us(12.44), "12.4 µs");
+        assert_eq!(format_duration_us(3210.0), "3.21 ms");
+        assert_eq!(format_duration_us(1_234_000.0), "1.234 s");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(43_000_000), "41.0 MiB");
+    }
+
+    #[test]
+    fn run_ids_are_timestamps() {
+        let id = new_run_id("trees");
+        assert_eq!(id.len(), "20261122-001903-trees".len(), "{id}");
+        assert!(id.ends_with("-trees"));
+    }
+}

@@ -1,0 +1,96 @@
+//! The real binary: help, a smoke run producing every file, and bad input refused with exit
+//! code 2 and nothing written.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+fn harness() -> Command {
+    Command::cargo_bin("harness").unwrap()
+}
+
+#[test]
+fn help_documents_the_options() {
+    harness().arg("--help").assert().success().stdout(
+        predicate::str::contains("--workload")
+            .and(predicate::str::contains("--strategy"))
+            .and(predicate::str::contains("--cascade-threshold"))
+            .and(predicate::str::contains("refcount, weakref")),
+    );
+}
+
+#[test]
+fn list_shows_workload_and_strategy_parameters() {
+    harness().arg("--list").assert().success().stdout(
+        predicate::str::contains("trees")
+            .and(predicate::str::contains("--wparam variant="))
+            .and(predicate::str::contains("weakref")),
+    );
+}
+
+#[test]
+fn smoke_run_writes_every_file_and_matching_checksums() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .args(["--workload", "trees", "--size", "smoke", "--parents", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("identical under every strategy"));
+    let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("run_id,workload,size,seed,strategy,allocator,status,checksum,wall_time_ms,mm_time_ms"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "one row per strategy");
+    let refcount = rows.iter().find(|r| r.contains(",refcount,")).unwrap();
+    let weakref = rows.iter().find(|r| r.contains(",weakref,")).unwrap();
+    let leaked = |row: &str| row.split(',').nth(16).unwrap().parse::<u64>().unwrap();
+    assert!(leaked(refcount) > 0, "parent pointers leak under pure refcounting: {refcount}");
+    assert_eq!(leaked(weakref), 0, "weak back edges leak nothing: {weakref}");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    for key in ["git_commit", "rustc", "cpu_model", "kernel", "seed", "command_line", "cells"] {
+        assert!(meta.get(key).is_some(), "meta.json has {key}");
+    }
+    // Only the finished folder is left: no staging folder beside it.
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("run")]);
+}
+
+/// Every case: arguments, and a fragment the error message must contain.
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--workload", "forest"], "possible values: trees"),
+        (&["--workload", "trees", "--strategy", "refcount,magic"], "possible values: refcount, weakref"),
+        (&["--workload", "trees", "--size", "huge"], "possible values: smoke, small, default, large"),
+        (&["--workload", "trees", "--wparam", "depth=2"], "at least 4"),
+        (&["--workload", "trees", "--wparam", "nodes=5"], "no parameter `nodes`"),
+        (&["--workload", "trees", "--wparam", "depth"], "expected KEY=VALUE"),
+        (&["--workload", "trees", "--param", "threshold=700"], "no selected strategy has a parameter `threshold`"),
+        (&["--workload", "trees", "--strategy", "refcount", "--param", "weakref.x=1"], "`weakref` is not selected"),
+        (&["--workload", "trees", "--cascade-threshold", "0"], "at least 1"),
+        (
+            &["--workload", "trees", "--allocator", "tcmalloc"],
+            "possible values: pymalloc, pymalloc-classic, per-object",
+        ),
+    ];
+    for (args, message) in cases {
+        let dir = TempDir::new().unwrap();
+        harness().current_dir(dir.path()).args(*args).assert().code(2).stderr(predicate::str::contains(*message));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} wrote nothing");
+    }
+}
+
+#[test]
+fn existing_output_folder_is_refused() {
+    let dir = TempDir::new().unwrap();
+    harness()
+        .args(["--workload", "trees", "--size", "smoke", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+}

@@ -1,0 +1,943 @@
+//! The heap and its safe Mutator API: the only way workloads touch objects.
+//!
+//! A [`Handle`] is a strong reference owned by workload code (`Py_INCREF` on clone, `Py_DECREF`
+//! on drop). It borrows its [`Heap`], so no handle can outlive the heap, and every operation
+//! checks that the handle belongs to this heap and that the object has the kind the operation
+//! needs. While a handle exists its object's refcount is at least 1, so nothing can free it:
+//! workload code cannot read or free a dead object.
+//!
+//! Freeing is iterative, like CPython's trashcan: when a refcount reaches zero the object goes
+//! on an explicit stack; each object popped drops its references (pushing those that reach
+//! zero) and returns its block. A 10-million-element chain is freed without recursion.
+//! The cascade is timed at its two ends only; cascades that free at least
+//! `cascade_pause_threshold` objects are recorded as pauses.
+//!
+//! Weak references are objects (tracked containers, as in CPython) linked into their target's
+//! weakref list. When a target dies its weakrefs are cleared; callbacks of weakrefs that are
+//! still alive are queued and run once the cascade is over, each exactly once.
+//!
+//! Back edges (edges that close cycles) are stored strongly, or, under a strategy with
+//! [`BackEdges::Weak`], as a weakref object flagged `BACK_EDGE` that [`Heap::get`] follows
+//! transparently, so workloads compute the same thing under every strategy.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::fmt;
+use std::ptr::{self, NonNull};
+use std::rc::Rc;
+use std::time::Instant;
+
+use crate::alloc::{AllocStats, Allocator, AllocatorConfig};
+use crate::dict::{self, Blocks};
+use crate::object::{
+    self, DictBody, GcHead, Header, InstanceBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags,
+};
+use crate::recorder::{Pause, Recorder};
+use crate::strategy::{BackEdges, Strategy};
+
+/// CPython caches the ints -5..=256; so do we, so that small-int-heavy workloads allocate alike.
+const SMALL_INT_MIN: i64 = -5;
+const SMALL_INT_MAX: i64 = 256;
+
+/// How a heap is built, apart from its strategy.
+#[derive(Clone, Debug)]
+pub struct HeapConfig {
+    pub allocator: AllocatorConfig,
+    /// Refcount cascades freeing at least this many objects are recorded as pauses.
+    pub cascade_pause_threshold: u64,
+}
+
+impl Default for HeapConfig {
+    fn default() -> Self {
+        HeapConfig { allocator: AllocatorConfig::default(), cascade_pause_threshold: 1000 }
+    }
+}
+
+/// A weakref callback: called with the heap, the weakref (already cleared) and the callback's
+/// argument object, once, after its referent has died.
+pub type CallbackFn = dyn for<'h> Fn(&'h Heap, &Handle<'h>, Option<&Handle<'h>>);
+
+/// Names a callback registered with [`Heap::register_callback`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallbackId(u32);
+
+/// A callback for a new weakref, with an optional argument the weakref keeps alive.
+pub struct WeakCallback<'a, 'h> {
+    pub id: CallbackId,
+    pub arg: Option<&'a Handle<'h>>,
+}
+
+/// Counters readable at any moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeapStats {
+    pub live_objects: u64,
+    /// Bytes of live objects, their list items and dict tables included.
+    pub live_bytes: u64,
+    pub tracked_containers: u64,
+    pub requests_done: u64,
+    pub startup_done: bool,
+    pub alloc: AllocStats,
+}
+
+/// What outlived the run: every object still alive once the workload had returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeakReport {
+    pub objects: u64,
+    pub bytes: u64,
+    /// Objects and bytes per kind.
+    pub by_kind: BTreeMap<Kind, (u64, u64)>,
+}
+
+/// Everything a finished run reports about memory management.
+#[derive(Clone, Debug)]
+pub struct FinalReport {
+    pub leaked: LeakReport,
+    pub pauses: Vec<Pause>,
+    /// Time spent freeing through refcount cascades (and, later, collecting).
+    pub memory_management_ns: u64,
+    /// Allocator counters at the end of the run, before teardown.
+    pub alloc: AllocStats,
+    pub stats: HeapStats,
+}
+
+/// A strong reference to a live object of one heap.
+pub struct Handle<'h> {
+    obj: NonNull<Header>,
+    heap: &'h Heap,
+}
+
+impl Handle<'_> {
+    fn ptr(&self) -> ObjPtr {
+        self.obj.as_ptr()
+    }
+}
+
+impl Clone for Handle<'_> {
+    fn clone(&self) -> Self {
+        self.heap.incref(self.ptr());
+        Handle { obj: self.obj, heap: self.heap }
+    }
+}
+
+impl Drop for Handle<'_> {
+    fn drop(&mut self) {
+        self.heap.decref(self.ptr());
+    }
+}
+
+/// Identity, like Python's `is`.
+impl PartialEq for Handle<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.obj == other.obj
+    }
+}
+impl Eq for Handle<'_> {}
+
+impl fmt::Debug for Handle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Handle({})", self.heap.kind(self).name())
+    }
+}
+
+/// A CPython-like heap with one allocator and one strategy.
+pub struct Heap {
+    allocator: RefCell<Box<dyn Allocator>>,
+    strategy: RefCell<Box<dyn Strategy>>,
+    back_edges: BackEdges,
+    /// Every tracked container (a single generation until the cycle collector arrives).
+    tracked: NonNull<GcHead>,
+    tracked_count: Cell<u64>,
+    live_objects: Cell<u64>,
+    live_bytes: Cell<u64>,
+    small_ints: OnceCell<Vec<ObjPtr>>,
+    cascade_stack: RefCell<Vec<ObjPtr>>,
+    /// Weakrefs (each holding +1) whose callbacks are due.
+    pending_callbacks: RefCell<VecDeque<ObjPtr>>,
+    callbacks: RefCell<Vec<Rc<CallbackFn>>>,
+    tearing_down: Cell<bool>,
+    recorder: RefCell<Recorder>,
+    requests_done: Cell<u64>,
+    startup_done: Cell<bool>,
+}
+
+impl Heap {
+    pub fn new(config: HeapConfig, strategy: Box<dyn Strategy>) -> Heap {
+        let heap = Heap {
+            allocator: RefCell::new(config.allocator.build()),
+            back_edges: strategy.back_edges(),
+            strategy: RefCell::new(strategy),
+            tracked: object::new_gc_list(),
+            tracked_count: Cell::new(0),
+            live_objects: Cell::new(0),
+            live_bytes: Cell::new(0),
+            small_ints: OnceCell::new(),
+            cascade_stack: RefCell::new(Vec::new()),
+            pending_callbacks: RefCell::new(VecDeque::new()),
+            callbacks: RefCell::new(Vec::new()),
+            tearing_down: Cell::new(false),
+            recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold)),
+            requests_done: Cell::new(0),
+            startup_done: Cell::new(false),
+        };
+        let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
+        heap.small_ints.set(small_ints).expect("set once");
+        heap
+    }
+
+    /// The strategy's name, as registered.
+    pub fn strategy_name(&self) -> &'static str {
+        self.strategy.borrow().name()
+    }
+
+    pub fn back_edges(&self) -> BackEdges {
+        self.back_edges
+    }
+
+    // ----- allocation -------------------------------------------------------------------
+
+    /// An int; -5..=256 come from the small-int cache, as in CPython.
+    pub fn int(&self, value: i64) -> Handle<'_> {
+        if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&value) {
+            let cached = self.small_ints.get().expect("built in new")[(value - SMALL_INT_MIN) as usize];
+            self.incref(cached);
+            return self.handle(cached);
+        }
+        self.handle(self.new_int_object(value))
+    }
+
+    /// A str atom holding a copy of `text`.
+    pub fn str(&self, text: &str) -> Handle<'_> {
+        let obj = self.allocate(Kind::Str, text.len());
+        // SAFETY: `obj` is a fresh str block of `block_size(Str, len)` bytes: the body, then
+        // `len` bytes and a NUL. Test: object_model::atoms_round_trip.
+        unsafe {
+            body_write(
+                obj,
+                StrBody {
+                    hash: object::str_hash(text.as_bytes()),
+                    byte_len: text.len() as u64,
+                    state: text.is_ascii() as u64,
+                },
+            );
+            let bytes = object::body::<StrBody>(obj).add(1).cast::<u8>();
+            ptr::copy_nonoverlapping(text.as_ptr(), bytes, text.len());
+            bytes.add(text.len()).write(0);
+        }
+        self.handle(obj)
+    }
+
+    /// A tuple of the given items (fixed for its lifetime, as in Python).
+    pub fn tuple(&self, items: &[Option<&Handle<'_>>]) -> Handle<'_> {
+        let references: Vec<ObjPtr> =
+            items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.new_reference(h))).collect();
+        let obj = self.allocate(Kind::Tuple, items.len());
+        // SAFETY: fresh tuple: its slots are the `items.len()` pointers after the header.
+        unsafe { object::slots(obj) }.copy_from_slice(&references);
+        self.track(obj);
+        self.handle(obj)
+    }
+
+    /// An empty list.
+    pub fn list(&self) -> Handle<'_> {
+        let obj = self.allocate(Kind::List, 0);
+        // SAFETY: fresh list block; its body is a ListBody.
+        unsafe { body_write(obj, ListBody { items: ptr::null_mut(), len: 0, capacity: 0 }) };
+        self.track(obj);
+        self.handle(obj)
+    }
+
+    /// An empty dict.
+    pub fn dict(&self) -> Handle<'_> {
+        let obj = self.allocate(Kind::Dict, 0);
+        // SAFETY: fresh dict block; its body is a DictBody.
+        unsafe { body_write(obj, DictBody { used: 0, nentries: 0, capacity: 0, table: ptr::null_mut() }) };
+        self.track(obj);
+        self.handle(obj)
+    }
+
+    /// An instance with `nslots` empty slots (a class with `__slots__` and `__weakref__`).
+    pub fn instance(&self, nslots: usize) -> Handle<'_> {
+        let obj = self.allocate(Kind::Instance, nslots);
+        // SAFETY: fresh instance block: an InstanceBody, then `nslots` slots.
+        unsafe {
+            body_write(obj, InstanceBody { weaklist: ptr::null_mut() });
+            object::slots(obj).fill(ptr::null_mut());
+        }
+        self.track(obj);
+        self.handle(obj)
+    }
+
+    /// A weak reference to `target` (an instance), with an optional callback.
+    pub fn weakref(&self, target: &Handle<'_>, callback: Option<WeakCallback<'_, '_>>) -> Handle<'_> {
+        let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"));
+        if let Some(callback) = callback {
+            assert!((callback.id.0 as usize) < self.callbacks.borrow().len(), "unknown callback id");
+            // SAFETY: `obj` is the live weakref just made.
+            unsafe {
+                let body = object::body::<WeakrefBody>(obj);
+                (*body).callback = callback.id.0 as u64 + 1;
+                (*body).callback_arg = callback.arg.map_or(ptr::null_mut(), |h| self.new_reference(h));
+            }
+        }
+        self.handle(obj)
+    }
+
+    /// Registers a weakref callback; the id can be used for any number of weakrefs.
+    pub fn register_callback(
+        &self,
+        callback: impl for<'h> Fn(&'h Heap, &Handle<'h>, Option<&Handle<'h>>) + 'static,
+    ) -> CallbackId {
+        let mut callbacks = self.callbacks.borrow_mut();
+        callbacks.push(Rc::new(callback));
+        CallbackId(u32::try_from(callbacks.len() - 1).expect("fewer than 2^32 callbacks"))
+    }
+
+    // ----- reading --------------------------------------------------------------------
+
+    pub fn kind(&self, h: &Handle<'_>) -> Kind {
+        // SAFETY: a handle keeps its object alive.
+        unsafe { (*self.own(h)).kind }
+    }
+
+    /// Slots of a tuple or instance, items of a list, entries of a dict, bytes of a str.
+    pub fn len(&self, h: &Handle<'_>) -> usize {
+        let obj = self.own(h);
+        // SAFETY: a handle keeps its object alive; each kind is read through its own layout.
+        unsafe {
+            match (*obj).kind {
+                Kind::Tuple | Kind::Instance | Kind::Str => (*obj).len as usize,
+                Kind::List => (*object::body::<ListBody>(obj)).len,
+                Kind::Dict => (*object::body::<DictBody>(obj)).used,
+                kind => panic!("len() of a {}", kind.name()),
+            }
+        }
+    }
+
+    pub fn int_value(&self, h: &Handle<'_>) -> i64 {
+        let obj = self.expect(h, &[Kind::Int], "int_value");
+        // SAFETY: a live int's body is its i64 value.
+        unsafe { *object::body::<i64>(obj) }
+    }
+
+    pub fn str_value(&self, h: &Handle<'_>) -> String {
+        let obj = self.expect(h, &[Kind::Str], "str_value");
+        // SAFETY: a live str holds `len` valid UTF-8 bytes after its body (copied from a &str).
+        unsafe {
+            let bytes = object::body::<StrBody>(obj).add(1).cast::<u8>();
+            let slice = std::slice::from_raw_parts(bytes, (*obj).len as usize);
+            String::from_utf8_unchecked(slice.to_vec())
+        }
+    }
+
+    /// The object in slot `index` of a tuple, instance or list; `None` if the slot is empty.
+    /// A back edge is followed to its target; a dead back edge panics (a workload bug).
+    pub fn get<'h>(&'h self, h: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
+        let obj = self.expect(h, &[Kind::Tuple, Kind::Instance, Kind::List], "get");
+        // SAFETY: a handle keeps `obj` alive; slots of a live object are valid pointers or null.
+        let value = unsafe { *slot_at(obj, index) };
+        self.follow(value, obj, index)
+    }
+
+    /// Whether handle `h`'s slot `index` holds a reference (a back edge counts even if dead).
+    pub fn is_set(&self, h: &Handle<'_>, index: usize) -> bool {
+        let obj = self.expect(h, &[Kind::Tuple, Kind::Instance, Kind::List], "is_set");
+        // SAFETY: as in `get`.
+        unsafe { !(*slot_at(obj, index)).is_null() }
+    }
+
+    /// The target of a weakref, if it is still alive.
+    pub fn upgrade<'h>(&'h self, weakref: &Handle<'h>) -> Option<Handle<'h>> {
+        let obj = self.expect(weakref, &[Kind::Weakref], "upgrade");
+        // SAFETY: a live weakref's target is null or a live object (cleared when it dies).
+        let target = unsafe { (*object::body::<WeakrefBody>(obj)).target };
+        (!target.is_null()).then(|| {
+            self.incref(target);
+            self.handle(target)
+        })
+    }
+
+    // ----- writing --------------------------------------------------------------------
+
+    /// Stores `value` (or clears the slot) in an instance or list slot.
+    pub fn set(&self, h: &Handle<'_>, index: usize, value: Option<&Handle<'_>>) {
+        let obj = self.expect(h, &[Kind::Instance, Kind::List], "set");
+        let new = value.map_or(ptr::null_mut(), |v| self.new_reference(v));
+        self.replace_slot(obj, index, new);
+    }
+
+    /// Stores an edge that closes a cycle (a parent pointer, a ring closer). Strong strategies
+    /// store it like [`Heap::set`]; [`BackEdges::Weak`] stores a weakref to `target` instead.
+    /// Invariant for workloads: a back edge never is the only thing keeping its target alive.
+    pub fn set_back_edge(&self, h: &Handle<'_>, index: usize, target: &Handle<'_>) {
+        let obj = self.expect(h, &[Kind::Instance, Kind::List], "set_back_edge");
+        let new = match self.back_edges {
+            BackEdges::Strong => self.new_reference(target),
+            BackEdges::Weak => {
+                let weak = self.new_weakref_object(self.expect(target, &[Kind::Instance], "a back edge's target"));
+                // SAFETY: `weak` is the live weakref just made.
+                unsafe { (*weak).flags |= flags::BACK_EDGE };
+                weak
+            }
+        };
+        self.replace_slot(obj, index, new);
+    }
+
+    pub fn list_append(&self, list: &Handle<'_>, value: &Handle<'_>) {
+        let len = self.len(list);
+        self.list_insert(list, len, value);
+    }
+
+    /// Inserts before `index` (`index == len` appends), like `list.insert`.
+    pub fn list_insert(&self, list: &Handle<'_>, index: usize, value: &Handle<'_>) {
+        let obj = self.expect(list, &[Kind::List], "list_insert");
+        // SAFETY: a live list's body is a ListBody.
+        let len = unsafe { (*object::body::<ListBody>(obj)).len };
+        assert!(index <= len, "list_insert at {index} in a list of length {len}");
+        let new = self.new_reference(value);
+        self.resize_list(obj, len + 1);
+        // SAFETY: after the resize the list has `len + 1` slots; the last one is free.
+        let slots = unsafe { object::slots(obj) };
+        slots.copy_within(index..len, index + 1);
+        slots[index] = new;
+    }
+
+    /// Removes and returns the item at `index`, like `list.pop(index)`.
+    pub fn list_remove<'h>(&'h self, list: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
+        let obj = self.expect(list, &[Kind::List], "list_remove");
+        // SAFETY: a live list's slots are its `len` items.
+        let slots = unsafe { object::slots(obj) };
+        let len = slots.len();
+        assert!(index < len, "list_remove at {index} in a list of length {len}");
+        let removed = slots[index];
+        slots.copy_within(index + 1..len, index);
+        self.resize_list(obj, len - 1);
+        // The list's reference becomes the returned handle's (a dead back edge is dropped).
+        let result = self.follow(removed, obj, index);
+        if !removed.is_null() {
+            self.decref(removed);
+        }
+        result
+    }
+
+    pub fn dict_set(&self, d: &Handle<'_>, key: u64, value: &Handle<'_>) {
+        let obj = self.expect(d, &[Kind::Dict], "dict_set");
+        let new = self.new_reference(value);
+        let old = dict::insert(obj, key, new, self);
+        if !old.is_null() {
+            self.decref(old);
+        }
+    }
+
+    pub fn dict_get<'h>(&'h self, d: &Handle<'h>, key: u64) -> Option<Handle<'h>> {
+        let obj = self.expect(d, &[Kind::Dict], "dict_get");
+        let value = dict::lookup(obj, key);
+        (!value.is_null()).then(|| {
+            self.incref(value);
+            self.handle(value)
+        })
+    }
+
+    /// Removes `key`, returning its value if it was present.
+    pub fn dict_remove<'h>(&'h self, d: &Handle<'h>, key: u64) -> Option<Handle<'h>> {
+        let obj = self.expect(d, &[Kind::Dict], "dict_remove");
+        let value = dict::remove(obj, key);
+        // The dict's reference is handed to the returned handle.
+        (!value.is_null()).then(|| self.handle(value))
+    }
+
+    /// Keys in insertion order, as Python iterates a dict.
+    pub fn dict_keys(&self, d: &Handle<'_>) -> Vec<u64> {
+        let obj = self.expect(d, &[Kind::Dict], "dict_keys");
+        // SAFETY: a live dict's entries are valid; deleted ones have a null value.
+        unsafe { object::dict_entries(obj).iter().filter(|e| !e.value.is_null()).map(|e| e.key).collect() }
+    }
+
+    // ----- checkpoints ----------------------------------------------------------------
+
+    /// The workload has built its long-lived heap.
+    pub fn startup_done(&self) {
+        self.startup_done.set(true);
+    }
+
+    /// The workload has finished one unit of work.
+    pub fn request_done(&self) {
+        self.requests_done.set(self.requests_done.get() + 1);
+    }
+
+    pub fn stats(&self) -> HeapStats {
+        HeapStats {
+            live_objects: self.live_objects.get(),
+            live_bytes: self.live_bytes.get(),
+            tracked_containers: self.tracked_count.get(),
+            requests_done: self.requests_done.get(),
+            startup_done: self.startup_done.get(),
+            alloc: self.allocator.borrow().stats(),
+        }
+    }
+
+    /// Ends the run: counts what leaked, then frees everything. Taking the heap by value
+    /// proves that no handle is left.
+    pub fn finish(self) -> FinalReport {
+        let leaked = self.leak_report();
+        let stats = self.stats();
+        let recorder = self.recorder.replace(Recorder::new(0));
+        FinalReport {
+            leaked,
+            memory_management_ns: recorder.memory_management_ns(),
+            pauses: recorder.into_pauses(),
+            alloc: stats.alloc.clone(),
+            stats,
+        }
+    }
+
+    // ----- reference counting ---------------------------------------------------------
+
+    fn handle(&self, obj: ObjPtr) -> Handle<'_> {
+        // Invariant: every caller passes a live object whose
+        // refcount already includes the reference this handle now owns.
+        Handle { obj: NonNull::new(obj).expect("handles never hold null"), heap: self }
+    }
+
+    /// The object behind `h`, after checking that `h` belongs to this heap.
+    fn own(&self, h: &Handle<'_>) -> ObjPtr {
+        assert!(ptr::eq(h.heap, self), "a handle from another heap was passed to this one");
+        h.ptr()
+    }
+
+    fn expect(&self, h: &Handle<'_>, kinds: &[Kind], operation: &str) -> ObjPtr {
+        let obj = self.own(h);
+        // SAFETY: a handle keeps its object alive.
+        let kind = unsafe { (*obj).kind };
+        assert!(kinds.contains(&kind), "{operation}: expected {}, got a {}", kind_list(kinds), kind.name());
+        obj
+    }
+
+    /// A new counted reference to `h`'s object, for storing in a slot.
+    fn new_reference(&self, h: &Handle<'_>) -> ObjPtr {
+        let obj = self.own(h);
+        self.incref(obj);
+        obj
+    }
+
+    #[inline]
+    fn incref(&self, obj: ObjPtr) {
+        // SAFETY: callers hold a reference to `obj`, so it is alive.
+        unsafe { (*obj).refcnt = (*obj).refcnt.checked_add(1).expect("refcount overflow") };
+    }
+
+    #[inline]
+    fn decref(&self, obj: ObjPtr) {
+        // SAFETY: callers give up a reference they own, so `obj` is alive and refcnt >= 1.
+        // Test: object_model::refcounts_balance.
+        let now_zero = unsafe {
+            (*obj).refcnt -= 1;
+            (*obj).refcnt == 0
+        };
+        if now_zero {
+            self.release(obj);
+        }
+    }
+
+    /// Frees `obj`, whose refcount just reached zero, and everything that only it kept alive.
+    #[inline(never)]
+    fn release(&self, obj: ObjPtr) {
+        // SAFETY: `obj`'s refcount is zero, so nobody else refers to it.
+        if unsafe { !(*obj).kind.is_container() } {
+            self.free_object(obj); // an atom holds no references: no cascade, no clock
+            return;
+        }
+        let start = Instant::now();
+        let mut stack = std::mem::take(&mut *self.cascade_stack.borrow_mut());
+        stack.push(obj);
+        let mut freed = 0u64;
+        while let Some(dead) = stack.pop() {
+            self.clear_weakrefs_to(dead);
+            // SAFETY: `dead` has refcount zero and is not yet freed; its references are live.
+            // Test: object_model::ten_million_chain_frees_iteratively.
+            unsafe {
+                object::for_each_reference(dead, |child| {
+                    (*child).refcnt -= 1;
+                    if (*child).refcnt == 0 {
+                        stack.push(child);
+                    }
+                });
+            }
+            self.free_object(dead);
+            freed += 1;
+        }
+        *self.cascade_stack.borrow_mut() = stack;
+        self.recorder.borrow_mut().record_cascade(start, Instant::now(), freed);
+        self.run_pending_callbacks();
+    }
+
+    /// Clears every weakref to `obj` and queues the callbacks of those that are still alive
+    /// (CPython's `PyObject_ClearWeakRefs`: a weakref dying in the same cascade gets none).
+    fn clear_weakrefs_to(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is alive (being freed); its weaklist holds live weakrefs, each of which
+        // unlinks itself when it is freed. Test: object_model::weakref_callback_runs_once.
+        unsafe {
+            if (*obj).kind != Kind::Instance {
+                return;
+            }
+            let list = object::body::<InstanceBody>(obj);
+            let mut weak = (*list).weaklist;
+            (*list).weaklist = ptr::null_mut();
+            while !weak.is_null() {
+                let body = object::body::<WeakrefBody>(weak);
+                let next = (*body).next;
+                (*body).target = ptr::null_mut();
+                (*body).prev = ptr::null_mut();
+                (*body).next = ptr::null_mut();
+                if (*body).callback != 0 && (*weak).refcnt > 0 && !self.tearing_down.get() {
+                    self.incref(weak);
+                    self.pending_callbacks.borrow_mut().push_back(weak);
+                }
+                weak = next;
+            }
+        }
+    }
+
+    fn run_pending_callbacks(&self) {
+        loop {
+            let Some(weak) = self.pending_callbacks.borrow_mut().pop_front() else { return };
+            let weak = self.handle(weak); // owns the +1 taken when queued
+            // SAFETY: `weak` is alive (the handle holds it); its body is a WeakrefBody.
+            let (id, arg) = unsafe {
+                let body = object::body::<WeakrefBody>(weak.ptr());
+                ((*body).callback - 1, (*body).callback_arg)
+            };
+            let callback = Rc::clone(&self.callbacks.borrow()[id as usize]);
+            let arg = (!arg.is_null()).then(|| {
+                self.incref(arg);
+                self.handle(arg)
+            });
+            callback(self, &weak, arg.as_ref());
+        }
+    }
+
+    // ----- objects and blocks ---------------------------------------------------------
+
+    /// A fresh object with refcount 1 (not yet tracked, payload unwritten).
+    fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
+        let block = self.alloc_bytes(object::block_size(kind, len));
+        self.live_objects.set(self.live_objects.get() + 1);
+        // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
+        unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
+    }
+
+    fn new_int_object(&self, value: i64) -> ObjPtr {
+        let obj = self.allocate(Kind::Int, 0);
+        // SAFETY: fresh int block; its body is one i64.
+        unsafe { body_write(obj, value) };
+        obj
+    }
+
+    fn new_weakref_object(&self, target: ObjPtr) -> ObjPtr {
+        let obj = self.allocate(Kind::Weakref, 0);
+        // SAFETY: `obj` is a fresh weakref block and `target` a live instance; the new weakref
+        // goes to the front of the target's weaklist. Test: object_model::weakref_dies_with_target.
+        unsafe {
+            let list = object::body::<InstanceBody>(target);
+            let head = (*list).weaklist;
+            body_write(
+                obj,
+                WeakrefBody { target, callback: 0, callback_arg: ptr::null_mut(), prev: ptr::null_mut(), next: head },
+            );
+            if !head.is_null() {
+                (*object::body::<WeakrefBody>(head)).prev = obj;
+            }
+            (*list).weaklist = obj;
+        }
+        self.track(obj);
+        obj
+    }
+
+    fn track(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is a fresh container in no list.
+        unsafe { object::gc_list_append(self.tracked, obj) };
+        self.tracked_count.set(self.tracked_count.get() + 1);
+    }
+
+    /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
+    /// Its references must already have been dropped or handed over.
+    fn free_object(&self, obj: ObjPtr) {
+        // SAFETY: `obj` has refcount zero and is unreachable; we read its layout one last time.
+        unsafe {
+            match (*obj).kind {
+                Kind::List => {
+                    let list = object::body::<ListBody>(obj);
+                    if (*list).capacity > 0 {
+                        self.free_bytes((*list).items.cast(), object::list_items_size((*list).capacity));
+                    }
+                }
+                Kind::Dict => {
+                    let dict = object::body::<DictBody>(obj);
+                    if (*dict).capacity > 0 {
+                        self.free_bytes((*dict).table, object::dict_table_size((*dict).capacity));
+                    }
+                }
+                Kind::Weakref => self.unlink_weakref(obj),
+                _ => {}
+            }
+            if (*obj).kind.is_container() {
+                object::gc_list_remove(obj);
+                self.tracked_count.set(self.tracked_count.get() - 1);
+            }
+            let size = object::own_block_size(obj);
+            self.live_objects.set(self.live_objects.get() - 1);
+            self.free_bytes(object::block_start(obj).as_ptr(), size);
+        }
+    }
+
+    /// Takes a weakref out of its target's weakref list (if the target is still alive).
+    fn unlink_weakref(&self, weak: ObjPtr) {
+        // SAFETY: a weakref with a non-null target is in that live target's doubly linked list.
+        unsafe {
+            let body = object::body::<WeakrefBody>(weak);
+            let target = (*body).target;
+            if target.is_null() {
+                return;
+            }
+            let (prev, next) = ((*body).prev, (*body).next);
+            if prev.is_null() {
+                (*object::body::<InstanceBody>(target)).weaklist = next;
+            } else {
+                (*object::body::<WeakrefBody>(prev)).next = next;
+            }
+            if !next.is_null() {
+                (*object::body::<WeakrefBody>(next)).prev = prev;
+            }
+            (*body).target = ptr::null_mut();
+        }
+    }
+
+    /// Grows or shrinks a list's items block for `new_len` items, with CPython's over-allocation
+    /// (`list_resize`), and sets its length. New slots are null.
+    fn resize_list(&self, obj: ObjPtr, new_len: usize) {
+        // SAFETY: `obj` is a live list; its items block has `capacity` slots, `len` in use.
+        unsafe {
+            let list = object::body::<ListBody>(obj);
+            let (len, capacity) = ((*list).len, (*list).capacity);
+            if new_len <= capacity && new_len >= capacity / 2 {
+                for i in len..new_len {
+                    (*list).items.add(i).write(ptr::null_mut());
+                }
+                (*list).len = new_len;
+                return;
+            }
+            let mut new_capacity = (new_len + (new_len >> 3) + 6) & !3;
+            if new_len.saturating_sub(len) > new_capacity - new_len {
+                new_capacity = (new_len + 3) & !3;
+            }
+            if new_len == 0 {
+                new_capacity = 0;
+            }
+            let items = if new_capacity == 0 {
+                ptr::null_mut()
+            } else {
+                self.alloc_bytes(object::list_items_size(new_capacity)).cast::<ObjPtr>()
+            };
+            let kept = len.min(new_len);
+            if kept > 0 {
+                ptr::copy_nonoverlapping((*list).items, items, kept);
+            }
+            for i in kept..new_len {
+                items.add(i).write(ptr::null_mut());
+            }
+            if capacity > 0 {
+                self.free_bytes((*list).items.cast(), object::list_items_size(capacity));
+            }
+            *list = ListBody { items, len: new_len, capacity: new_capacity };
+        }
+    }
+
+    fn replace_slot(&self, obj: ObjPtr, index: usize, new: ObjPtr) {
+        // SAFETY: `obj` is alive (the caller holds a handle); `slot_at` checks the bounds.
+        let old = unsafe {
+            let slot = slot_at(obj, index);
+            std::mem::replace(&mut *slot, new)
+        };
+        if !old.is_null() {
+            self.decref(old);
+        }
+    }
+
+    /// Turns a slot value into a handle, following a back edge stored as a weakref.
+    fn follow<'h>(&'h self, value: ObjPtr, holder: ObjPtr, index: usize) -> Option<Handle<'h>> {
+        if value.is_null() {
+            return None;
+        }
+        // SAFETY: `value` is held by a live slot, so it is alive.
+        let target = unsafe {
+            if (*value).kind == Kind::Weakref && (*value).flags & flags::BACK_EDGE != 0 {
+                let target = (*object::body::<WeakrefBody>(value)).target;
+                assert!(
+                    !target.is_null(),
+                    "dead back edge in slot {index} of a {}: workload invariant broken — a back \
+                     edge must never be the only reference keeping its target alive (under the \
+                     `weakref` strategy back edges are weak, so the target has been freed)",
+                    (*holder).kind.name()
+                );
+                target
+            } else {
+                value
+            }
+        };
+        self.incref(target);
+        Some(self.handle(target))
+    }
+
+    // ----- end of run -----------------------------------------------------------------
+
+    /// Walks every object reachable from the tracked containers. Once the workload has
+    /// returned there are no roots, so all of it is leaked (garbage refcounting never freed).
+    fn leak_report(&self) -> LeakReport {
+        let small_ints: HashSet<ObjPtr> = self.small_ints.get().expect("built").iter().copied().collect();
+        // SAFETY: the tracked list holds live containers; their references are live objects.
+        let mut stack = unsafe { object::gc_list_objects(self.tracked) };
+        let mut seen: HashSet<ObjPtr> = stack.iter().copied().collect();
+        let mut report = LeakReport::default();
+        while let Some(obj) = stack.pop() {
+            // SAFETY: as above.
+            unsafe {
+                object::for_each_reference(obj, |child| {
+                    if !small_ints.contains(&child) && seen.insert(child) {
+                        stack.push(child);
+                    }
+                });
+                let bytes = owned_bytes(obj) as u64;
+                let entry = report.by_kind.entry((*obj).kind).or_default();
+                entry.0 += 1;
+                entry.1 += bytes;
+                report.objects += 1;
+                report.bytes += bytes;
+            }
+        }
+        report
+    }
+}
+
+impl Drop for Heap {
+    /// Frees everything, leaked cycles included: every container drops its references (as
+    /// `tp_clear` does), then the last references go. Weakref callbacks do not run.
+    fn drop(&mut self) {
+        self.tearing_down.set(true);
+        // SAFETY: the tracked list holds live containers; we hold +1 on each while clearing.
+        // Test: object_model::teardown_frees_everything.
+        unsafe {
+            let containers = object::gc_list_objects(self.tracked);
+            for &obj in &containers {
+                self.incref(obj);
+            }
+            for &obj in &containers {
+                self.clear_references(obj);
+            }
+            for &obj in &containers {
+                self.decref(obj);
+            }
+            for &obj in self.small_ints.get().expect("built") {
+                self.decref(obj);
+            }
+            debug_assert_eq!(self.live_objects.get(), 0, "teardown left objects alive");
+            object::free_gc_list(self.tracked);
+        }
+    }
+}
+
+impl Heap {
+    /// Drops every reference `obj` holds (CPython's `tp_clear`).
+    ///
+    /// # Safety
+    /// `obj` is a live container on which the caller holds a reference.
+    unsafe fn clear_references(&self, obj: ObjPtr) {
+        let mut dropped = Vec::new();
+        // SAFETY: per kind, each slot or entry is taken out (nulled) before it is released, so
+        // a cascade started by a release never sees it again.
+        unsafe {
+            match (*obj).kind {
+                Kind::Tuple | Kind::Instance | Kind::List => {
+                    for slot in object::slots(obj).iter_mut() {
+                        dropped.push(std::mem::replace(slot, ptr::null_mut()));
+                    }
+                }
+                Kind::Dict => {
+                    for entry in object::dict_entries(obj).iter_mut() {
+                        dropped.push(std::mem::replace(&mut entry.value, ptr::null_mut()));
+                    }
+                    (*object::body::<DictBody>(obj)).used = 0;
+                }
+                Kind::Weakref => {
+                    self.unlink_weakref(obj);
+                    let body = object::body::<WeakrefBody>(obj);
+                    dropped.push(std::mem::replace(&mut (*body).callback_arg, ptr::null_mut()));
+                }
+                Kind::Int | Kind::Str => {}
+            }
+        }
+        for child in dropped.into_iter().filter(|c| !c.is_null()) {
+            self.decref(child);
+        }
+    }
+}
+
+impl Blocks for Heap {
+    fn alloc_bytes(&self, size: usize) -> *mut u8 {
+        self.live_bytes.set(self.live_bytes.get() + size as u64);
+        self.allocator.borrow_mut().alloc(size).as_ptr()
+    }
+
+    fn free_bytes(&self, block: *mut u8, size: usize) {
+        self.live_bytes.set(self.live_bytes.get() - size as u64);
+        // SAFETY: every block freed here came from `alloc_bytes` with the same size (the object
+        // model records sizes in headers, list capacities and dict capacities).
+        // Test: object_model::teardown_frees_everything (live bytes return to zero).
+        unsafe { self.allocator.borrow_mut().free(NonNull::new_unchecked(block), size) };
+    }
+}
+
+/// Bytes an object owns: its block plus a list's items or a dict's table.
+///
+/// # Safety
+/// `obj` names a live object.
+unsafe fn owned_bytes(obj: ObjPtr) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe {
+        object::own_block_size(obj)
+            + match (*obj).kind {
+                Kind::List => object::list_items_size((*object::body::<ListBody>(obj)).capacity),
+                Kind::Dict => match (*object::body::<DictBody>(obj)).capacity {
+                    0 => 0,
+                    capacity => object::dict_table_size(capacity),
+                },
+                _ => 0,
+            }
+    }
+}
+
+/// Writes a kind's body right after the header.
+///
+/// # Safety
+/// `obj` is a fresh object whose kind's body is a `T`.
+unsafe fn body_write<T>(obj: ObjPtr, body: T) {
+    // SAFETY: forwarded contract; the block has room for the body (`block_size`).
+    unsafe { object::body::<T>(obj).write(body) }
+}
+
+/// The slot `index` of a tuple, instance or list, bounds-checked.
+///
+/// # Safety
+/// `obj` names a live tuple, instance or list.
+unsafe fn slot_at(obj: ObjPtr, index: usize) -> *mut ObjPtr {
+    // SAFETY: forwarded contract.
+    let slots = unsafe { object::slots(obj) };
+    let len = slots.len();
+    // SAFETY: forwarded contract.
+    let kind = unsafe { (*obj).kind.name() };
+    assert!(index < len, "slot {index} out of range for a {kind} of length {len}");
+    &mut slots[index]
+}
+
+fn kind_list(kinds: &[Kind]) -> String {
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    format!("a {}", names.join(" or a "))
+}

@@ -1,0 +1,26 @@
+//! The runtime under test: a CPython-like object model on a pymalloc-style allocator, the safe
+//! Mutator API that workloads program against, and the garbage-collection strategies.
+//!
+//! ```text
+//!   workloads ──► Heap / Handle (heap.rs)       safe API: allocate, read/write slots, weakrefs,
+//!                    │                           checkpoints; strong handles own one refcount
+//!                    ├─► object.rs               block layout, kinds, traversal (the unsafe core)
+//!                    ├─► dyn Strategy            when/how garbage is found (strategy/)
+//!                    ├─► Recorder                pauses and memory-management time
+//!                    └─► dyn Allocator (alloc/)  pymalloc-style arenas/pools, or malloc per object
+//! ```
+//!
+//! `unsafe` lives in `alloc/` and in `object.rs`/`heap.rs`; no raw pointer leaves this crate.
+
+pub mod alloc;
+mod dict;
+mod heap;
+mod object;
+pub mod recorder;
+pub mod strategy;
+
+pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBackend};
+pub use heap::{CallbackFn, CallbackId, FinalReport, Handle, Heap, HeapConfig, HeapStats, LeakReport, WeakCallback};
+pub use object::Kind;
+pub use recorder::{Pause, PauseKind};
+pub use strategy::{BackEdges, ParamError, ParamSpec, Params, STRATEGIES, Strategy, StrategyInfo};

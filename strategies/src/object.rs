@@ -1,0 +1,434 @@
+//! Object layout: what a block from the allocator looks like once it holds an object.
+//!
+//! ```text
+//!  container kinds (tuple, list, dict, instance, weakref)     atoms (int, str)
+//!  block ─► ┌──────────────────────────────┐                block ─► ┌──────────────────┐
+//!           │ GcHead: next, prev (16 B)    │  links in the           │ Header (16 B)    │
+//!  ObjPtr ─►├──────────────────────────────┤  tracked list  ObjPtr ─►│ refcnt gc_refs   │
+//!           │ Header: refcnt, gc_refs,     │                         │ kind flags len   │
+//!           │   kind, flags, len (16 B)    │                         ├──────────────────┤
+//!           ├──────────────────────────────┤                         │ payload          │
+//!           │ payload (per kind, below)    │                         └──────────────────┘
+//!           └──────────────────────────────┘
+//! ```
+//!
+//! An object is named by a pointer to its [`Header`] (like CPython's `PyObject *`); the GC head,
+//! when present, sits just before it (like `PyGC_Head`). CPython keeps `gc_refs` in spare bits
+//! of the GC head's `prev` pointer; we give it its own field in the header instead of packing
+//! flags into pointer bits, which keeps the header at CPython's 16 bytes.
+//!
+//! Sizes (bytes, 64-bit, GC head included) beside CPython 3.11's `sys.getsizeof`:
+//!
+//! | kind     | ours            | CPython 3.11                 | notes                             |
+//! |----------|-----------------|------------------------------|-----------------------------------|
+//! | int      | 24              | 28                           | one i64; both use a 32-byte block |
+//! | str      | 41 + n          | 49 + n (3.12+: 41 + n)       | hash, length, state, bytes, NUL   |
+//! | tuple    | 32 + 8n         | 40 + 8n                      | length lives in the header        |
+//! | list     | 56 + 8·capacity | 56 + 8·capacity              | items array is a separate block   |
+//! | dict     | 64 + table      | 64 + keys table              | insertion-ordered, like CPython   |
+//! | instance | 40 + 8n         | 40 + 8n (`__slots__` + `__weakref__`) | weakref list head + slots |
+//! | weakref  | 72              | 80                           | no cached hash, no vectorcall     |
+//!
+//! The functions here are the only code that computes addresses inside an object. Each is
+//! `unsafe` with one contract: the pointer names a live object of the kind it is used for.
+
+use std::mem::size_of;
+use std::ptr::{self, NonNull};
+
+/// A possibly-null reference to an object, as stored in slots.
+pub(crate) type ObjPtr = *mut Header;
+
+/// What an object is. Atoms are never tracked by the cycle collector; containers always are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Kind {
+    Int,
+    Str,
+    Tuple,
+    List,
+    Dict,
+    Instance,
+    Weakref,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] =
+        [Kind::Int, Kind::Str, Kind::Tuple, Kind::List, Kind::Dict, Kind::Instance, Kind::Weakref];
+
+    /// Containers can refer to other objects, carry a GC head and are tracked.
+    pub fn is_container(self) -> bool {
+        !matches!(self, Kind::Int | Kind::Str)
+    }
+
+    /// Only instances can be the target of a weak reference (as with `__weakref__` in
+    /// `__slots__`; CPython's int, str, tuple, list and dict cannot be weakly referenced).
+    pub fn is_weakly_referenceable(self) -> bool {
+        matches!(self, Kind::Instance)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Int => "int",
+            Kind::Str => "str",
+            Kind::Tuple => "tuple",
+            Kind::List => "list",
+            Kind::Dict => "dict",
+            Kind::Instance => "instance",
+            Kind::Weakref => "weakref",
+        }
+    }
+}
+
+/// Links of a tracked container in a doubly linked, circular GC list (the list head is a
+/// sentinel `GcHead` that is not part of any object).
+#[repr(C)]
+pub(crate) struct GcHead {
+    pub next: *mut GcHead,
+    pub prev: *mut GcHead,
+}
+
+/// The header every object starts with.
+#[repr(C)]
+pub(crate) struct Header {
+    /// Strong references: handles held by workloads plus references from slots.
+    pub refcnt: u32,
+    /// Scratch space for the cycle collector (CPython's `gc_refs`).
+    pub gc_refs: u32,
+    pub kind: Kind,
+    pub flags: u8,
+    _reserved: u16,
+    /// Slot count (tuple, instance) or byte length (str); 0 for the other kinds.
+    pub len: u32,
+}
+
+/// Header flags.
+pub(crate) mod flags {
+    /// A weakref object that stands for a back edge under the `weakref` strategy.
+    pub const BACK_EDGE: u8 = 1 << 0;
+}
+
+const GC_HEAD_SIZE: usize = size_of::<GcHead>();
+const HEADER_SIZE: usize = size_of::<Header>();
+const _: () = assert!(GC_HEAD_SIZE == 16 && HEADER_SIZE == 16);
+
+#[repr(C)]
+pub(crate) struct StrBody {
+    pub hash: u64,
+    pub byte_len: u64,
+    /// CPython's `state` word (interned, kind, compact, ascii); we keep the ascii bit.
+    pub state: u64,
+}
+
+#[repr(C)]
+pub(crate) struct ListBody {
+    pub items: *mut ObjPtr,
+    pub len: usize,
+    pub capacity: usize,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct DictBody {
+    /// Live entries.
+    pub used: usize,
+    /// Entry slots consumed, deleted ones included (CPython's `dk_nentries`).
+    pub nentries: usize,
+    /// Number of index slots; 0 while no table has been allocated.
+    pub capacity: usize,
+    pub table: *mut u8,
+}
+
+#[repr(C)]
+pub(crate) struct InstanceBody {
+    /// First weakref pointing here (CPython's `tp_weaklistoffset` slot).
+    pub weaklist: ObjPtr,
+}
+
+#[repr(C)]
+pub(crate) struct WeakrefBody {
+    /// The referent, or null once it has died. Not a counted reference.
+    pub target: ObjPtr,
+    /// Index + 1 into the heap's callback table; 0 means no callback.
+    pub callback: u64,
+    /// A counted reference passed to the callback (the callback's "closure").
+    pub callback_arg: ObjPtr,
+    /// Neighbours in the target's list of weakrefs.
+    pub prev: ObjPtr,
+    pub next: ObjPtr,
+}
+
+/// One entry of a dict table: the key and a counted reference to the value (null if deleted).
+#[repr(C)]
+pub(crate) struct DictEntry {
+    pub key: u64,
+    pub value: ObjPtr,
+}
+
+/// Bytes of the object's own block for `kind` with `len` slots or bytes.
+pub(crate) fn block_size(kind: Kind, len: usize) -> usize {
+    let gc = if kind.is_container() { GC_HEAD_SIZE } else { 0 };
+    let payload = match kind {
+        Kind::Int => size_of::<i64>(),
+        Kind::Str => size_of::<StrBody>() + len + 1,
+        Kind::Tuple => len * size_of::<ObjPtr>(),
+        Kind::List => size_of::<ListBody>(),
+        Kind::Dict => size_of::<DictBody>(),
+        Kind::Instance => size_of::<InstanceBody>() + len * size_of::<ObjPtr>(),
+        Kind::Weakref => size_of::<WeakrefBody>(),
+    };
+    gc + HEADER_SIZE + payload
+}
+
+/// Bytes of a list's separate items block for `capacity` items.
+pub(crate) fn list_items_size(capacity: usize) -> usize {
+    capacity * size_of::<ObjPtr>()
+}
+
+/// Bytes of a dict table with `capacity` index slots (a power of two): `i32` indices, then
+/// room for `usable_entries(capacity)` entries, as CPython's `PyDictKeysObject` lays them out.
+pub(crate) fn dict_table_size(capacity: usize) -> usize {
+    capacity * size_of::<i32>() + usable_entries(capacity) * size_of::<DictEntry>()
+}
+
+/// Entries a table of `capacity` index slots can hold before it must grow (2/3 load).
+pub(crate) fn usable_entries(capacity: usize) -> usize {
+    capacity * 2 / 3
+}
+
+/// Writes a fresh header (refcount 1) into `block` and returns the object pointer.
+///
+/// # Safety
+/// `block` must be a writable block of at least `block_size(kind, len)` bytes, aligned to 16.
+pub(crate) unsafe fn init_header(block: NonNull<u8>, kind: Kind, len: usize) -> NonNull<Header> {
+    let gc = if kind.is_container() { GC_HEAD_SIZE } else { 0 };
+    let len = u32::try_from(len).expect("object length fits in u32");
+    // SAFETY: the caller gives a block of at least `gc + HEADER_SIZE` bytes; the header starts
+    // `gc` bytes in, which keeps it 16-aligned. Test: object_model::sizes_match_layout.
+    unsafe {
+        let obj = block.as_ptr().add(gc).cast::<Header>();
+        obj.write(Header { refcnt: 1, gc_refs: 0, kind, flags: 0, _reserved: 0, len });
+        NonNull::new_unchecked(obj)
+    }
+}
+
+/// The start of the block that holds `obj` (its GC head, for containers).
+///
+/// # Safety
+/// `obj` must name a live object.
+pub(crate) unsafe fn block_start(obj: ObjPtr) -> NonNull<u8> {
+    // SAFETY: containers were laid out by `init_header` with the GC head just before the header.
+    unsafe {
+        let gc = if (*obj).kind.is_container() { GC_HEAD_SIZE } else { 0 };
+        NonNull::new_unchecked(obj.cast::<u8>().sub(gc))
+    }
+}
+
+/// The object's own block size, read back from its header.
+///
+/// # Safety
+/// `obj` must name a live object.
+pub(crate) unsafe fn own_block_size(obj: ObjPtr) -> usize {
+    // SAFETY: the header of a live object is initialised.
+    unsafe { block_size((*obj).kind, (*obj).len as usize) }
+}
+
+/// The GC head of a container.
+///
+/// # Safety
+/// `obj` must name a live container.
+pub(crate) unsafe fn gc_head(obj: ObjPtr) -> *mut GcHead {
+    // SAFETY: containers carry their GC head immediately before the header.
+    unsafe { obj.cast::<GcHead>().sub(1) }
+}
+
+/// The container whose GC head is `gc`.
+///
+/// # Safety
+/// `gc` must be the GC head of a live container (not a list sentinel).
+pub(crate) unsafe fn from_gc_head(gc: *mut GcHead) -> ObjPtr {
+    // SAFETY: the header follows the GC head in the same block.
+    unsafe { gc.add(1).cast::<Header>() }
+}
+
+/// The payload that follows the header, viewed as `T`.
+///
+/// # Safety
+/// `obj` must name a live object whose kind's payload starts with a `T`.
+pub(crate) unsafe fn body<T>(obj: ObjPtr) -> *mut T {
+    // SAFETY: the payload starts right after the 16-byte header, in the same block.
+    unsafe { obj.add(1).cast::<T>() }
+}
+
+/// The counted references held in fixed or growable slots: tuple items, instance slots, list
+/// items. Empty for other kinds (dict values are reached through [`dict_entries`]).
+///
+/// # Safety
+/// `obj` must name a live object, and no other reference to its slots may be alive while the
+/// returned slice is used (the heap is single-threaded and never holds two at once).
+pub(crate) unsafe fn slots<'a>(obj: ObjPtr) -> &'a mut [ObjPtr] {
+    // SAFETY: per kind, the slots were allocated and null-initialised at creation (tuple and
+    // instance inline, list items in their own block of `capacity >= len` entries).
+    // Test: object_model::slots_round_trip.
+    unsafe {
+        match (*obj).kind {
+            Kind::Tuple => std::slice::from_raw_parts_mut(body::<ObjPtr>(obj), (*obj).len as usize),
+            Kind::Instance => {
+                std::slice::from_raw_parts_mut(body::<InstanceBody>(obj).add(1).cast::<ObjPtr>(), (*obj).len as usize)
+            }
+            Kind::List => {
+                let list = body::<ListBody>(obj);
+                if (*list).items.is_null() {
+                    &mut []
+                } else {
+                    std::slice::from_raw_parts_mut((*list).items, (*list).len)
+                }
+            }
+            _ => &mut [],
+        }
+    }
+}
+
+/// The index part and the entries part of a dict's table.
+///
+/// # Safety
+/// `obj` must name a live dict with a table (`capacity > 0`); no other reference to the table
+/// may be alive while the slices are used.
+pub(crate) unsafe fn dict_table<'a>(obj: ObjPtr) -> (&'a mut [i32], &'a mut [DictEntry]) {
+    // SAFETY: the table block was allocated with `dict_table_size(capacity)` bytes: `capacity`
+    // i32 indices followed by `usable_entries(capacity)` entries, 16-aligned since capacity is
+    // a power of two >= 8. Test: object_model::dict_grows_and_keeps_order.
+    unsafe {
+        let dict = body::<DictBody>(obj);
+        let capacity = (*dict).capacity;
+        let indices = std::slice::from_raw_parts_mut((*dict).table.cast::<i32>(), capacity);
+        let entries = std::slice::from_raw_parts_mut(
+            (*dict).table.add(capacity * size_of::<i32>()).cast::<DictEntry>(),
+            usable_entries(capacity),
+        );
+        (indices, entries)
+    }
+}
+
+/// The live entries of a dict, in insertion order (deleted ones have a null value).
+///
+/// # Safety
+/// As for [`dict_table`], except that a dict without a table yields an empty slice.
+pub(crate) unsafe fn dict_entries<'a>(obj: ObjPtr) -> &'a mut [DictEntry] {
+    // SAFETY: forwarded contract; `nentries <= usable_entries(capacity)` is kept by the dict code.
+    unsafe {
+        let dict = body::<DictBody>(obj);
+        if (*dict).capacity == 0 {
+            return &mut [];
+        }
+        let nentries = (*dict).nentries;
+        &mut dict_table(obj).1[..nentries]
+    }
+}
+
+/// Calls `visit` with every counted reference `obj` holds (CPython's `tp_traverse`). A weakref's
+/// target is not counted and is not visited.
+///
+/// # Safety
+/// `obj` must name a live object; `visit` must not free `obj`.
+pub(crate) unsafe fn for_each_reference(obj: ObjPtr, mut visit: impl FnMut(ObjPtr)) {
+    // SAFETY: forwarded contract; each accessor is used on the kind it is written for.
+    unsafe {
+        match (*obj).kind {
+            Kind::Int | Kind::Str => {}
+            Kind::Tuple | Kind::Instance | Kind::List => {
+                for &child in slots(obj).iter() {
+                    if !child.is_null() {
+                        visit(child);
+                    }
+                }
+            }
+            Kind::Dict => {
+                for entry in dict_entries(obj).iter() {
+                    if !entry.value.is_null() {
+                        visit(entry.value);
+                    }
+                }
+            }
+            Kind::Weakref => {
+                let arg = (*body::<WeakrefBody>(obj)).callback_arg;
+                if !arg.is_null() {
+                    visit(arg);
+                }
+            }
+        }
+    }
+}
+
+/// Empty GC list sentinel, pointing at itself.
+pub(crate) fn new_gc_list() -> NonNull<GcHead> {
+    let head = Box::into_raw(Box::new(GcHead { next: ptr::null_mut(), prev: ptr::null_mut() }));
+    // SAFETY: `head` was just allocated by Box and is exclusively ours.
+    unsafe {
+        (*head).next = head;
+        (*head).prev = head;
+        NonNull::new_unchecked(head)
+    }
+}
+
+/// Frees a sentinel made by [`new_gc_list`].
+///
+/// # Safety
+/// `head` came from `new_gc_list` and is not used afterwards.
+pub(crate) unsafe fn free_gc_list(head: NonNull<GcHead>) {
+    // SAFETY: `head` was made by `Box::into_raw` in `new_gc_list`.
+    drop(unsafe { Box::from_raw(head.as_ptr()) });
+}
+
+/// Appends container `obj` to the list at `head`.
+///
+/// # Safety
+/// `obj` is a live container not in any list; `head` is a live list sentinel.
+pub(crate) unsafe fn gc_list_append(head: NonNull<GcHead>, obj: ObjPtr) {
+    // SAFETY: every node of a circular list has valid next/prev; we splice before `head`.
+    unsafe {
+        let node = gc_head(obj);
+        let head = head.as_ptr();
+        let last = (*head).prev;
+        (*node).prev = last;
+        (*node).next = head;
+        (*last).next = node;
+        (*head).prev = node;
+    }
+}
+
+/// Removes container `obj` from whatever list it is in.
+///
+/// # Safety
+/// `obj` is a live container that is in a list.
+pub(crate) unsafe fn gc_list_remove(obj: ObjPtr) {
+    // SAFETY: its neighbours are live list nodes (objects or the sentinel).
+    unsafe {
+        let node = gc_head(obj);
+        (*(*node).prev).next = (*node).next;
+        (*(*node).next).prev = (*node).prev;
+        (*node).next = ptr::null_mut();
+        (*node).prev = ptr::null_mut();
+    }
+}
+
+/// Every container in the list at `head`, in list order.
+///
+/// # Safety
+/// `head` is a live list sentinel whose nodes are live containers.
+pub(crate) unsafe fn gc_list_objects(head: NonNull<GcHead>) -> Vec<ObjPtr> {
+    let mut out = Vec::new();
+    // SAFETY: walking a well-formed circular list until we are back at the sentinel.
+    unsafe {
+        let mut node = (*head.as_ptr()).next;
+        while node != head.as_ptr() {
+            out.push(from_gc_head(node));
+            node = (*node).next;
+        }
+    }
+    out
+}
+
+/// CPython-style string hash (FNV-1a here; any fixed function keeps runs deterministic).
+pub(crate) fn str_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}

@@ -1,0 +1,72 @@
+//! What the heap records about memory management while a workload runs: pauses and the time
+//! spent managing memory. Timers are read only at pause boundaries (the two ends of a refcount
+//! cascade), never per allocation or per reference operation.
+
+use std::time::Instant;
+
+/// Where a pause came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PauseKind {
+    /// Freeing a structure through refcounting (CPython's trashcan loop).
+    Cascade,
+}
+
+impl PauseKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PauseKind::Cascade => "cascade",
+        }
+    }
+}
+
+/// One interval in which the mutator was stopped by memory management.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pause {
+    pub kind: PauseKind,
+    /// Start, in nanoseconds since the heap was created.
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    /// Objects freed (cascades) or examined (collections).
+    pub objects: u64,
+}
+
+/// Pause log and time totals of one heap.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    epoch: Instant,
+    cascade_pause_threshold: u64,
+    pauses: Vec<Pause>,
+    memory_management_ns: u64,
+}
+
+impl Recorder {
+    pub fn new(cascade_pause_threshold: u64) -> Recorder {
+        Recorder { epoch: Instant::now(), cascade_pause_threshold, pauses: Vec::new(), memory_management_ns: 0 }
+    }
+
+    /// A refcount cascade freed `objects` objects between `start` and `end`.
+    pub fn record_cascade(&mut self, start: Instant, end: Instant, objects: u64) {
+        let duration_ns = nanos(end - start);
+        self.memory_management_ns += duration_ns;
+        if objects >= self.cascade_pause_threshold {
+            self.pauses.push(Pause {
+                kind: PauseKind::Cascade,
+                start_ns: nanos(start - self.epoch),
+                duration_ns,
+                objects,
+            });
+        }
+    }
+
+    pub fn memory_management_ns(&self) -> u64 {
+        self.memory_management_ns
+    }
+
+    pub fn into_pauses(self) -> Vec<Pause> {
+        self.pauses
+    }
+}
+
+fn nanos(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
