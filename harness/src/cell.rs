@@ -34,9 +34,13 @@ pub struct CellSpec {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PauseRecord {
     pub kind: String,
+    pub generation: Option<u8>,
     pub start_ns: u64,
     pub duration_ns: u64,
+    /// Objects freed (cascade) or examined (collection).
     pub objects: u64,
+    pub collected: u64,
+    pub uncollectable: u64,
 }
 
 /// What a child measured.
@@ -51,6 +55,8 @@ pub struct CellOutcome {
     pub peak_reserved_bytes: u64,
     pub leaked_objects: u64,
     pub leaked_bytes: u64,
+    /// Collections per generation, the exit collection included.
+    pub collections: [u64; 3],
     /// Parameters in force, preset and default values filled in.
     pub workload_params: Vec<(String, String)>,
     pub strategy_params: Vec<(String, String)>,
@@ -98,15 +104,19 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
             .iter()
             .map(|p| PauseRecord {
                 kind: p.kind.name().into(),
+                generation: p.generation,
                 start_ns: p.start_ns,
                 duration_ns: p.duration_ns,
                 objects: p.objects,
+                collected: p.collected,
+                uncollectable: p.uncollectable,
             })
             .collect(),
         peak_rss_bytes,
         peak_reserved_bytes: report.alloc.bytes_reserved_peak,
         leaked_objects: report.leaked.objects,
         leaked_bytes: report.leaked.bytes,
+        collections: report.stats.collections,
         workload_params: workload.params(),
         strategy_params,
         allocator: allocator_name,

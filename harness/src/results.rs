@@ -36,6 +36,10 @@ pub struct RunRow {
     pub peak_reserved_bytes: Option<u64>,
     pub leaked_objects: Option<u64>,
     pub leaked_bytes: Option<u64>,
+    /// Cycle collections of each generation (0 for strategies without a collector).
+    pub collections_gen0: Option<u64>,
+    pub collections_gen1: Option<u64>,
+    pub collections_gen2: Option<u64>,
     /// `key=value` pairs separated by `;`, preset values filled in.
     pub workload_params: String,
     pub strategy_params: String,
@@ -108,6 +112,9 @@ pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
         peak_reserved_bytes: None,
         leaked_objects: None,
         leaked_bytes: None,
+        collections_gen0: None,
+        collections_gen1: None,
+        collections_gen2: None,
         workload_params: pairs(&spec.workload_params.clone().into_iter().collect::<Vec<_>>()),
         strategy_params: pairs(&spec.strategy_params.clone().into_iter().collect::<Vec<_>>()),
         error: None,
@@ -130,6 +137,8 @@ pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
             row.peak_reserved_bytes = Some(outcome.peak_reserved_bytes);
             row.leaked_objects = Some(outcome.leaked_objects);
             row.leaked_bytes = Some(outcome.leaked_bytes);
+            let [gen0, gen1, gen2] = outcome.collections;
+            (row.collections_gen0, row.collections_gen1, row.collections_gen2) = (Some(gen0), Some(gen1), Some(gen2));
             row.workload_params = pairs(&outcome.workload_params);
             row.strategy_params = pairs(&outcome.strategy_params);
         }
@@ -193,8 +202,20 @@ pub fn write_run_folder(folder: &Path, rows: &[RunRow], meta: &Meta) -> Result<(
 
 /// The summary table printed after a run.
 pub fn summary_table(rows: &[RunRow]) -> String {
-    let header =
-        ["strategy", "status", "wall", "mm time", "pauses", "p50", "p99", "max", "peak RSS", "peak reserved", "leaked"];
+    let header = [
+        "strategy",
+        "status",
+        "wall",
+        "mm time",
+        "pauses",
+        "p50",
+        "p99",
+        "max",
+        "collections 0/1/2",
+        "peak RSS",
+        "peak reserved",
+        "leaked",
+    ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for row in rows {
         let ms = |v: Option<f64>| v.map_or("-".into(), |ms| format_duration_us(ms * 1e3));
@@ -209,6 +230,10 @@ pub fn summary_table(rows: &[RunRow]) -> String {
             us(row.pause_p50_us),
             us(row.pause_p99_us),
             us(row.pause_max_us),
+            match (row.collections_gen0, row.collections_gen1, row.collections_gen2) {
+                (Some(a), Some(b), Some(c)) => format!("{a}/{b}/{c}"),
+                _ => "-".into(),
+            },
             bytes(row.peak_rss_bytes),
             bytes(row.peak_reserved_bytes),
             match (row.leaked_objects, row.leaked_bytes) {

@@ -15,7 +15,7 @@ fn help_documents_the_options() {
         predicate::str::contains("--workload")
             .and(predicate::str::contains("--strategy"))
             .and(predicate::str::contains("--cascade-threshold"))
-            .and(predicate::str::contains("refcount, weakref")),
+            .and(predicate::str::contains("refcount, weakref, generational, manual")),
     );
 }
 
@@ -43,12 +43,14 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     let header = lines.next().unwrap();
     assert!(header.starts_with("run_id,workload,size,seed,strategy,allocator,status,checksum,wall_time_ms,mm_time_ms"));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 2, "one row per strategy");
+    assert_eq!(rows.len(), 4, "one row per strategy");
     let refcount = rows.iter().find(|r| r.contains(",refcount,")).unwrap();
     let weakref = rows.iter().find(|r| r.contains(",weakref,")).unwrap();
-    let leaked = |row: &str| row.split(',').nth(16).unwrap().parse::<u64>().unwrap();
+    let generational = rows.iter().find(|r| r.contains(",generational,")).unwrap();
+    let leaked = |row: &str| row.split(',').nth(16).unwrap().parse::<u64>().unwrap(); // leaked_objects
     assert!(leaked(refcount) > 0, "parent pointers leak under pure refcounting: {refcount}");
     assert_eq!(leaked(weakref), 0, "weak back edges leak nothing: {weakref}");
+    assert_eq!(leaked(generational), 0, "the cycle collector frees every tree: {generational}");
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     for key in ["git_commit", "rustc", "cpu_model", "kernel", "seed", "command_line", "cells"] {
@@ -64,12 +66,23 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
 fn bad_input_exits_2_and_writes_nothing() {
     let cases: &[(&[&str], &str)] = &[
         (&["--workload", "forest"], "possible values: trees"),
-        (&["--workload", "trees", "--strategy", "refcount,magic"], "possible values: refcount, weakref"),
+        (
+            &["--workload", "trees", "--strategy", "refcount,magic"],
+            "possible values: refcount, weakref, generational, manual",
+        ),
         (&["--workload", "trees", "--size", "huge"], "possible values: smoke, small, default, large"),
         (&["--workload", "trees", "--wparam", "depth=2"], "at least 4"),
         (&["--workload", "trees", "--wparam", "nodes=5"], "no parameter `nodes`"),
         (&["--workload", "trees", "--wparam", "depth"], "expected KEY=VALUE"),
-        (&["--workload", "trees", "--param", "threshold=700"], "no selected strategy has a parameter `threshold`"),
+        (
+            &["--workload", "trees", "--strategy", "refcount", "--param", "threshold=700"],
+            "no selected strategy has a parameter `threshold`",
+        ),
+        (&["--workload", "trees", "--param", "generational.threshold=0,10,10"], "every threshold must be at least 1"),
+        (&["--workload", "trees", "--param", "threshold=700,10"], "expected three integers"),
+        (&["--workload", "trees", "--param", "manual.every=often"], "`every` = `often`"),
+        (&["--workload", "trees", "--param", "manual.freeze=maybe"], "`freeze` = `maybe`"),
+        (&["--workload", "trees", "--param", "generational.every=3"], "has no parameter `every`"),
         (&["--workload", "trees", "--strategy", "refcount", "--param", "weakref.x=1"], "`weakref` is not selected"),
         (&["--workload", "trees", "--cascade-threshold", "0"], "at least 1"),
         (

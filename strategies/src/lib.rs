@@ -5,6 +5,7 @@
 //!   workloads ──► Heap / Handle (heap.rs)       safe API: allocate, read/write slots, weakrefs,
 //!                    │                           checkpoints; strong handles own one refcount
 //!                    ├─► object.rs               block layout, kinds, traversal (the unsafe core)
+//!                    ├─► heap/collector.rs       CPython 3.11's generational cycle collector
 //!                    ├─► dyn Strategy            when/how garbage is found (strategy/)
 //!                    ├─► Recorder                pauses and memory-management time
 //!                    └─► dyn Allocator (alloc/)  pymalloc-style arenas/pools, or malloc per object
@@ -20,7 +21,10 @@ pub mod recorder;
 pub mod strategy;
 
 pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBackend};
-pub use heap::{CallbackFn, CallbackId, FinalReport, Handle, Heap, HeapConfig, HeapStats, LeakReport, WeakCallback};
+pub use heap::{
+    CallbackFn, CallbackId, Collection, FinalReport, FinalizerFn, FinalizerId, FinalizerKind, GENERATIONS,
+    GenerationStats, Handle, Heap, HeapConfig, HeapStats, LeakReport, WeakCallback,
+};
 pub use object::Kind;
 pub use recorder::{Pause, PauseKind};
 pub use strategy::{BackEdges, ParamError, ParamSpec, Params, STRATEGIES, Strategy, StrategyInfo};

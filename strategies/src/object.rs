@@ -96,7 +96,8 @@ pub(crate) struct Header {
     pub gc_refs: u32,
     pub kind: Kind,
     pub flags: u8,
-    _reserved: u16,
+    /// Index + 1 into the heap's finalizer table; 0 means no finalizer.
+    pub finalizer: u16,
     /// Slot count (tuple, instance) or byte length (str); 0 for the other kinds.
     pub len: u32,
 }
@@ -105,6 +106,16 @@ pub(crate) struct Header {
 pub(crate) mod flags {
     /// A weakref object that stands for a back edge under the `weakref` strategy.
     pub const BACK_EDGE: u8 = 1 << 0;
+    /// In the set being collected (CPython's `PREV_MASK_COLLECTING`).
+    pub const COLLECTING: u8 = 1 << 1;
+    /// Moved to the tentatively unreachable list by `move_unreachable` (`NEXT_MASK_UNREACHABLE`).
+    pub const UNREACHABLE: u8 = 1 << 2;
+    /// Has a finalizer (`tp_finalize`, PEP 442), run at most once.
+    pub const HAS_FINALIZER: u8 = 1 << 3;
+    /// Its finalizer has run (CPython keeps this bit in the GC head).
+    pub const FINALIZED: u8 = 1 << 4;
+    /// Has a legacy finalizer (`tp_del`): the collector will not free it, and puts it in `garbage`.
+    pub const LEGACY_FINALIZER: u8 = 1 << 5;
 }
 
 const GC_HEAD_SIZE: usize = size_of::<GcHead>();
@@ -205,8 +216,11 @@ pub(crate) unsafe fn init_header(block: NonNull<u8>, kind: Kind, len: usize) -> 
     // SAFETY: the caller gives a block of at least `gc + HEADER_SIZE` bytes; the header starts
     // `gc` bytes in, which keeps it 16-aligned. Test: object_model::sizes_match_layout.
     unsafe {
+        if gc > 0 {
+            block.as_ptr().cast::<GcHead>().write(GcHead { next: ptr::null_mut(), prev: ptr::null_mut() });
+        }
         let obj = block.as_ptr().add(gc).cast::<Header>();
-        obj.write(Header { refcnt: 1, gc_refs: 0, kind, flags: 0, _reserved: 0, len });
+        obj.write(Header { refcnt: 1, gc_refs: 0, kind, flags: 0, finalizer: 0, len });
         NonNull::new_unchecked(obj)
     }
 }
@@ -409,6 +423,15 @@ pub(crate) unsafe fn gc_list_remove(obj: ObjPtr) {
         (*node).next = ptr::null_mut();
         (*node).prev = ptr::null_mut();
     }
+}
+
+/// Whether container `obj` is in a GC list.
+///
+/// # Safety
+/// `obj` must name a live container.
+pub(crate) unsafe fn is_tracked(obj: ObjPtr) -> bool {
+    // SAFETY: untracked containers have null links (`gc_list_remove`, fresh objects).
+    unsafe { !(*gc_head(obj)).next.is_null() }
 }
 
 /// Every container in the list at `head`, in list order.

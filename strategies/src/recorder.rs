@@ -1,20 +1,25 @@
 //! What the heap records about memory management while a workload runs: pauses and the time
 //! spent managing memory. Timers are read only at pause boundaries (the two ends of a refcount
-//! cascade), never per allocation or per reference operation.
+//! cascade or of a collection), never per allocation or per reference operation.
 
 use std::time::Instant;
+
+use crate::heap::Collection;
 
 /// Where a pause came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PauseKind {
     /// Freeing a structure through refcounting (CPython's trashcan loop).
     Cascade,
+    /// A cycle collection.
+    Collection,
 }
 
 impl PauseKind {
     pub fn name(self) -> &'static str {
         match self {
             PauseKind::Cascade => "cascade",
+            PauseKind::Collection => "collection",
         }
     }
 }
@@ -28,6 +33,12 @@ pub struct Pause {
     pub duration_ns: u64,
     /// Objects freed (cascades) or examined (collections).
     pub objects: u64,
+    /// The generation collected; `None` for cascades.
+    pub generation: Option<u8>,
+    /// Objects found to be garbage (collections; for cascades, the objects freed).
+    pub collected: u64,
+    /// Objects found unreachable but uncollectable (collections only).
+    pub uncollectable: u64,
 }
 
 /// Pause log and time totals of one heap.
@@ -54,8 +65,26 @@ impl Recorder {
                 start_ns: nanos(start - self.epoch),
                 duration_ns,
                 objects,
+                generation: None,
+                collected: objects,
+                uncollectable: 0,
             });
         }
+    }
+
+    /// A collection ran between `start` and `end`. Every collection is a pause.
+    pub fn record_collection(&mut self, start: Instant, end: Instant, collection: &Collection) {
+        let duration_ns = nanos(end - start);
+        self.memory_management_ns += duration_ns;
+        self.pauses.push(Pause {
+            kind: PauseKind::Collection,
+            start_ns: nanos(start - self.epoch),
+            duration_ns,
+            objects: collection.examined,
+            generation: Some(collection.generation as u8),
+            collected: collection.collected,
+            uncollectable: collection.uncollectable,
+        });
     }
 
     pub fn memory_management_ns(&self) -> u64 {

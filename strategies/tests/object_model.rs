@@ -6,27 +6,15 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+mod common;
+
+use common::{allocators, cases};
 use proptest::prelude::*;
 use strategies::{AllocatorConfig, Handle, Heap, HeapConfig, Kind, WeakCallback, strategy};
 
 fn heap_with(strategy_name: &str, allocator: AllocatorConfig) -> Heap {
     let strategy = strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap();
     Heap::new(HeapConfig { allocator, cascade_pause_threshold: 100 }, strategy)
-}
-
-/// The allocator configurations to test on: all of them, or the one named by
-/// `OBJECT_MODEL_ALLOCATOR=kind/backend` (valgrind runs `per-object/libc`).
-fn allocators() -> Vec<AllocatorConfig> {
-    match std::env::var("OBJECT_MODEL_ALLOCATOR") {
-        Ok(spec) => {
-            let (kind, backend) = spec.split_once('/').expect("kind/backend");
-            vec![AllocatorConfig {
-                kind: strategies::AllocatorKind::from_name(kind).expect("allocator kind"),
-                backend: strategies::SystemBackend::from_name(backend).expect("backend"),
-            }]
-        }
-        Err(_) => AllocatorConfig::all(),
-    }
 }
 
 fn for_each_heap(strategy_name: &str, test: impl Fn(&Heap)) {
@@ -451,9 +439,4 @@ proptest! {
             prop_assert_eq!(heap.dict_get(&dict, *k).map(|h| heap.int_value(&h)), Some(*v));
         }
     }
-}
-
-/// Property-test cases: `default`, or `PROPTEST_CASES` (valgrind runs fewer).
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

@@ -29,11 +29,14 @@ use std::time::Instant;
 
 use crate::alloc::{AllocStats, Allocator, AllocatorConfig};
 use crate::dict::{self, Blocks};
-use crate::object::{
-    self, DictBody, GcHead, Header, InstanceBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags,
-};
+use crate::object::{self, DictBody, Header, InstanceBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
 use crate::recorder::{Pause, Recorder};
-use crate::strategy::{BackEdges, Strategy};
+use crate::strategy::{BackEdges, Checkpoint, CheckpointInfo, GcAction, Strategy};
+
+mod collector;
+
+use collector::GcState;
+pub use collector::{Collection, GENERATIONS, GenerationStats};
 
 /// CPython caches the ints -5..=256; so do we, so that small-int-heavy workloads allocate alike.
 const SMALL_INT_MIN: i64 = -5;
@@ -57,6 +60,24 @@ impl Default for HeapConfig {
 /// argument object, once, after its referent has died.
 pub type CallbackFn = dyn for<'h> Fn(&'h Heap, &Handle<'h>, Option<&Handle<'h>>);
 
+/// A finalizer (`__del__`): called with the heap and the dying object, which it may resurrect by
+/// storing a reference to it somewhere.
+pub type FinalizerFn = dyn for<'h> Fn(&'h Heap, &Handle<'h>);
+
+/// Names a finalizer registered with [`Heap::register_finalizer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FinalizerId(u16);
+
+/// Which kind of finalizer an object gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalizerKind {
+    /// `tp_finalize` (PEP 442): runs once, also for cyclic garbage, which the collector then frees.
+    Pep442,
+    /// `tp_del` (before PEP 442): the collector will not free cyclic garbage that holds one; it
+    /// goes to `garbage`, uncollectable. Refcounting still runs it (once) and frees the object.
+    Legacy,
+}
+
 /// Names a callback registered with [`Heap::register_callback`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallbackId(u32);
@@ -74,6 +95,8 @@ pub struct HeapStats {
     /// Bytes of live objects, their list items and dict tables included.
     pub live_bytes: u64,
     pub tracked_containers: u64,
+    /// Collections so far, per generation.
+    pub collections: [u64; GENERATIONS],
     pub requests_done: u64,
     pub startup_done: bool,
     pub alloc: AllocStats,
@@ -144,16 +167,22 @@ pub struct Heap {
     allocator: RefCell<Box<dyn Allocator>>,
     strategy: RefCell<Box<dyn Strategy>>,
     back_edges: BackEdges,
-    /// Every tracked container (a single generation until the cycle collector arrives).
-    tracked: NonNull<GcHead>,
+    /// The cycle collector's generations, counts and statistics; every tracked container is
+    /// in one of its lists.
+    gc: GcState,
     tracked_count: Cell<u64>,
     live_objects: Cell<u64>,
     live_bytes: Cell<u64>,
     small_ints: OnceCell<Vec<ObjPtr>>,
+    /// A dict the heap holds, standing for module globals (finalizers store survivors there).
+    globals: OnceCell<ObjPtr>,
     cascade_stack: RefCell<Vec<ObjPtr>>,
     /// Weakrefs (each holding +1) whose callbacks are due.
     pending_callbacks: RefCell<VecDeque<ObjPtr>>,
     callbacks: RefCell<Vec<Rc<CallbackFn>>>,
+    finalizers: RefCell<Vec<Rc<FinalizerFn>>>,
+    /// Objects whose refcount reached zero and whose finalizer is due (each holding +1).
+    pending_finalizers: RefCell<VecDeque<ObjPtr>>,
     tearing_down: Cell<bool>,
     recorder: RefCell<Recorder>,
     requests_done: Cell<u64>,
@@ -162,18 +191,25 @@ pub struct Heap {
 
 impl Heap {
     pub fn new(config: HeapConfig, strategy: Box<dyn Strategy>) -> Heap {
+        let gc = match strategy.collector() {
+            Some(collector) => GcState::new(collector.thresholds, collector.automatic),
+            None => GcState::new([700, 10, 10], false),
+        };
         let heap = Heap {
             allocator: RefCell::new(config.allocator.build()),
             back_edges: strategy.back_edges(),
             strategy: RefCell::new(strategy),
-            tracked: object::new_gc_list(),
+            gc,
             tracked_count: Cell::new(0),
             live_objects: Cell::new(0),
             live_bytes: Cell::new(0),
             small_ints: OnceCell::new(),
+            globals: OnceCell::new(),
             cascade_stack: RefCell::new(Vec::new()),
             pending_callbacks: RefCell::new(VecDeque::new()),
             callbacks: RefCell::new(Vec::new()),
+            finalizers: RefCell::new(Vec::new()),
+            pending_finalizers: RefCell::new(VecDeque::new()),
             tearing_down: Cell::new(false),
             recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold)),
             requests_done: Cell::new(0),
@@ -290,6 +326,47 @@ impl Heap {
         let mut callbacks = self.callbacks.borrow_mut();
         callbacks.push(Rc::new(callback));
         CallbackId(u32::try_from(callbacks.len() - 1).expect("fewer than 2^32 callbacks"))
+    }
+
+    /// The heap's globals: a dict that lives until the run ends, like a module's namespace. It is
+    /// released before the exit collection and the leak walk, as interpreter shutdown clears
+    /// modules.
+    pub fn globals(&self) -> Handle<'_> {
+        let globals = *self.globals.get_or_init(|| {
+            let dict = self.dict();
+            let obj = dict.ptr();
+            std::mem::forget(dict); // the heap keeps this reference
+            obj
+        });
+        self.incref(globals);
+        self.handle(globals)
+    }
+
+    /// Registers a finalizer; the id can be given to any number of objects.
+    pub fn register_finalizer(&self, finalizer: impl for<'h> Fn(&'h Heap, &Handle<'h>) + 'static) -> FinalizerId {
+        let mut finalizers = self.finalizers.borrow_mut();
+        finalizers.push(Rc::new(finalizer));
+        FinalizerId(u16::try_from(finalizers.len()).expect("fewer than 65535 finalizers") - 1)
+    }
+
+    /// Gives an instance a finalizer, run when it dies (by refcount or by collection).
+    pub fn set_finalizer(&self, h: &Handle<'_>, id: FinalizerId, kind: FinalizerKind) {
+        let obj = self.expect(h, &[Kind::Instance], "set_finalizer");
+        assert!((id.0 as usize) < self.finalizers.borrow().len(), "unknown finalizer id");
+        // SAFETY: a handle keeps its object alive.
+        unsafe {
+            (*obj).finalizer = id.0 + 1;
+            (*obj).flags |= match kind {
+                FinalizerKind::Pep442 => flags::HAS_FINALIZER,
+                FinalizerKind::Legacy => flags::HAS_FINALIZER | flags::LEGACY_FINALIZER,
+            };
+        }
+    }
+
+    /// Whether the object's finalizer has run (`gc.is_finalized`).
+    pub fn is_finalized(&self, h: &Handle<'_>) -> bool {
+        // SAFETY: a handle keeps its object alive.
+        unsafe { (*self.own(h)).flags & flags::FINALIZED != 0 }
     }
 
     // ----- reading --------------------------------------------------------------------
@@ -422,6 +499,14 @@ impl Heap {
     pub fn dict_set(&self, d: &Handle<'_>, key: u64, value: &Handle<'_>) {
         let obj = self.expect(d, &[Kind::Dict], "dict_set");
         let new = self.new_reference(value);
+        // CPython's MAINTAIN_TRACKING: a dict untracked by a full collection is tracked again as
+        // soon as it holds something that could be part of a cycle.
+        // SAFETY: both objects are alive (handles).
+        unsafe {
+            if !object::is_tracked(obj) && (*new).kind.is_container() {
+                self.track(obj);
+            }
+        }
         let old = dict::insert(obj, key, new, self);
         if !old.is_null() {
             self.decref(old);
@@ -457,11 +542,26 @@ impl Heap {
     /// The workload has built its long-lived heap.
     pub fn startup_done(&self) {
         self.startup_done.set(true);
+        self.checkpoint(Checkpoint::StartupDone);
     }
 
     /// The workload has finished one unit of work.
     pub fn request_done(&self) {
         self.requests_done.set(self.requests_done.get() + 1);
+        self.checkpoint(Checkpoint::RequestDone);
+    }
+
+    /// Lets the strategy act at a checkpoint (freeze, collect by hand).
+    fn checkpoint(&self, checkpoint: Checkpoint) {
+        let info = CheckpointInfo { requests_done: self.requests_done.get(), live_bytes: self.live_bytes.get() };
+        let action = self.strategy.borrow_mut().at_checkpoint(checkpoint, info);
+        match action {
+            Some(GcAction::Freeze) => self.freeze(),
+            Some(GcAction::Collect(generation)) => {
+                self.collect(generation);
+            }
+            None => {}
+        }
     }
 
     pub fn stats(&self) -> HeapStats {
@@ -469,6 +569,7 @@ impl Heap {
             live_objects: self.live_objects.get(),
             live_bytes: self.live_bytes.get(),
             tracked_containers: self.tracked_count.get(),
+            collections: self.gc_stats().map(|g| g.collections),
             requests_done: self.requests_done.get(),
             startup_done: self.startup_done.get(),
             alloc: self.allocator.borrow().stats(),
@@ -477,7 +578,11 @@ impl Heap {
 
     /// Ends the run: counts what leaked, then frees everything. Taking the heap by value
     /// proves that no handle is left.
-    pub fn finish(self) -> FinalReport {
+    pub fn finish(mut self) -> FinalReport {
+        self.release_globals();
+        if self.strategy.borrow().collect_at_exit() {
+            self.collect(GENERATIONS - 1);
+        }
         let leaked = self.leak_report();
         let stats = self.stats();
         let recorder = self.recorder.replace(Recorder::new(0));
@@ -546,11 +651,15 @@ impl Heap {
             self.free_object(obj); // an atom holds no references: no cascade, no clock
             return;
         }
-        let start = Instant::now();
+        // Inside a collection, freeing is part of the collection's pause: no clock of its own.
+        let start = (!self.gc.is_collecting()).then(Instant::now);
         let mut stack = std::mem::take(&mut *self.cascade_stack.borrow_mut());
         stack.push(obj);
         let mut freed = 0u64;
         while let Some(dead) = stack.pop() {
+            if self.defer_to_finalizer(dead) {
+                continue;
+            }
             self.clear_weakrefs_to(dead);
             // SAFETY: `dead` has refcount zero and is not yet freed; its references are live.
             // Test: object_model::ten_million_chain_frees_iteratively.
@@ -566,59 +675,114 @@ impl Heap {
             freed += 1;
         }
         *self.cascade_stack.borrow_mut() = stack;
-        self.recorder.borrow_mut().record_cascade(start, Instant::now(), freed);
+        if let Some(start) = start {
+            self.recorder.borrow_mut().record_cascade(start, Instant::now(), freed);
+        }
+        self.run_pending_finalizers();
         self.run_pending_callbacks();
+    }
+
+    /// A dying object whose finalizer has not run yet is kept alive (refcount 1, owned by the
+    /// queue) until its finalizer has run, as `subtype_dealloc` resurrects it for `tp_finalize`.
+    fn defer_to_finalizer(&self, obj: ObjPtr) -> bool {
+        // SAFETY: `obj` is alive (refcount zero, not yet freed).
+        unsafe {
+            if (*obj).flags & (flags::HAS_FINALIZER | flags::FINALIZED) != flags::HAS_FINALIZER {
+                return false;
+            }
+            (*obj).flags |= flags::FINALIZED;
+            (*obj).refcnt = 1;
+        }
+        self.pending_finalizers.borrow_mut().push_back(obj);
+        true
+    }
+
+    fn run_pending_finalizers(&self) {
+        loop {
+            let Some(obj) = self.pending_finalizers.borrow_mut().pop_front() else { return };
+            self.invoke_finalizer(self.handle(obj)); // owns the +1 taken when deferred
+        }
+    }
+
+    /// Runs `obj`'s finalizer, then drops the handle (which frees it unless it was resurrected).
+    fn invoke_finalizer(&self, obj: Handle<'_>) {
+        if self.tearing_down.get() {
+            return;
+        }
+        // SAFETY: the handle keeps the object alive; `finalizer` indexes the table (set_finalizer).
+        let id = unsafe { (*obj.ptr()).finalizer } - 1;
+        let finalizer = Rc::clone(&self.finalizers.borrow()[id as usize]);
+        finalizer(self, &obj);
     }
 
     /// Clears every weakref to `obj` and queues the callbacks of those that are still alive
     /// (CPython's `PyObject_ClearWeakRefs`: a weakref dying in the same cascade gets none).
     fn clear_weakrefs_to(&self, obj: ObjPtr) {
-        // SAFETY: `obj` is alive (being freed); its weaklist holds live weakrefs, each of which
-        // unlinks itself when it is freed. Test: object_model::weakref_callback_runs_once.
+        for weak in self.take_weakrefs_to(obj) {
+            // SAFETY: `take_weakrefs_to` returns live weakrefs. Test: object_model::weakref_callback_runs_once.
+            unsafe {
+                if (*object::body::<WeakrefBody>(weak)).callback != 0 && (*weak).refcnt > 0 && !self.tearing_down.get()
+                {
+                    self.incref(weak);
+                    self.pending_callbacks.borrow_mut().push_back(weak);
+                }
+            }
+        }
+    }
+
+    /// Detaches and clears every weakref to `obj` (an instance; other kinds have none).
+    fn take_weakrefs_to(&self, obj: ObjPtr) -> Vec<ObjPtr> {
+        let mut cleared = Vec::new();
+        // SAFETY: `obj` is alive; its weaklist holds live weakrefs, each of which unlinks itself
+        // when it is freed. Test: object_model::weakref_dies_with_target.
         unsafe {
             if (*obj).kind != Kind::Instance {
-                return;
+                return cleared;
             }
             let list = object::body::<InstanceBody>(obj);
-            let mut weak = (*list).weaklist;
-            (*list).weaklist = ptr::null_mut();
+            let mut weak = std::mem::replace(&mut (*list).weaklist, ptr::null_mut());
             while !weak.is_null() {
                 let body = object::body::<WeakrefBody>(weak);
                 let next = (*body).next;
                 (*body).target = ptr::null_mut();
                 (*body).prev = ptr::null_mut();
                 (*body).next = ptr::null_mut();
-                if (*body).callback != 0 && (*weak).refcnt > 0 && !self.tearing_down.get() {
-                    self.incref(weak);
-                    self.pending_callbacks.borrow_mut().push_back(weak);
-                }
+                cleared.push(weak);
                 weak = next;
             }
         }
+        cleared
     }
 
     fn run_pending_callbacks(&self) {
         loop {
             let Some(weak) = self.pending_callbacks.borrow_mut().pop_front() else { return };
-            let weak = self.handle(weak); // owns the +1 taken when queued
-            // SAFETY: `weak` is alive (the handle holds it); its body is a WeakrefBody.
-            let (id, arg) = unsafe {
-                let body = object::body::<WeakrefBody>(weak.ptr());
-                ((*body).callback - 1, (*body).callback_arg)
-            };
-            let callback = Rc::clone(&self.callbacks.borrow()[id as usize]);
-            let arg = (!arg.is_null()).then(|| {
-                self.incref(arg);
-                self.handle(arg)
-            });
-            callback(self, &weak, arg.as_ref());
+            self.invoke_weakref_callback(self.handle(weak)); // owns the +1 taken when queued
         }
+    }
+
+    /// Runs a cleared weakref's callback with its argument, then drops the handle.
+    fn invoke_weakref_callback(&self, weak: Handle<'_>) {
+        // SAFETY: `weak` is alive (the handle holds it); its body is a WeakrefBody with a callback.
+        let (id, arg) = unsafe {
+            let body = object::body::<WeakrefBody>(weak.ptr());
+            ((*body).callback - 1, (*body).callback_arg)
+        };
+        let callback = Rc::clone(&self.callbacks.borrow()[id as usize]);
+        let arg = (!arg.is_null()).then(|| {
+            self.incref(arg);
+            self.handle(arg)
+        });
+        callback(self, &weak, arg.as_ref());
     }
 
     // ----- objects and blocks ---------------------------------------------------------
 
     /// A fresh object with refcount 1 (not yet tracked, payload unwritten).
     fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
+        if kind.is_container() && self.gc.note_allocation() {
+            self.collect_generations();
+        }
         let block = self.alloc_bytes(object::block_size(kind, len));
         self.live_objects.set(self.live_objects.get() + 1);
         // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
@@ -652,10 +816,18 @@ impl Heap {
         obj
     }
 
+    /// Starts tracking container `obj` in the youngest generation.
     fn track(&self, obj: ObjPtr) {
-        // SAFETY: `obj` is a fresh container in no list.
-        unsafe { object::gc_list_append(self.tracked, obj) };
+        // SAFETY: `obj` is a live container in no list.
+        unsafe { object::gc_list_append(self.gc.youngest(), obj) };
         self.tracked_count.set(self.tracked_count.get() + 1);
+    }
+
+    /// Stops tracking container `obj` (its contents cannot form a cycle).
+    fn untrack(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is a live, tracked container.
+        unsafe { object::gc_list_remove(obj) };
+        self.tracked_count.set(self.tracked_count.get() - 1);
     }
 
     /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
@@ -680,8 +852,10 @@ impl Heap {
                 _ => {}
             }
             if (*obj).kind.is_container() {
-                object::gc_list_remove(obj);
-                self.tracked_count.set(self.tracked_count.get() - 1);
+                if object::is_tracked(obj) {
+                    self.untrack(obj);
+                }
+                self.gc.note_deallocation();
             }
             let size = object::own_block_size(obj);
             self.live_objects.set(self.live_objects.get() - 1);
@@ -793,8 +967,8 @@ impl Heap {
     /// returned there are no roots, so all of it is leaked (garbage refcounting never freed).
     fn leak_report(&self) -> LeakReport {
         let small_ints: HashSet<ObjPtr> = self.small_ints.get().expect("built").iter().copied().collect();
-        // SAFETY: the tracked list holds live containers; their references are live objects.
-        let mut stack = unsafe { object::gc_list_objects(self.tracked) };
+        // SAFETY: the GC lists hold live containers; their references are live objects.
+        let mut stack = unsafe { self.tracked_objects() };
         let mut seen: HashSet<ObjPtr> = stack.iter().copied().collect();
         let mut report = LeakReport::default();
         while let Some(obj) = stack.pop() {
@@ -821,11 +995,12 @@ impl Drop for Heap {
     /// Frees everything, leaked cycles included: every container drops its references (as
     /// `tp_clear` does), then the last references go. Weakref callbacks do not run.
     fn drop(&mut self) {
+        self.release_globals();
         self.tearing_down.set(true);
-        // SAFETY: the tracked list holds live containers; we hold +1 on each while clearing.
+        // SAFETY: the GC lists hold live containers; we hold +1 on each while clearing.
         // Test: object_model::teardown_frees_everything.
         unsafe {
-            let containers = object::gc_list_objects(self.tracked);
+            let containers = self.tracked_objects();
             for &obj in &containers {
                 self.incref(obj);
             }
@@ -835,47 +1010,77 @@ impl Drop for Heap {
             for &obj in &containers {
                 self.decref(obj);
             }
+            for obj in self.gc.garbage().take() {
+                self.decref(obj);
+            }
             for &obj in self.small_ints.get().expect("built") {
                 self.decref(obj);
             }
             debug_assert_eq!(self.live_objects.get(), 0, "teardown left objects alive");
-            object::free_gc_list(self.tracked);
+            self.gc.free_lists();
         }
     }
 }
 
 impl Heap {
+    fn release_globals(&mut self) {
+        if let Some(globals) = self.globals.take() {
+            self.decref(globals);
+        }
+    }
+
+    /// Every tracked container, in every generation and the permanent one.
+    ///
+    /// # Safety
+    /// The GC lists must be well formed (they are, outside a collection's phases).
+    unsafe fn tracked_objects(&self) -> Vec<ObjPtr> {
+        // SAFETY: forwarded.
+        self.gc.all_lists().into_iter().flat_map(|list| unsafe { object::gc_list_objects(list) }).collect()
+    }
+
     /// Drops every reference `obj` holds (CPython's `tp_clear`).
     ///
     /// # Safety
     /// `obj` is a live container on which the caller holds a reference.
     unsafe fn clear_references(&self, obj: ObjPtr) {
-        let mut dropped = Vec::new();
-        // SAFETY: per kind, each slot or entry is taken out (nulled) before it is released, so
-        // a cascade started by a release never sees it again.
+        // Each reference is taken out (its slot nulled) before it is released, and the slots are
+        // found afresh after every release: a release can run finalizers and callbacks, which may
+        // change `obj` (a list may grow and move its items).
+        let mut index = 0;
+        // SAFETY: `obj` stays alive (the caller's reference); each accessor is used on its kind.
+        while let Some(child) = unsafe { self.take_reference(obj, index) } {
+            index += 1;
+            if !child.is_null() {
+                self.decref(child);
+            }
+        }
+    }
+
+    /// Takes the `index`-th reference out of `obj`, leaving its slot empty; `None` past the end.
+    ///
+    /// # Safety
+    /// `obj` is a live container.
+    unsafe fn take_reference(&self, obj: ObjPtr, index: usize) -> Option<ObjPtr> {
+        // SAFETY: forwarded; each kind is read through its own layout.
         unsafe {
             match (*obj).kind {
                 Kind::Tuple | Kind::Instance | Kind::List => {
-                    for slot in object::slots(obj).iter_mut() {
-                        dropped.push(std::mem::replace(slot, ptr::null_mut()));
-                    }
+                    object::slots(obj).get_mut(index).map(|slot| std::mem::replace(slot, ptr::null_mut()))
                 }
                 Kind::Dict => {
-                    for entry in object::dict_entries(obj).iter_mut() {
-                        dropped.push(std::mem::replace(&mut entry.value, ptr::null_mut()));
+                    let entry = object::dict_entries(obj).get_mut(index)?;
+                    let value = std::mem::replace(&mut entry.value, ptr::null_mut());
+                    if !value.is_null() {
+                        (*object::body::<DictBody>(obj)).used -= 1;
                     }
-                    (*object::body::<DictBody>(obj)).used = 0;
+                    Some(value)
                 }
-                Kind::Weakref => {
+                Kind::Weakref if index == 0 => {
                     self.unlink_weakref(obj);
-                    let body = object::body::<WeakrefBody>(obj);
-                    dropped.push(std::mem::replace(&mut (*body).callback_arg, ptr::null_mut()));
+                    Some(std::mem::replace(&mut (*object::body::<WeakrefBody>(obj)).callback_arg, ptr::null_mut()))
                 }
-                Kind::Int | Kind::Str => {}
+                Kind::Weakref | Kind::Int | Kind::Str => None,
             }
-        }
-        for child in dropped.into_iter().filter(|c| !c.is_null()) {
-            self.decref(child);
         }
     }
 }

@@ -1,0 +1,774 @@
+//! CPython's cycle collector (3.11 `Modules/gcmodule.c`), as one collector behind the
+//! `generational` and `manual` strategies.
+//!
+//! Tracked containers live in one of three generation lists (or the permanent generation after
+//! `freeze()`). [`Heap::collect`] collects a generation and every younger one, in CPython's
+//! order of phases:
+//!
+//! 1. merge the younger generations into the one collected (`young`);
+//! 2. `update_refs`: `gc_refs = refcount` for each object of `young`, marked COLLECTING;
+//! 3. `subtract_refs`: every reference from inside `young` takes one off its target's `gc_refs`;
+//!    what is left counts references from outside: roots;
+//! 4. `move_unreachable`: scan `young`; objects with `gc_refs > 0` are reachable and make what they
+//!    reach reachable (moving it back from the tentatively-unreachable list); the rest end up in
+//!    `unreachable`;
+//! 5. untrack tuples (and, in full collections, dicts) that cannot be part of a cycle
+//!    (`untrack_tuples`, `untrack_dicts`; folded into the scan of phase 4, which visits objects
+//!    in the same order); survivors move to the next older generation;
+//! 6. `move_legacy_finalizers`: objects with a legacy (tp_del-style) finalizer, and all they reach,
+//!    are uncollectable and go to `garbage`;
+//! 7. `handle_weakrefs`: clear weakrefs to garbage; run callbacks of weakrefs that are not garbage;
+//! 8. `finalize_garbage`: run each finalizer once (PEP 442);
+//! 9. `handle_resurrected_objects`: redo steps 2–4 on `unreachable`; what a finalizer made
+//!    reachable again survives;
+//! 10. `delete_garbage`: clear each object's references (`tp_clear`) and let refcounting free it.
+//!
+//! Every list walk is an explicit loop over the intrusive lists; nothing recurses. Under debug
+//! assertions the lists are validated between phases, as CPython's `validate_list` does.
+
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+use std::time::Instant;
+
+use super::Heap;
+use crate::object::{self, GcHead, InstanceBody, Kind, ObjPtr, WeakrefBody, flags};
+
+/// Generations of the collector: 0 (youngest) to 2 (oldest, a "full" collection).
+pub const GENERATIONS: usize = 3;
+
+/// Per-generation figures, as `gc.get_stats()` gives them; indexed by the generation argument of
+/// the collection (the oldest generation collected).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenerationStats {
+    pub collections: u64,
+    pub collected: u64,
+    pub uncollectable: u64,
+}
+
+/// What one collection did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collection {
+    pub generation: usize,
+    /// Objects in the generations collected when it began.
+    pub examined: u64,
+    /// CPython's `m`: garbage found (and weakrefs freed by their own callbacks).
+    pub collected: u64,
+    /// CPython's `n`: objects kept alive by legacy finalizers, now in `garbage`.
+    pub uncollectable: u64,
+}
+
+impl Collection {
+    /// `gc.collect()`'s return value.
+    pub fn unreachable(&self) -> u64 {
+        self.collected + self.uncollectable
+    }
+}
+
+/// The collector's state inside a heap.
+pub(super) struct GcState {
+    generations: [NonNull<GcHead>; GENERATIONS],
+    permanent: NonNull<GcHead>,
+    /// Gen 0: container allocations minus deallocations since its last collection; gen 1 and 2:
+    /// collections of the generation below since their own last collection.
+    counts: [Cell<u64>; GENERATIONS],
+    thresholds: Cell<[u64; GENERATIONS]>,
+    /// Collect automatically when gen 0's count passes its threshold.
+    automatic: Cell<bool>,
+    collecting: Cell<bool>,
+    long_lived_total: Cell<u64>,
+    long_lived_pending: Cell<u64>,
+    stats: RefCell<[GenerationStats; GENERATIONS]>,
+    /// Uncollectable objects (CPython's `gc.garbage`), each holding a reference.
+    garbage: RefCell<Vec<ObjPtr>>,
+}
+
+impl GcState {
+    pub(super) fn new(thresholds: [u64; GENERATIONS], automatic: bool) -> GcState {
+        GcState {
+            generations: [object::new_gc_list(), object::new_gc_list(), object::new_gc_list()],
+            permanent: object::new_gc_list(),
+            counts: Default::default(),
+            thresholds: Cell::new(thresholds),
+            automatic: Cell::new(automatic),
+            collecting: Cell::new(false),
+            long_lived_total: Cell::new(0),
+            long_lived_pending: Cell::new(0),
+            stats: RefCell::new(Default::default()),
+            garbage: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Where new containers are tracked.
+    pub(super) fn youngest(&self) -> NonNull<GcHead> {
+        self.generations[0]
+    }
+
+    /// Every list that holds tracked containers.
+    pub(super) fn all_lists(&self) -> [NonNull<GcHead>; GENERATIONS + 1] {
+        [self.generations[0], self.generations[1], self.generations[2], self.permanent]
+    }
+
+    pub(super) fn garbage(&self) -> &RefCell<Vec<ObjPtr>> {
+        &self.garbage
+    }
+
+    pub(super) fn is_collecting(&self) -> bool {
+        self.collecting.get()
+    }
+
+    /// A container was allocated: count it, and say whether an automatic collection is due
+    /// (`_PyObject_GC_Link`).
+    pub(super) fn note_allocation(&self) -> bool {
+        let count = self.counts[0].get() + 1;
+        self.counts[0].set(count);
+        let threshold = self.thresholds.get()[0];
+        self.automatic.get() && threshold > 0 && count > threshold && !self.collecting.get()
+    }
+
+    /// A container was freed (`PyObject_GC_Del`).
+    pub(super) fn note_deallocation(&self) {
+        self.counts[0].set(self.counts[0].get().saturating_sub(1));
+    }
+
+    /// Frees the list sentinels; the lists must be empty.
+    ///
+    /// # Safety
+    /// Called once, when the heap is dropped, after every container was freed.
+    pub(super) unsafe fn free_lists(&self) {
+        for list in self.all_lists() {
+            // SAFETY: each sentinel came from `new_gc_list` and is freed once, here.
+            unsafe { object::free_gc_list(list) };
+        }
+    }
+}
+
+/// Collector API and phases.
+impl Heap {
+    /// `gc.collect(generation)`: collects `generation` and every younger one, whatever the
+    /// thresholds. Returns what it did; during another collection it does nothing (as CPython).
+    pub fn collect(&self, generation: usize) -> Collection {
+        assert!(generation < GENERATIONS, "generation {generation} does not exist (0, 1 or 2)");
+        if self.gc.collecting.get() {
+            return Collection { generation, ..Collection::default() };
+        }
+        self.collect_with_pause(generation)
+    }
+
+    /// `gc.get_count()`.
+    pub fn gc_counts(&self) -> [u64; GENERATIONS] {
+        self.gc.counts.each_ref().map(Cell::get)
+    }
+
+    /// `gc.get_stats()`.
+    pub fn gc_stats(&self) -> [GenerationStats; GENERATIONS] {
+        *self.gc.stats.borrow()
+    }
+
+    /// `gc.get_threshold()`.
+    pub fn gc_thresholds(&self) -> [u64; GENERATIONS] {
+        self.gc.thresholds.get()
+    }
+
+    /// `gc.freeze()`: moves every tracked container to the permanent generation, which is never
+    /// collected, and zeroes the counts.
+    pub fn freeze(&self) {
+        for (list, count) in self.gc.generations.iter().zip(&self.gc.counts) {
+            // SAFETY: both are live list sentinels.
+            unsafe { gc_list_merge(*list, self.gc.permanent) };
+            count.set(0);
+        }
+    }
+
+    /// `gc.unfreeze()`: moves the permanent generation back into the oldest generation.
+    pub fn unfreeze(&self) {
+        // SAFETY: both are live list sentinels.
+        unsafe { gc_list_merge(self.gc.permanent, self.gc.generations[GENERATIONS - 1]) };
+    }
+
+    /// `gc.get_freeze_count()`.
+    pub fn freeze_count(&self) -> u64 {
+        // SAFETY: a live list sentinel.
+        unsafe { gc_list_size(self.gc.permanent) }
+    }
+
+    /// `len(gc.garbage)`: objects found unreachable but kept, because a legacy finalizer made
+    /// them uncollectable.
+    pub fn garbage_count(&self) -> usize {
+        self.gc.garbage.borrow().len()
+    }
+
+    /// Whether `h`'s object is tracked by the collector (`gc.is_tracked`).
+    pub fn is_tracked(&self, h: &super::Handle<'_>) -> bool {
+        let obj = self.own(h);
+        // SAFETY: a handle keeps its object alive; only containers have a GC head.
+        unsafe { (*obj).kind.is_container() && object::is_tracked(obj) }
+    }
+
+    /// The automatic trigger (`gc_collect_generations`): the oldest generation whose count
+    /// passed its threshold is collected, but a full collection only when the objects that
+    /// survived a gen-1 collection since the last full one exceed 25% of those that survived it.
+    pub(super) fn collect_generations(&self) {
+        let thresholds = self.gc.thresholds.get();
+        for generation in (0..GENERATIONS).rev() {
+            if self.gc.counts[generation].get() > thresholds[generation] {
+                if generation == GENERATIONS - 1
+                    && self.gc.long_lived_pending.get() < self.gc.long_lived_total.get() / 4
+                {
+                    continue;
+                }
+                self.collect_with_pause(generation);
+                return;
+            }
+        }
+    }
+
+    fn collect_with_pause(&self, generation: usize) -> Collection {
+        let start = Instant::now();
+        self.gc.collecting.set(true);
+        let collection = self.collect_main(generation);
+        self.gc.collecting.set(false);
+        self.recorder.borrow_mut().record_collection(start, Instant::now(), &collection);
+        let mut stats = self.gc.stats.borrow_mut();
+        let entry = &mut stats[generation];
+        entry.collections += 1;
+        entry.collected += collection.collected;
+        entry.uncollectable += collection.uncollectable;
+        collection
+    }
+
+    /// `gc_collect_main`: one collection, phase by phase.
+    fn collect_main(&self, generation: usize) -> Collection {
+        let gc = &self.gc;
+        if generation + 1 < GENERATIONS {
+            gc.counts[generation + 1].set(gc.counts[generation + 1].get() + 1);
+        }
+        for count in &gc.counts[..=generation] {
+            count.set(0);
+        }
+        let young = gc.generations[generation];
+        let old = gc.generations[(generation + 1).min(GENERATIONS - 1)];
+        let full = generation == GENERATIONS - 1;
+        let unreachable = TempList::new();
+        let finalizers = TempList::new();
+        let mut collection = Collection { generation, ..Collection::default() };
+        // SAFETY: every list here is a live sentinel whose nodes are live tracked containers;
+        // objects only move between these lists, or are freed (which unlinks them). User code
+        // (callbacks, finalizers) runs only on objects that hold references, never on freed ones.
+        // Tests: collector::*, collector_oracle::* (proptest against a reachability oracle).
+        unsafe {
+            for younger in &gc.generations[..generation] {
+                gc_list_merge(*younger, young);
+            }
+            validate_list(young, Collecting::No);
+
+            collection.examined = update_refs(young);
+            subtract_refs(young);
+            let untrack = Untrack { tuples: true, dicts: full };
+            let scan = self.move_unreachable(young, unreachable.head(), untrack);
+            validate_list(young, Collecting::No);
+            validate_list(unreachable.head(), Collecting::Yes);
+
+            let survivors = collection.examined - scan.unreachable - scan.untracked;
+            if full {
+                gc.long_lived_pending.set(0);
+                gc.long_lived_total.set(survivors);
+            } else {
+                if generation == 1 {
+                    gc.long_lived_pending.set(gc.long_lived_pending.get() + survivors);
+                }
+                gc_list_merge(young, old);
+            }
+
+            let garbage = move_legacy_finalizers(unreachable.head(), finalizers.head());
+            let mut uncollectable = garbage.legacy;
+            if garbage.legacy > 0 {
+                uncollectable += move_legacy_finalizer_reachable(finalizers.head());
+            }
+            validate_list(finalizers.head(), Collecting::No);
+            validate_list(unreachable.head(), Collecting::Yes);
+
+            if garbage.weakly_referenced {
+                collection.collected += self.handle_weakrefs(unreachable.head(), old);
+            }
+            // Only a finalizer can make garbage reachable again (a weakref callback is handed
+            // reachable objects only), so without one the re-scan would find nothing to save.
+            let final_unreachable = TempList::new();
+            let collectable = if garbage.finalizable && self.finalize_garbage(unreachable.head()) {
+                self.handle_resurrected_objects(unreachable.head(), final_unreachable.head(), old);
+                collection.collected += gc_list_size(final_unreachable.head());
+                final_unreachable.head()
+            } else {
+                collection.collected += scan.unreachable - uncollectable;
+                unreachable.head()
+            };
+            self.delete_garbage(collectable, old);
+
+            collection.uncollectable = uncollectable;
+            self.handle_legacy_finalizers(finalizers.head(), old);
+        }
+        collection
+    }
+
+    /// Step 7 (`handle_weakrefs`): clears every weakref that is garbage or points at garbage, then
+    /// runs the callbacks of the cleared weakrefs that are not themselves garbage. Returns how
+    /// many of those weakrefs their own callback freed (they count as collected, as in CPython).
+    ///
+    /// # Safety
+    /// `unreachable` holds the garbage (COLLECTING set); `old` is a live generation list.
+    unsafe fn handle_weakrefs(&self, unreachable: NonNull<GcHead>, old: NonNull<GcHead>) -> u64 {
+        let callbacks_due = TempList::new();
+        // SAFETY: forwarded; weakref lists link live weakrefs (each unlinks itself when freed).
+        unsafe {
+            for_each_in_list(unreachable, |obj| {
+                if (*obj).kind == Kind::Weakref {
+                    // A weakref that is garbage is cleared first; its callback never runs (bpo-38006).
+                    self.unlink_weakref(obj);
+                }
+                if !(*obj).kind.is_weakly_referenceable() {
+                    return;
+                }
+                for weak in self.take_weakrefs_to(obj) {
+                    let body = object::body::<WeakrefBody>(weak);
+                    if (*body).callback == 0 || (*weak).flags & flags::COLLECTING != 0 {
+                        continue;
+                    }
+                    self.incref(weak);
+                    object::gc_list_remove(weak);
+                    object::gc_list_append(callbacks_due.head(), weak);
+                }
+            });
+            let mut freed_by_callback = 0;
+            while let Some(weak) = first_in_list(callbacks_due.head()) {
+                self.invoke_weakref_callback(self.handle(weak)); // drops our reference
+                if first_in_list(callbacks_due.head()) == Some(weak) {
+                    object::gc_list_remove(weak);
+                    object::gc_list_append(old, weak);
+                } else {
+                    freed_by_callback += 1;
+                }
+            }
+            freed_by_callback
+        }
+    }
+
+    /// Step 8 (`finalize_garbage`): runs each garbage object's finalizer, at most once in the
+    /// object's life (PEP 442). A finalizer may resurrect its object. Returns whether any ran.
+    ///
+    /// # Safety
+    /// `unreachable` holds the garbage.
+    unsafe fn finalize_garbage(&self, unreachable: NonNull<GcHead>) -> bool {
+        let mut ran = false;
+        let seen = TempList::new();
+        // SAFETY: forwarded; an object freed while its finalizer runs leaves `seen` by itself.
+        unsafe {
+            while let Some(obj) = first_in_list(unreachable) {
+                object::gc_list_remove(obj);
+                object::gc_list_append(seen.head(), obj);
+                if needs_finalizing(obj) {
+                    (*obj).flags |= flags::FINALIZED;
+                    self.incref(obj);
+                    self.invoke_finalizer(self.handle(obj));
+                    ran = true;
+                }
+            }
+            gc_list_merge(seen.head(), unreachable);
+        }
+        ran
+    }
+
+    /// Step 9 (`handle_resurrected_objects`): finds, among the garbage, what a finalizer or
+    /// callback made reachable again (and all it reaches), and moves it to `old`; the rest goes to
+    /// `still_unreachable`.
+    ///
+    /// # Safety
+    /// `unreachable` holds the former garbage; the other two are live lists.
+    unsafe fn handle_resurrected_objects(
+        &self,
+        unreachable: NonNull<GcHead>,
+        still_unreachable: NonNull<GcHead>,
+        old: NonNull<GcHead>,
+    ) {
+        // SAFETY: forwarded.
+        unsafe {
+            update_refs(unreachable);
+            subtract_refs(unreachable);
+            self.move_unreachable(unreachable, still_unreachable, Untrack { tuples: false, dicts: false });
+            for_each_in_list(still_unreachable, |obj| (*obj).flags &= !flags::UNREACHABLE);
+            gc_list_merge(unreachable, old);
+        }
+    }
+
+    /// Step 10 (`delete_garbage`): breaks every cycle by clearing each object's references
+    /// (`tp_clear`); refcounting then frees them. An object that survives its clearing moves
+    /// to `old`.
+    ///
+    /// # Safety
+    /// `collectable` holds garbage with no reference from outside it.
+    unsafe fn delete_garbage(&self, collectable: NonNull<GcHead>, old: NonNull<GcHead>) {
+        // SAFETY: forwarded; we hold a reference on `obj` while clearing, so it is freed (and
+        // unlinked) only by our decref, never under our feet.
+        unsafe {
+            while let Some(obj) = first_in_list(collectable) {
+                self.incref(obj);
+                self.clear_references(obj);
+                self.decref(obj);
+                if first_in_list(collectable) == Some(obj) {
+                    (*obj).flags &= !flags::COLLECTING;
+                    object::gc_list_remove(obj);
+                    object::gc_list_append(old, obj);
+                }
+            }
+        }
+    }
+
+    /// Step 6, last part (`handle_legacy_finalizers`): objects with a legacy finalizer go to
+    /// `garbage`; all the uncollectable objects move to `old`.
+    ///
+    /// # Safety
+    /// `finalizers` holds the uncollectable set.
+    unsafe fn handle_legacy_finalizers(&self, finalizers: NonNull<GcHead>, old: NonNull<GcHead>) {
+        // SAFETY: forwarded; `garbage` holds a counted reference to each object it lists.
+        unsafe {
+            for_each_in_list(finalizers, |obj| {
+                if (*obj).flags & flags::LEGACY_FINALIZER != 0 {
+                    self.incref(obj);
+                    self.gc.garbage.borrow_mut().push(obj);
+                }
+            });
+            gc_list_merge(finalizers, old);
+        }
+    }
+}
+
+/// Phase 2 (`update_refs`): each object's `gc_refs` starts as its refcount, and it is marked as
+/// being collected. Returns the number of objects.
+///
+/// # Safety
+/// `list` is a live list of live containers.
+unsafe fn update_refs(list: NonNull<GcHead>) -> u64 {
+    let mut objects = 0;
+    // SAFETY: forwarded.
+    unsafe {
+        for_each_in_list(list, |obj| {
+            (*obj).gc_refs = (*obj).refcnt;
+            (*obj).flags |= flags::COLLECTING;
+            objects += 1;
+        });
+    }
+    objects
+}
+
+/// Phase 3 (`subtract_refs`): each reference between objects of the collected set is
+/// subtracted, so `gc_refs` counts only references from outside the set.
+///
+/// # Safety
+/// As [`update_refs`], which must have run on `list`.
+unsafe fn subtract_refs(list: NonNull<GcHead>) {
+    // SAFETY: forwarded; only COLLECTING objects (in `list`) are written.
+    unsafe {
+        for_each_in_list(list, |obj| {
+            object::for_each_reference(obj, |child| {
+                if (*child).flags & flags::COLLECTING != 0 {
+                    debug_assert!((*child).gc_refs > 0, "more references found than counted");
+                    (*child).gc_refs -= 1;
+                }
+            });
+        });
+    }
+}
+
+/// Which containers phase 4 stops tracking when it finds them reachable: tuples on every
+/// collection (`untrack_tuples`), dicts on full ones (`untrack_dicts`, 3.11).
+#[derive(Clone, Copy)]
+struct Untrack {
+    tuples: bool,
+    dicts: bool,
+}
+
+/// What phase 4 found.
+struct Scan {
+    /// Objects left in the unreachable list.
+    unreachable: u64,
+    /// Reachable tuples and dicts that stopped being tracked.
+    untracked: u64,
+}
+
+impl Heap {
+    /// Phase 4 (`move_unreachable`), with step 5's untracking folded in. Scans `young` from the
+    /// front. An object with references from outside (`gc_refs > 0`) is reachable: it stops being
+    /// COLLECTING and marks what it refers to as reachable, bringing back to the end of `young`
+    /// anything already moved to `unreachable`. An object still at `gc_refs == 0` when the scan
+    /// reaches it is moved to `unreachable`, tentatively: an object scanned later may still bring
+    /// it back. A reachable tuple (or dict) that holds nothing that could be part of a cycle
+    /// (`_PyTuple_MaybeUntrack`, `_PyDict_MaybeUntrack`) stops being tracked; the scan visits
+    /// objects in the order of the final `young` list, so this is CPython's separate pass, fused.
+    ///
+    /// # Safety
+    /// `subtract_refs` must have run on `young`; `unreachable` is a live, empty list.
+    unsafe fn move_unreachable(&self, young: NonNull<GcHead>, unreachable: NonNull<GcHead>, untrack: Untrack) -> Scan {
+        let mut scan = Scan { unreachable: 0, untracked: 0 };
+        // SAFETY: forwarded; the scan reads the next node before the current one moves.
+        unsafe {
+            let mut node = (*young.as_ptr()).next;
+            while node != young.as_ptr() {
+                let obj = object::from_gc_head(node);
+                if (*obj).gc_refs > 0 {
+                    object::for_each_reference(obj, |child| {
+                        if (*child).flags & flags::COLLECTING == 0 {
+                            return;
+                        }
+                        if (*child).flags & flags::UNREACHABLE != 0 {
+                            (*child).flags &= !flags::UNREACHABLE;
+                            object::gc_list_remove(child);
+                            object::gc_list_append(young, child);
+                            (*child).gc_refs = 1;
+                            scan.unreachable -= 1;
+                        } else if (*child).gc_refs == 0 {
+                            (*child).gc_refs = 1;
+                        }
+                    });
+                    // Read after the children: one brought back may now follow this node.
+                    let next = (*node).next;
+                    (*obj).flags &= !flags::COLLECTING;
+                    if cannot_be_in_a_cycle(obj, untrack) {
+                        self.untrack(obj);
+                        scan.untracked += 1;
+                    }
+                    node = next;
+                } else {
+                    let next = (*node).next;
+                    object::gc_list_remove(obj);
+                    object::gc_list_append(unreachable, obj);
+                    (*obj).flags |= flags::UNREACHABLE;
+                    scan.unreachable += 1;
+                    node = next;
+                }
+            }
+        }
+        scan
+    }
+}
+
+/// Whether a reachable container may stop being tracked: a tuple or dict none of whose items
+/// could be part of a cycle.
+///
+/// # Safety
+/// `obj` is a live container.
+unsafe fn cannot_be_in_a_cycle(obj: ObjPtr, untrack: Untrack) -> bool {
+    // SAFETY: forwarded; each kind is read through its own layout.
+    unsafe {
+        match (*obj).kind {
+            Kind::Tuple if untrack.tuples => object::slots(obj).iter().all(|&item| !may_be_tracked(item)),
+            Kind::Dict if untrack.dicts => object::dict_entries(obj).iter().all(|e| !may_be_tracked(e.value)),
+            _ => false,
+        }
+    }
+}
+
+/// What the garbage holds, learnt in the walk of phase 6, so later phases with nothing to do
+/// are skipped.
+struct GarbageTraits {
+    /// Objects with a legacy finalizer (moved to the uncollectable list).
+    legacy: u64,
+    /// Some object is a weakref or is weakly referenced (phase 7 has work).
+    weakly_referenced: bool,
+    /// Some object has a finalizer that has not run (phase 8 has work).
+    finalizable: bool,
+}
+
+/// Phase 6 (`move_legacy_finalizers`): ends the tentative state of the garbage, and takes out the
+/// objects with a legacy finalizer, which the collector may not free.
+///
+/// # Safety
+/// `unreachable` holds the garbage; `finalizers` is a live, empty list.
+unsafe fn move_legacy_finalizers(unreachable: NonNull<GcHead>, finalizers: NonNull<GcHead>) -> GarbageTraits {
+    let mut traits = GarbageTraits { legacy: 0, weakly_referenced: false, finalizable: false };
+    // SAFETY: forwarded.
+    unsafe {
+        for_each_in_list(unreachable, |obj| {
+            (*obj).flags &= !flags::UNREACHABLE;
+            if (*obj).flags & flags::LEGACY_FINALIZER != 0 {
+                (*obj).flags &= !flags::COLLECTING;
+                object::gc_list_remove(obj);
+                object::gc_list_append(finalizers, obj);
+                traits.legacy += 1;
+                return;
+            }
+            traits.finalizable |= needs_finalizing(obj);
+            traits.weakly_referenced |= match (*obj).kind {
+                Kind::Weakref => true,
+                Kind::Instance => !(*object::body::<InstanceBody>(obj)).weaklist.is_null(),
+                _ => false,
+            };
+        });
+    }
+    traits
+}
+
+/// Whether `obj` has a finalizer that has not run yet.
+///
+/// # Safety
+/// `obj` is a live object.
+unsafe fn needs_finalizing(obj: ObjPtr) -> bool {
+    // SAFETY: forwarded.
+    unsafe { (*obj).flags & (flags::HAS_FINALIZER | flags::FINALIZED) == flags::HAS_FINALIZER }
+}
+
+/// Phase 6, continued (`move_legacy_finalizer_reachable`): everything the uncollectable objects
+/// reach is uncollectable too. The list grows while it is walked: an explicit worklist. Returns
+/// how many objects it added.
+///
+/// # Safety
+/// `finalizers` holds objects taken out of the garbage.
+unsafe fn move_legacy_finalizer_reachable(finalizers: NonNull<GcHead>) -> u64 {
+    let mut moved = 0;
+    // SAFETY: forwarded; appended objects are visited when the walk reaches them.
+    unsafe {
+        let mut node = (*finalizers.as_ptr()).next;
+        while node != finalizers.as_ptr() {
+            object::for_each_reference(object::from_gc_head(node), |child| {
+                if (*child).flags & flags::COLLECTING != 0 {
+                    (*child).flags &= !flags::COLLECTING;
+                    object::gc_list_remove(child);
+                    object::gc_list_append(finalizers, child);
+                    moved += 1;
+                }
+            });
+            node = (*node).next;
+        }
+    }
+    moved
+}
+
+/// CPython's `_PyObject_GC_MAY_BE_TRACKED`: a container other than a tuple may always become
+/// part of a cycle; a tuple only while it is tracked. Empty slots stand for `None`.
+///
+/// # Safety
+/// `obj` is null or a live object.
+unsafe fn may_be_tracked(obj: ObjPtr) -> bool {
+    // SAFETY: forwarded.
+    unsafe { !obj.is_null() && (*obj).kind.is_container() && ((*obj).kind != Kind::Tuple || object::is_tracked(obj)) }
+}
+
+/// A list head that lives for one phase: a sentinel, freed when dropped (the list must be
+/// empty by then).
+struct TempList(NonNull<GcHead>);
+
+impl TempList {
+    fn new() -> TempList {
+        TempList(object::new_gc_list())
+    }
+
+    fn head(&self) -> NonNull<GcHead> {
+        self.0
+    }
+}
+
+impl Drop for TempList {
+    fn drop(&mut self) {
+        // SAFETY: the sentinel came from `new_gc_list`; the collector empties every temporary
+        // list before its phase ends (checked here under debug assertions).
+        unsafe {
+            debug_assert!(first_in_list(self.0).is_none(), "a temporary GC list was left non-empty");
+            object::free_gc_list(self.0);
+        }
+    }
+}
+
+/// Calls `f` on every object of `list`, allowing `f` to move or free the current object.
+///
+/// # Safety
+/// `list` is a live list of live containers; `f` may unlink the current object but no other.
+unsafe fn for_each_in_list(list: NonNull<GcHead>, mut f: impl FnMut(ObjPtr)) {
+    // SAFETY: forwarded; `next` is read before `f` can move the current node.
+    unsafe {
+        let mut node = (*list.as_ptr()).next;
+        while node != list.as_ptr() {
+            let next = (*node).next;
+            f(object::from_gc_head(node));
+            node = next;
+        }
+    }
+}
+
+/// The first object of `list`, if any.
+///
+/// # Safety
+/// `list` is a live list.
+unsafe fn first_in_list(list: NonNull<GcHead>) -> Option<ObjPtr> {
+    // SAFETY: forwarded.
+    unsafe {
+        let first = (*list.as_ptr()).next;
+        (first != list.as_ptr()).then(|| object::from_gc_head(first))
+    }
+}
+
+/// Number of objects in `list` (`gc_list_size`).
+///
+/// # Safety
+/// `list` is a live list.
+unsafe fn gc_list_size(list: NonNull<GcHead>) -> u64 {
+    let mut size = 0;
+    // SAFETY: forwarded.
+    unsafe { for_each_in_list(list, |_| size += 1) };
+    size
+}
+
+/// Moves every object of `from` to the end of `to` (`gc_list_merge`), in O(1).
+///
+/// # Safety
+/// Both are live, distinct lists.
+unsafe fn gc_list_merge(from: NonNull<GcHead>, to: NonNull<GcHead>) {
+    // SAFETY: splicing two well-formed circular lists.
+    unsafe {
+        let (from, to) = (from.as_ptr(), to.as_ptr());
+        if (*from).next == from {
+            return;
+        }
+        let (first, last) = ((*from).next, (*from).prev);
+        let tail = (*to).prev;
+        (*tail).next = first;
+        (*first).prev = tail;
+        (*last).next = to;
+        (*to).prev = last;
+        (*from).next = from;
+        (*from).prev = from;
+    }
+}
+
+/// What `validate_list` expects of the COLLECTING flag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Collecting {
+    Yes,
+    No,
+}
+
+/// Under debug assertions, checks that `list` is a well-formed circular list of tracked
+/// containers whose COLLECTING flag is as expected (CPython's `validate_list`).
+///
+/// # Safety
+/// `list` is a live list.
+unsafe fn validate_list(list: NonNull<GcHead>, collecting: Collecting) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    // SAFETY: forwarded; read-only walk.
+    unsafe {
+        let head = list.as_ptr();
+        let mut prev = head;
+        let mut node = (*head).next;
+        while node != head {
+            assert_eq!((*node).prev, prev, "GC list: broken prev link");
+            let obj = object::from_gc_head(node);
+            assert!((*obj).kind.is_container(), "GC list: holds an atom");
+            assert_eq!(
+                (*obj).flags & flags::COLLECTING != 0,
+                collecting == Collecting::Yes,
+                "GC list: COLLECTING flag"
+            );
+            prev = node;
+            node = (*node).next;
+        }
+        assert_eq!((*head).prev, prev, "GC list: broken tail link");
+    }
+}

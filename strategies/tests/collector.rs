@@ -1,0 +1,363 @@
+//! The cycle collector against CPython 3.11: the classic examples, each with the figures
+//! CPython 3.11.7 printed on this machine (scripts in `tests/cpython/`, run by
+//! `tests/cpython_examples.rs`), and the generation mechanics (counts, thresholds, the 25% rule).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+mod common;
+
+use common::allocator;
+use strategies::{FinalizerKind, GenerationStats, Handle, Heap, HeapConfig, WeakCallback, strategy};
+
+fn heap_with(strategy_name: &str, params: &[(&str, &str)]) -> Heap {
+    let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let strategy = strategy::find(strategy_name).unwrap().build(&params).unwrap();
+    Heap::new(HeapConfig { allocator: allocator(), ..HeapConfig::default() }, strategy)
+}
+
+/// `gc.disable()`: the collector runs only when asked (the classic examples collect by hand).
+fn disabled() -> Heap {
+    heap_with("manual", &[("freeze", "false"), ("exit-collect", "false")])
+}
+
+/// Two slotted instances referring to each other (`class S: __slots__ = ('other', '__weakref__')`).
+fn two_node_cycle(heap: &Heap) -> (Handle<'_>, Handle<'_>) {
+    let a = heap.instance(1);
+    let b = heap.instance(1);
+    heap.set(&a, 0, Some(&b));
+    heap.set(&b, 0, Some(&a));
+    (a, b)
+}
+
+#[test]
+fn two_node_cycle_is_collected() {
+    let heap = disabled();
+    let baseline = heap.stats().live_objects;
+    drop(two_node_cycle(&heap));
+    assert_eq!(heap.stats().live_objects, baseline + 2, "refcounting alone cannot free a cycle");
+    let collection = heap.collect(2);
+    assert_eq!(collection.unreachable(), 2); // CPython 3.11.7: gc.collect() -> 2
+    assert_eq!(heap.stats().live_objects, baseline);
+    assert_eq!(heap.gc_stats()[2], GenerationStats { collections: 1, collected: 2, uncollectable: 0 });
+    assert_eq!(heap.collect(2).unreachable(), 0);
+}
+
+#[test]
+fn list_containing_itself_is_collected() {
+    let heap = disabled();
+    let list = heap.list();
+    heap.list_append(&list, &list);
+    drop(list);
+    assert_eq!(heap.collect(2).unreachable(), 1); // CPython: l = []; l.append(l); del l -> 1
+    let dict = heap.dict();
+    heap.dict_set(&dict, 1, &dict);
+    drop(dict);
+    assert_eq!(heap.collect(2).unreachable(), 1); // CPython: d['self'] = d -> 1
+}
+
+#[test]
+fn weakref_callback_runs_once_for_a_live_weakref_to_garbage() {
+    let heap = disabled();
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let callback = heap.register_callback(move |heap, weak, _| {
+        assert!(heap.upgrade(weak).is_none(), "w() is None inside the callback");
+        counter.set(counter.get() + 1);
+    });
+    let (a, b) = two_node_cycle(&heap);
+    let weak = heap.weakref(&a, Some(WeakCallback { id: callback, arg: None }));
+    drop((a, b));
+    assert_eq!(heap.collect(2).unreachable(), 2); // CPython: 2, callback runs once
+    assert_eq!(calls.get(), 1);
+    assert!(heap.upgrade(&weak).is_none());
+    assert_eq!(heap.collect(2).unreachable(), 0);
+    assert_eq!(calls.get(), 1);
+}
+
+#[test]
+fn weakref_that_is_garbage_gets_no_callback() {
+    let heap = disabled();
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let callback = heap.register_callback(move |_, _, _| counter.set(counter.get() + 1));
+    // a -> b -> list -> a, and the list holds ref(a, cb): a, b, list and the weakref are garbage.
+    let a = heap.instance(1);
+    let b = heap.instance(1);
+    let list = heap.list();
+    heap.set(&a, 0, Some(&b));
+    heap.set(&b, 0, Some(&list));
+    heap.list_append(&list, &a);
+    heap.list_append(&list, &heap.weakref(&a, Some(WeakCallback { id: callback, arg: None })));
+    drop((a, b, list));
+    assert_eq!(heap.collect(2).unreachable(), 4); // CPython: 4, callback never runs
+    assert_eq!(calls.get(), 0);
+}
+
+#[test]
+fn weakref_freed_by_its_own_callback_counts_as_collected() {
+    let heap = disabled();
+    // The weakref lives only in the globals; its callback deletes it from there.
+    let callback = heap.register_callback(|heap, _, _| {
+        heap.dict_remove(&heap.globals(), 1);
+    });
+    let (a, b) = two_node_cycle(&heap);
+    heap.dict_set(&heap.globals(), 1, &heap.weakref(&a, Some(WeakCallback { id: callback, arg: None })));
+    drop((a, b));
+    assert_eq!(heap.collect(2).unreachable(), 3); // CPython: 3 (2 + the weakref, via num_freed)
+}
+
+#[test]
+fn resurrecting_finalizer_runs_once() {
+    let heap = disabled();
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    // class R: def __del__(self): saved.append(self)
+    let resurrect = heap.register_finalizer(move |heap, this| {
+        counter.set(counter.get() + 1);
+        heap.dict_set(&heap.globals(), 1, this);
+    });
+    let (r, s) = two_node_cycle(&heap);
+    heap.set_finalizer(&r, resurrect, FinalizerKind::Pep442);
+    drop((r, s));
+    assert_eq!(heap.collect(2).unreachable(), 0); // CPython: 0; __del__ ran once; r saved
+    assert_eq!(calls.get(), 1);
+    let r = heap.dict_get(&heap.globals(), 1).expect("resurrected");
+    assert!(heap.is_finalized(&r));
+    assert!(heap.get(&heap.get(&r, 0).unwrap(), 0).unwrap() == r, "the cycle is intact");
+    assert!(heap.is_tracked(&r));
+    drop(r);
+    heap.dict_remove(&heap.globals(), 1);
+    assert_eq!(heap.collect(2).unreachable(), 2); // CPython: 2, and __del__ is not called again
+    assert_eq!(calls.get(), 1);
+    assert_eq!(heap.collect(2).unreachable(), 0);
+}
+
+#[test]
+fn finalizers_of_plain_cyclic_garbage_each_run_once() {
+    let heap = disabled();
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let finalizer = heap.register_finalizer(move |_, _| counter.set(counter.get() + 1));
+    let (a, b) = two_node_cycle(&heap);
+    heap.set_finalizer(&a, finalizer, FinalizerKind::Pep442);
+    heap.set_finalizer(&b, finalizer, FinalizerKind::Pep442);
+    drop((a, b));
+    assert_eq!(heap.collect(2).unreachable(), 2); // CPython: 2, __del__ called 2 times
+    assert_eq!(calls.get(), 2);
+}
+
+#[test]
+fn finalizer_runs_when_refcount_frees_the_object() {
+    let heap = heap_with("refcount", &[]);
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let finalizer = heap.register_finalizer(move |_, _| counter.set(counter.get() + 1));
+    let baseline = heap.stats().live_objects;
+    let owner = heap.instance(1);
+    let node = heap.instance(1);
+    heap.set_finalizer(&node, finalizer, FinalizerKind::Pep442);
+    heap.set(&node, 0, Some(&heap.list()));
+    heap.set(&owner, 0, Some(&node));
+    drop(node);
+    drop(owner);
+    assert_eq!(calls.get(), 1);
+    assert_eq!(heap.stats().live_objects, baseline);
+}
+
+#[test]
+fn freeze_hides_garbage_until_unfreeze() {
+    let heap = disabled();
+    drop(two_node_cycle(&heap));
+    let tracked = heap.stats().tracked_containers;
+    heap.freeze();
+    assert_eq!(heap.freeze_count(), tracked);
+    assert_eq!(heap.gc_counts(), [0, 0, 0], "freeze zeroes the counts");
+    assert_eq!(heap.collect(2).unreachable(), 0); // CPython: 0 while frozen
+    heap.unfreeze();
+    assert_eq!(heap.freeze_count(), 0);
+    assert_eq!(heap.collect(2).unreachable(), 2); // CPython: 2 after unfreeze
+}
+
+#[test]
+fn legacy_finalizer_makes_a_cycle_uncollectable() {
+    let heap = disabled();
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let legacy = heap.register_finalizer(move |_, _| counter.set(counter.get() + 1));
+    let (l, s) = two_node_cycle(&heap);
+    heap.set_finalizer(&l, legacy, FinalizerKind::Legacy);
+    drop((l, s));
+    let collection = heap.collect(2);
+    // CPython (`_testcapi.with_tp_del`): collect -> 2, gc.garbage == [L], uncollectable += 2.
+    assert_eq!((collection.collected, collection.uncollectable), (0, 2));
+    assert_eq!(heap.garbage_count(), 1);
+    assert_eq!(heap.gc_stats()[2].uncollectable, 2);
+    assert_eq!(calls.get(), 0, "the collector never calls a legacy finalizer");
+    assert_eq!(heap.collect(2).unreachable(), 0, "gc.garbage keeps them alive");
+    let report = heap.finish();
+    assert_eq!(report.leaked.objects, 2);
+}
+
+#[test]
+fn tuples_of_atoms_are_untracked_by_a_collection() {
+    let heap = disabled();
+    let atoms = heap.tuple(&[Some(&heap.int(1)), Some(&heap.str("a"))]);
+    let empty_slots = heap.tuple(&[None, None]);
+    let holds_list = heap.tuple(&[Some(&heap.int(1)), Some(&heap.list())]);
+    let nested = heap.tuple(&[Some(&heap.tuple(&[Some(&heap.int(1))]))]);
+    assert!(heap.is_tracked(&atoms) && heap.is_tracked(&empty_slots));
+    heap.collect(0);
+    assert!(!heap.is_tracked(&atoms)); // CPython: tuple([1, 'a']) untracked after collect(0)
+    assert!(!heap.is_tracked(&empty_slots));
+    assert!(heap.is_tracked(&holds_list)); // CPython: (1, []) stays tracked
+    // CPython: the inner tuple is untracked by collect(0), the outer one only by collect(1).
+    assert!(heap.is_tracked(&nested));
+    heap.collect(1);
+    assert!(!heap.is_tracked(&nested));
+}
+
+#[test]
+fn dicts_of_atoms_are_untracked_by_full_collections_only() {
+    let heap = disabled();
+    let dict = heap.dict();
+    heap.dict_set(&dict, 1, &heap.list());
+    heap.dict_set(&dict, 1, &heap.int(1));
+    heap.collect(0);
+    heap.collect(1);
+    assert!(heap.is_tracked(&dict)); // CPython: still tracked after collect(0) and collect(1)
+    heap.collect(2);
+    assert!(!heap.is_tracked(&dict)); // CPython: untracked after collect(2)
+    // Storing a container tracks it again (MAINTAIN_TRACKING), so a cycle through it is found.
+    heap.dict_set(&dict, 2, &dict);
+    assert!(heap.is_tracked(&dict));
+    drop(dict);
+    assert_eq!(heap.collect(2).unreachable(), 1);
+}
+
+/// `gc.enable()` with thresholds (700, 10, 10); keeps `n` new lists alive in one list, as
+/// `keep.append([])` does, and returns the counts and the automatic collections per generation.
+fn keep_alive(heap: &Heap, prelude: usize, n: usize) -> ([u64; 3], [u64; 3]) {
+    let keep = heap.list();
+    for _ in 0..prelude {
+        heap.list_append(&keep, &heap.list());
+    }
+    heap.collect(2); // the script's gc.collect() before gc.enable()
+    let before = heap.gc_stats().map(|g| g.collections);
+    for _ in 0..n {
+        heap.list_append(&keep, &heap.list());
+    }
+    let after = heap.gc_stats().map(|g| g.collections);
+    (heap.gc_counts(), [0, 1, 2].map(|g| after[g] - before[g]))
+}
+
+#[test]
+fn generation_counts_match_cpython() {
+    // CPython 3.11.7, `keep.append([])` N times with default thresholds:
+    // N -> (gc.get_count(), automatic collections gen0/gen1/gen2)
+    let cpython = [
+        (699, [699, 0, 0], [0, 0, 0]),
+        (700, [700, 0, 0], [0, 0, 0]),
+        (701, [0, 1, 0], [1, 0, 0]),
+        (702, [1, 1, 0], [1, 0, 0]),
+        (1402, [0, 2, 0], [2, 0, 0]),
+        (7000, [691, 9, 0], [9, 0, 0]),
+        (70_000, [601, 3, 8], [91, 8, 0]),
+        (77_000, [591, 1, 9], [100, 9, 0]),
+    ];
+    for (n, counts, collections) in cpython {
+        let heap = heap_with("generational", &[]);
+        assert_eq!(keep_alive(&heap, 0, n), (counts, collections), "N = {n}");
+    }
+}
+
+#[test]
+fn full_collections_wait_for_the_long_lived_rule() {
+    // CPython 3.11.7 started this script with 11,096 tracked objects (the interpreter's own) and
+    // made 1300 / 118 / 8 automatic collections for 1,000,000 kept-alive lists, with counts
+    // (374, 2, 5): the first four full collections come every 93,231 allocations, later ones only
+    // once the heap has grown by a quarter.
+    let heap = heap_with("generational", &[]);
+    assert_eq!(keep_alive(&heap, 11_094, 1_000_000), ([374, 2, 5], [1300, 118, 8]));
+}
+
+#[test]
+fn manual_strategy_freezes_at_startup_and_collects_every_n_requests() {
+    let heap = heap_with("manual", &[("freeze", "true"), ("every", "3")]);
+    let long_lived = heap.list();
+    heap.list_append(&long_lived, &heap.list());
+    drop(two_node_cycle(&heap)); // garbage from startup: frozen, never collected
+    heap.startup_done();
+    assert!(heap.freeze_count() >= 4);
+    let mut full_collections = Vec::new();
+    for _ in 0..6 {
+        drop(two_node_cycle(&heap));
+        heap.request_done();
+        full_collections.push(heap.gc_stats()[2].collections);
+    }
+    assert_eq!(full_collections, vec![0, 0, 1, 1, 1, 2], "a full collection every 3 requests");
+    assert_eq!(heap.gc_stats()[2].collected, 12, "3 two-node cycles each time");
+    drop(long_lived);
+    assert_eq!(heap.gc_stats()[0].collections, 0, "no automatic collection");
+    let report = heap.finish();
+    assert_eq!(report.leaked.objects, 2, "the frozen startup garbage is never collected");
+}
+
+#[test]
+fn manual_strategy_collects_above_a_live_bytes_limit() {
+    let heap = heap_with("manual", &[("freeze", "false"), ("live-bytes", "20000")]);
+    let baseline = heap.stats().live_bytes; // the small-int cache
+    let mut collections = Vec::new();
+    for _ in 0..400 {
+        drop(two_node_cycle(&heap)); // 2 × 48 bytes of garbage per request
+        heap.request_done();
+        collections.push(heap.gc_stats()[2].collections);
+    }
+    // A collection at the first request that leaves more than 20000 live bytes, and again
+    // every as many requests after it (each collection returns to the baseline).
+    let period = (20_000 - baseline) / 96 + 1;
+    let expected: Vec<u64> = (1..=400).map(|request| request / period).collect();
+    assert_eq!(collections, expected, "baseline {baseline} B, period {period} requests");
+}
+
+#[test]
+fn every_collection_is_a_recorded_pause() {
+    let heap = heap_with("generational", &[]);
+    let keep = heap.list();
+    for _ in 0..5000 {
+        heap.list_append(&keep, &heap.list());
+        drop(two_node_cycle(&heap));
+    }
+    drop(keep);
+    let stats = heap.gc_stats();
+    let report = heap.finish();
+    let collections: Vec<_> = report.pauses.iter().filter(|p| p.generation.is_some()).collect();
+    let total: u64 = stats.iter().map(|g| g.collections).sum();
+    assert_eq!(collections.len() as u64, total + 1, "every collection, plus the one at exit");
+    assert!(collections.iter().all(|p| p.objects > 0 && p.duration_ns > 0));
+    // Every cycle is collected exactly once (the kept lists are freed by refcounting).
+    let collected: u64 = collections.iter().map(|p| p.collected).sum();
+    assert_eq!(collected, 10_000);
+}
+
+#[test]
+fn callbacks_and_finalizers_may_allocate_during_a_collection() {
+    let heap = heap_with("generational", &[("threshold", "10,10,10")]);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&log);
+    let finalizer = heap.register_finalizer(move |heap, _| {
+        // Allocating here must not start a nested collection.
+        let scratch = heap.list();
+        for i in 0..50 {
+            heap.list_append(&scratch, &heap.int(i + 1000));
+        }
+        sink.borrow_mut().push(heap.len(&scratch));
+    });
+    for _ in 0..100 {
+        let (a, _b) = two_node_cycle(&heap);
+        heap.set_finalizer(&a, finalizer, FinalizerKind::Pep442);
+    }
+    heap.collect(2);
+    assert_eq!(log.borrow().len(), 100);
+    assert!(log.borrow().iter().all(|&n| n == 50));
+}

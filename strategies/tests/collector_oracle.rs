@@ -1,0 +1,298 @@
+//! The collector against a reachability oracle, on random object graphs (proptest).
+//!
+//! A graph is a few nodes (instances) with strong, back and weak edges (weakref objects, some
+//! with callbacks), finalizers on some nodes, and a set of roots (nodes the test keeps a handle
+//! to). The test builds it on a heap, drops every non-root handle, and, for the collecting
+//! strategies, runs a full collection. The oracle computes, independently, which objects are
+//! reachable from the roots. Then:
+//!
+//! - collector strategies: exactly the unreachable objects are freed; every reachable node still
+//!   has its id and its edges; weakrefs to garbage are cleared, weakrefs to live nodes are not;
+//!   a callback runs once for each reachable weakref whose referent is garbage, never twice, and
+//!   never for a weakref to a live node; each finalizer of a garbage node runs once, none of a
+//!   live node.
+//! - `refcount`: what survives is exactly what the roots reach plus everything reachable from a
+//!   cycle: the cyclic garbage leaks, nothing else does.
+//!
+//! A failing case shrinks to a short, readable edge list.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+mod common;
+
+use common::{allocator, cases};
+use proptest::prelude::*;
+use strategies::{FinalizerKind, Handle, Heap, HeapConfig, WeakCallback, strategy};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EdgeKind {
+    Strong,
+    Back,
+    Weak,
+    WeakWithCallback,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Edge {
+    from: usize,
+    to: usize,
+    kind: EdgeKind,
+}
+
+#[derive(Clone, Debug)]
+struct Graph {
+    nodes: usize,
+    edges: Vec<Edge>,
+    roots: Vec<bool>,
+    finalizers: Vec<bool>,
+}
+
+/// Objects the test creates, named so the oracle can reason about them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Object {
+    Node(usize),
+    /// The int atom holding a node's id.
+    NodeId(usize),
+    /// The weakref object of a weak edge.
+    Weakref(usize),
+    /// The int atom a weak edge's callback gets as argument.
+    CallbackArg(usize),
+}
+
+impl Graph {
+    /// Counted references between the objects (what refcounting and the collector see).
+    fn references(&self) -> BTreeMap<Object, Vec<Object>> {
+        let mut refs: BTreeMap<Object, Vec<Object>> = BTreeMap::new();
+        for node in 0..self.nodes {
+            refs.entry(Object::Node(node)).or_default().push(Object::NodeId(node));
+        }
+        for (e, edge) in self.edges.iter().enumerate() {
+            let from = refs.entry(Object::Node(edge.from)).or_default();
+            match edge.kind {
+                EdgeKind::Strong | EdgeKind::Back => from.push(Object::Node(edge.to)),
+                EdgeKind::Weak => from.push(Object::Weakref(e)),
+                EdgeKind::WeakWithCallback => {
+                    from.push(Object::Weakref(e));
+                    refs.entry(Object::Weakref(e)).or_default().push(Object::CallbackArg(e));
+                }
+            }
+        }
+        refs
+    }
+
+    fn closure(&self, start: impl IntoIterator<Item = Object>) -> BTreeSet<Object> {
+        let refs = self.references();
+        let mut seen: BTreeSet<Object> = BTreeSet::new();
+        let mut stack: Vec<Object> = start.into_iter().collect();
+        while let Some(object) = stack.pop() {
+            if seen.insert(object) {
+                stack.extend(refs.get(&object).into_iter().flatten().copied());
+            }
+        }
+        seen
+    }
+
+    fn reachable(&self) -> BTreeSet<Object> {
+        self.closure((0..self.nodes).filter(|&n| self.roots[n]).map(Object::Node))
+    }
+
+    /// Nodes on a cycle of counted references.
+    fn cyclic_nodes(&self) -> Vec<Object> {
+        let refs = self.references();
+        (0..self.nodes)
+            .map(Object::Node)
+            .filter(|&node| self.closure(refs.get(&node).into_iter().flatten().copied()).contains(&node))
+            .collect()
+    }
+
+    fn out_degree(&self, node: usize) -> usize {
+        self.edges.iter().filter(|e| e.from == node).count()
+    }
+}
+
+fn graphs() -> impl Strategy<Value = Graph> {
+    (1usize..=10)
+        .prop_flat_map(|n| {
+            let kind = prop_oneof![
+                3 => Just(EdgeKind::Strong),
+                1 => Just(EdgeKind::Back),
+                1 => Just(EdgeKind::Weak),
+                1 => Just(EdgeKind::WeakWithCallback),
+            ];
+            (
+                Just(n),
+                prop::collection::vec((0..n, 0..n, kind), 0..=3 * n),
+                prop::collection::vec(prop::bool::weighted(0.3), n),
+                prop::collection::vec(prop::bool::weighted(0.3), n),
+            )
+        })
+        .prop_map(|(nodes, edges, roots, finalizers)| Graph {
+            nodes,
+            edges: edges.into_iter().map(|(from, to, kind)| Edge { from, to, kind }).collect(),
+            roots,
+            finalizers,
+        })
+}
+
+const ID_BASE: i64 = 1000;
+const ARG_BASE: i64 = 100_000;
+
+/// What ran while the graph was built, dropped and collected.
+#[derive(Default)]
+struct Log {
+    callbacks: Vec<usize>,
+    finalizers: Vec<usize>,
+}
+
+/// Builds `graph`; returns the handles of every node (index = node).
+fn build<'h>(heap: &'h Heap, graph: &Graph, log: &Rc<RefCell<Log>>) -> Vec<Handle<'h>> {
+    let callbacks = Rc::clone(log);
+    let callback = heap.register_callback(move |heap, _, arg| {
+        let edge = heap.int_value(arg.expect("callback argument")) - ARG_BASE;
+        callbacks.borrow_mut().callbacks.push(edge as usize);
+    });
+    let finalizers = Rc::clone(log);
+    let finalizer = heap.register_finalizer(move |heap, node| {
+        let id = heap.int_value(&heap.get(node, 0).expect("node id")) - ID_BASE;
+        finalizers.borrow_mut().finalizers.push(id as usize);
+    });
+    let nodes: Vec<Handle<'h>> = (0..graph.nodes)
+        .map(|n| {
+            let node = heap.instance(1 + graph.out_degree(n));
+            heap.set(&node, 0, Some(&heap.int(ID_BASE + n as i64)));
+            if graph.finalizers[n] {
+                heap.set_finalizer(&node, finalizer, FinalizerKind::Pep442);
+            }
+            node
+        })
+        .collect();
+    let mut next_slot = vec![1; graph.nodes];
+    for (e, edge) in graph.edges.iter().enumerate() {
+        let (from, to) = (&nodes[edge.from], &nodes[edge.to]);
+        let slot = next_slot[edge.from];
+        next_slot[edge.from] += 1;
+        match edge.kind {
+            EdgeKind::Strong => heap.set(from, slot, Some(to)),
+            EdgeKind::Back => heap.set_back_edge(from, slot, to),
+            EdgeKind::Weak => heap.set(from, slot, Some(&heap.weakref(to, None))),
+            EdgeKind::WeakWithCallback => {
+                let arg = heap.int(ARG_BASE + e as i64);
+                let weak = heap.weakref(to, Some(WeakCallback { id: callback, arg: Some(&arg) }));
+                heap.set(from, slot, Some(&weak));
+            }
+        }
+    }
+    nodes
+}
+
+fn node_id(heap: &Heap, node: &Handle<'_>) -> usize {
+    (heap.int_value(&heap.get(node, 0).expect("a live node keeps its id")) - ID_BASE) as usize
+}
+
+/// Checks the graph seen from the roots: every reachable node has its id and its edges.
+fn check_reachable_part(heap: &Heap, graph: &Graph, roots: &BTreeMap<usize, Handle<'_>>, reachable: &BTreeSet<Object>) {
+    let mut stack: Vec<Handle<'_>> = roots.values().cloned().collect();
+    let mut seen = BTreeSet::new();
+    while let Some(node) = stack.pop() {
+        let n = node_id(heap, &node);
+        if !seen.insert(n) {
+            continue;
+        }
+        for (slot, edge) in (1..).zip(graph.edges.iter().filter(|e| e.from == n)) {
+            let value = heap.get(&node, slot).expect("edges of live nodes are intact");
+            match edge.kind {
+                EdgeKind::Strong | EdgeKind::Back => {
+                    assert_eq!(node_id(heap, &value), edge.to, "edge {n} -> {} leads elsewhere", edge.to);
+                    stack.push(value);
+                }
+                EdgeKind::Weak | EdgeKind::WeakWithCallback => {
+                    let target = heap.upgrade(&value);
+                    if reachable.contains(&Object::Node(edge.to)) {
+                        let target = target.expect("a weakref to a live node still works");
+                        assert_eq!(node_id(heap, &target), edge.to);
+                    } else {
+                        assert!(target.is_none(), "weakref {n} -> {} to garbage was not cleared", edge.to);
+                    }
+                }
+            }
+        }
+    }
+    let reachable_nodes: BTreeSet<usize> =
+        reachable.iter().filter_map(|o| if let Object::Node(n) = o { Some(*n) } else { None }).collect();
+    assert_eq!(seen, reachable_nodes, "the walk from the roots finds exactly the reachable nodes");
+}
+
+fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+    let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let heap = Heap::new(
+        HeapConfig { allocator: allocator(), ..HeapConfig::default() },
+        strategy::find(strategy_name).unwrap().build(&params).unwrap(),
+    );
+    let baseline = heap.stats().live_objects;
+    let log = Rc::new(RefCell::new(Log::default()));
+    let nodes = build(&heap, graph, &log);
+    let roots: BTreeMap<usize, Handle<'_>> = nodes.into_iter().enumerate().filter(|(n, _)| graph.roots[*n]).collect();
+    heap.collect(2);
+
+    let reachable = graph.reachable();
+    assert_eq!(
+        heap.stats().live_objects - baseline,
+        reachable.len() as u64,
+        "exactly the unreachable objects are freed"
+    );
+    check_reachable_part(&heap, graph, &roots, &reachable);
+
+    let log = log.borrow();
+    let mut callbacks = log.callbacks.clone();
+    callbacks.sort_unstable();
+    let mut once = callbacks.clone();
+    once.dedup();
+    assert_eq!(callbacks, once, "a callback ran twice");
+    for (e, edge) in graph.edges.iter().enumerate() {
+        if edge.kind != EdgeKind::WeakWithCallback || !reachable.contains(&Object::Weakref(e)) {
+            continue; // a weakref that died may or may not have seen its referent die first
+        }
+        let ran = callbacks.contains(&e);
+        let referent_dead = !reachable.contains(&Object::Node(edge.to));
+        assert_eq!(ran, referent_dead, "edge {e}: callback ran = {ran}, referent dead = {referent_dead}");
+    }
+    let mut finalized = log.finalizers.clone();
+    finalized.sort_unstable();
+    let expected: Vec<usize> =
+        (0..graph.nodes).filter(|&n| graph.finalizers[n] && !reachable.contains(&Object::Node(n))).collect();
+    assert_eq!(finalized, expected, "each garbage node's finalizer runs once, no live node's");
+}
+
+fn check_refcount_leaks_exactly_the_cycles(graph: &Graph) {
+    let heap = Heap::new(
+        HeapConfig { allocator: allocator(), ..HeapConfig::default() },
+        strategy::find("refcount").unwrap().build(&Default::default()).unwrap(),
+    );
+    let baseline = heap.stats().live_objects;
+    let log = Rc::new(RefCell::new(Log::default()));
+    let nodes = build(&heap, graph, &log);
+    let roots: BTreeMap<usize, Handle<'_>> = nodes.into_iter().enumerate().filter(|(n, _)| graph.roots[*n]).collect();
+    let reachable = graph.reachable();
+    let survivors: BTreeSet<Object> = graph.closure(reachable.iter().copied().chain(graph.cyclic_nodes()));
+    assert_eq!(heap.stats().live_objects - baseline, survivors.len() as u64, "survivors: {survivors:?}");
+    drop(roots);
+    let leaked = graph.closure(graph.cyclic_nodes());
+    assert_eq!(heap.finish().leaked.objects, leaked.len() as u64, "leaked: {leaked:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(2000)))]
+
+    #[test]
+    fn full_collection_frees_exactly_the_unreachable(graph in graphs()) {
+        check_collector("manual", &[("freeze", "false"), ("exit-collect", "false")], &graph);
+        check_collector("generational", &[("threshold", "5,2,2")], &graph);
+    }
+
+    #[test]
+    fn refcount_leaks_exactly_the_cyclic_garbage(graph in graphs()) {
+        check_refcount_leaks_exactly_the_cycles(&graph);
+    }
+}
