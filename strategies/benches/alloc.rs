@@ -1,9 +1,10 @@
 //! Allocation fast paths: pymalloc against the system allocators, side by side.
 //!
-//! Each iteration is one alloc + free pair in a realistic steady state: a ring of [`LIVE`]
-//! blocks stays allocated, and every iteration frees the oldest block and allocates a new one
-//! (writing its first word, as an object header would be). Freed blocks are reused at once, so
-//! what is measured is each allocator's free-list fast path, not its page-level slow path.
+//! Each iteration is one alloc + free pair, with [`LIVE`] blocks of the size class in use, in two
+//! patterns: `ring` frees the oldest block and allocates a new one (FIFO; in pymalloc every free
+//! lands in a full pool, so each pair also moves a pool between its full and used states, as in
+//! CPython), and `lifo` frees the block it just allocated (the pure free-list fast path of every
+//! allocator). The first word of each block is written, as an object header would be.
 //!
 //! One benchmark group per block size, so that criterion prints the allocators next to each
 //! other:
@@ -122,18 +123,73 @@ fn ring<S: Subject + ?Sized>(
     }
 }
 
+/// Measures one alloc + free pair where the block just allocated is freed at once (LIFO): the
+/// pure fast path of every allocator, with `LIVE` other blocks of the size class in use.
+fn immediate<S: Subject + ?Sized>(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    subject: &mut S,
+    size: usize,
+) {
+    let live: Vec<NonNull<u8>> = (0..LIVE).map(|_| subject.alloc(size)).collect();
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            let block = subject.alloc(black_box(size));
+            // SAFETY: a fresh block of at least 16 bytes, 16-aligned. Test: allocator::blocks_are_aligned.
+            unsafe { block.as_ptr().cast::<u64>().write(size as u64) };
+            // SAFETY: `block` came from `subject.alloc(size)` just above and is freed once.
+            unsafe { subject.free(black_box(block), size) };
+        })
+    });
+    for block in live {
+        // SAFETY: the blocks kept live above are freed once. Test: allocator::contents_survive.
+        unsafe { subject.free(block, size) };
+    }
+}
+
+/// How blocks are freed: the oldest of a ring (FIFO), or the one just allocated (LIFO).
+#[derive(Clone, Copy)]
+enum Pattern {
+    Ring,
+    Lifo,
+}
+
+/// Measures `subject` under `pattern`, monomorphised for each subject.
+fn run<S: Subject + ?Sized>(
+    pattern: Pattern,
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    subject: &mut S,
+    size: usize,
+) {
+    match pattern {
+        Pattern::Ring => ring(c, name, subject, size),
+        Pattern::Lifo => immediate(c, name, subject, size),
+    }
+}
+
 fn alloc_free_pairs(c: &mut Criterion) {
-    for size in SIZES {
-        let mut group = c.benchmark_group(format!("alloc_free_pair/{size}"));
-        group.throughput(Throughput::Elements(1));
-        ring(&mut group, "pymalloc", &mut Pymalloc::<{ 16 << 10 }, { 1 << 20 }>::new(SystemBackend::Jemalloc), size);
-        let config =
-            AllocatorConfig { kind: AllocatorKind::Pymalloc(ArenaGeometry::Modern), backend: SystemBackend::Jemalloc };
-        ring(&mut group, "pymalloc-dyn", config.build().as_mut(), size);
-        ring(&mut group, "jemalloc", &mut Jemalloc, size);
-        ring(&mut group, "jemalloc-sized", &mut JemallocSized, size);
-        ring(&mut group, "libc", &mut Libc, size);
-        group.finish();
+    for (pattern_name, pattern) in [("ring", Pattern::Ring), ("lifo", Pattern::Lifo)] {
+        for size in SIZES {
+            let mut group = c.benchmark_group(format!("{pattern_name}/{size}"));
+            group.throughput(Throughput::Elements(1));
+            run(
+                pattern,
+                &mut group,
+                "pymalloc",
+                &mut Pymalloc::<{ 16 << 10 }, { 1 << 20 }>::new(SystemBackend::Jemalloc),
+                size,
+            );
+            let config = AllocatorConfig {
+                kind: AllocatorKind::Pymalloc(ArenaGeometry::Modern),
+                backend: SystemBackend::Jemalloc,
+            };
+            run(pattern, &mut group, "pymalloc-dyn", config.build().as_mut(), size);
+            run(pattern, &mut group, "jemalloc", &mut Jemalloc, size);
+            run(pattern, &mut group, "jemalloc-sized", &mut JemallocSized, size);
+            run(pattern, &mut group, "libc", &mut Libc, size);
+            group.finish();
+        }
     }
 }
 
