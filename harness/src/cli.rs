@@ -82,9 +82,8 @@ pub struct Cli {
 
 fn after_help() -> String {
     format!(
-        "Workloads: {}\nStrategies: {}\n\nExample: harness --workload trees --strategy refcount,weakref --size small --parents",
-        workloads::names().join(", "),
-        strategy::names().join(", ")
+        "{}\nExample: harness --workload trees --strategy refcount,generational --size small --parents \\\n             --param generational.threshold=cpython313",
+        listing()
     )
 }
 

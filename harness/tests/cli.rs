@@ -15,7 +15,8 @@ fn help_documents_the_options() {
         predicate::str::contains("--workload")
             .and(predicate::str::contains("--strategy"))
             .and(predicate::str::contains("--cascade-threshold"))
-            .and(predicate::str::contains("refcount, weakref, generational, manual")),
+            .and(predicate::str::contains("--param manual.every="))
+            .and(predicate::str::contains("--param generational.threshold=")),
     );
 }
 
