@@ -89,6 +89,20 @@ pub(crate) fn remove(dict: ObjPtr, key: u64) -> ObjPtr {
     }
 }
 
+/// Takes the value out of entry number `entry` (in insertion order, deleted ones included),
+/// deleting its key as `remove` does; `None` past the last entry. Used to clear a dict entry by
+/// entry (`tp_clear`) while releases in between may change the dict.
+pub(crate) fn take_entry(dict: ObjPtr, entry: usize) -> Option<ObjPtr> {
+    // SAFETY: see `lookup`.
+    unsafe {
+        let key = object::dict_entries(dict).get(entry)?.key;
+        if object::dict_entries(dict)[entry].value.is_null() {
+            return Some(ptr::null_mut());
+        }
+        Some(remove(dict, key))
+    }
+}
+
 enum Probe {
     /// `indices[slot] == entry` and `entries[entry]` holds the key.
     Found { slot: usize, entry: usize },

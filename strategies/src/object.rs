@@ -434,6 +434,16 @@ pub(crate) unsafe fn is_tracked(obj: ObjPtr) -> bool {
     unsafe { !(*gc_head(obj)).next.is_null() }
 }
 
+/// CPython's `_PyObject_GC_MAY_BE_TRACKED`: a container other than a tuple may always become
+/// part of a cycle; a tuple only while it is tracked. Empty slots (`None`) and atoms may not.
+///
+/// # Safety
+/// `obj` is null or a live object.
+pub(crate) unsafe fn may_be_tracked(obj: ObjPtr) -> bool {
+    // SAFETY: forwarded.
+    unsafe { !obj.is_null() && (*obj).kind.is_container() && ((*obj).kind != Kind::Tuple || is_tracked(obj)) }
+}
+
 /// Every container in the list at `head`, in list order.
 ///
 /// # Safety

@@ -225,7 +225,11 @@ impl Heap {
     fn collect_with_pause(&self, generation: usize) -> Collection {
         let start = Instant::now();
         self.gc.collecting.set(true);
+        // User code inside a collection cannot unwind through it (see `Heap::run_user_code`); any
+        // other panic here means the lists are inconsistent, so nothing may run afterwards.
+        let abort_on_unwind = AbortOnUnwind("a panic inside the cycle collector");
         let collection = self.collect_main(generation);
+        std::mem::forget(abort_on_unwind);
         self.gc.collecting.set(false);
         self.recorder.borrow_mut().record_collection(start, Instant::now(), &collection);
         let mut stats = self.gc.stats.borrow_mut();
@@ -558,8 +562,8 @@ unsafe fn cannot_be_in_a_cycle(obj: ObjPtr, untrack: Untrack) -> bool {
     // SAFETY: forwarded; each kind is read through its own layout.
     unsafe {
         match (*obj).kind {
-            Kind::Tuple if untrack.tuples => object::slots(obj).iter().all(|&item| !may_be_tracked(item)),
-            Kind::Dict if untrack.dicts => object::dict_entries(obj).iter().all(|e| !may_be_tracked(e.value)),
+            Kind::Tuple if untrack.tuples => object::slots(obj).iter().all(|&item| !object::may_be_tracked(item)),
+            Kind::Dict if untrack.dicts => object::dict_entries(obj).iter().all(|e| !object::may_be_tracked(e.value)),
             _ => false,
         }
     }
@@ -640,14 +644,14 @@ unsafe fn move_legacy_finalizer_reachable(finalizers: NonNull<GcHead>) -> u64 {
     moved
 }
 
-/// CPython's `_PyObject_GC_MAY_BE_TRACKED`: a container other than a tuple may always become
-/// part of a cycle; a tuple only while it is tracked. Empty slots stand for `None`.
-///
-/// # Safety
-/// `obj` is null or a live object.
-unsafe fn may_be_tracked(obj: ObjPtr) -> bool {
-    // SAFETY: forwarded.
-    unsafe { !obj.is_null() && (*obj).kind.is_container() && ((*obj).kind != Kind::Tuple || object::is_tracked(obj)) }
+/// Aborts the process if dropped during a panic: a guard over code that must not unwind.
+struct AbortOnUnwind(&'static str);
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("fatal: {}; the GC lists may be inconsistent, aborting", self.0);
+        std::process::abort();
+    }
 }
 
 /// A list head that lives for one phase: a sentinel, freed when dropped (the list must be

@@ -99,6 +99,8 @@ pub struct HeapStats {
     pub collections: [u64; GENERATIONS],
     pub requests_done: u64,
     pub startup_done: bool,
+    /// Panics in finalizers and weakref callbacks, reported on stderr and ignored.
+    pub ignored_panics: u64,
     pub alloc: AllocStats,
 }
 
@@ -174,6 +176,8 @@ pub struct Heap {
     live_objects: Cell<u64>,
     live_bytes: Cell<u64>,
     small_ints: OnceCell<Vec<ObjPtr>>,
+    /// `()`: shared and untracked, as in CPython (made on first use, released at teardown).
+    empty_tuple: OnceCell<ObjPtr>,
     /// A dict the heap holds, standing for module globals (finalizers store survivors there).
     globals: OnceCell<ObjPtr>,
     cascade_stack: RefCell<Vec<ObjPtr>>,
@@ -184,6 +188,8 @@ pub struct Heap {
     /// Objects whose refcount reached zero and whose finalizer is due (each holding +1).
     pending_finalizers: RefCell<VecDeque<ObjPtr>>,
     tearing_down: Cell<bool>,
+    /// Panics in finalizers and callbacks, reported and ignored (CPython's unraisable exceptions).
+    ignored_panics: Cell<u64>,
     recorder: RefCell<Recorder>,
     requests_done: Cell<u64>,
     startup_done: Cell<bool>,
@@ -204,6 +210,7 @@ impl Heap {
             live_objects: Cell::new(0),
             live_bytes: Cell::new(0),
             small_ints: OnceCell::new(),
+            empty_tuple: OnceCell::new(),
             globals: OnceCell::new(),
             cascade_stack: RefCell::new(Vec::new()),
             pending_callbacks: RefCell::new(VecDeque::new()),
@@ -211,6 +218,7 @@ impl Heap {
             finalizers: RefCell::new(Vec::new()),
             pending_finalizers: RefCell::new(VecDeque::new()),
             tearing_down: Cell::new(false),
+            ignored_panics: Cell::new(0),
             recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold)),
             requests_done: Cell::new(0),
             startup_done: Cell::new(false),
@@ -264,6 +272,12 @@ impl Heap {
 
     /// A tuple of the given items (fixed for its lifetime, as in Python).
     pub fn tuple(&self, items: &[Option<&Handle<'_>>]) -> Handle<'_> {
+        if items.is_empty() {
+            // CPython's `()` is one shared, untracked object.
+            let empty = *self.empty_tuple.get_or_init(|| self.allocate(Kind::Tuple, 0));
+            self.incref(empty);
+            return self.handle(empty);
+        }
         let references: Vec<ObjPtr> =
             items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.new_reference(h))).collect();
         let obj = self.allocate(Kind::Tuple, items.len());
@@ -287,7 +301,7 @@ impl Heap {
         let obj = self.allocate(Kind::Dict, 0);
         // SAFETY: fresh dict block; its body is a DictBody.
         unsafe { body_write(obj, DictBody { used: 0, nentries: 0, capacity: 0, table: ptr::null_mut() }) };
-        self.track(obj);
+        // Like CPython's, a new dict is untracked until it holds something that may be tracked.
         self.handle(obj)
     }
 
@@ -332,14 +346,18 @@ impl Heap {
     /// released before the exit collection and the leak walk, as interpreter shutdown clears
     /// modules.
     pub fn globals(&self) -> Handle<'_> {
-        let globals = *self.globals.get_or_init(|| {
-            let dict = self.dict();
-            let obj = dict.ptr();
-            std::mem::forget(dict); // the heap keeps this reference
-            obj
-        });
-        self.incref(globals);
-        self.handle(globals)
+        if let Some(&globals) = self.globals.get() {
+            self.incref(globals);
+            return self.handle(globals);
+        }
+        // Allocating can run a collection, and its finalizers may ask for the globals first.
+        let dict = self.dict();
+        if self.globals.set(dict.ptr()).is_ok() {
+            self.incref(dict.ptr()); // the heap's own reference
+            dict
+        } else {
+            self.globals()
+        }
     }
 
     /// Registers a finalizer; the id can be given to any number of objects.
@@ -486,10 +504,10 @@ impl Heap {
         let len = slots.len();
         assert!(index < len, "list_remove at {index} in a list of length {len}");
         let removed = slots[index];
+        // Followed first: a dead back edge panics with the list unchanged.
+        let result = self.follow(removed, obj, index);
         slots.copy_within(index + 1..len, index);
         self.resize_list(obj, len - 1);
-        // The list's reference becomes the returned handle's (a dead back edge is dropped).
-        let result = self.follow(removed, obj, index);
         if !removed.is_null() {
             self.decref(removed);
         }
@@ -503,7 +521,7 @@ impl Heap {
         // soon as it holds something that could be part of a cycle.
         // SAFETY: both objects are alive (handles).
         unsafe {
-            if !object::is_tracked(obj) && (*new).kind.is_container() {
+            if !object::is_tracked(obj) && object::may_be_tracked(new) {
                 self.track(obj);
             }
         }
@@ -572,6 +590,7 @@ impl Heap {
             collections: self.gc_stats().map(|g| g.collections),
             requests_done: self.requests_done.get(),
             startup_done: self.startup_done.get(),
+            ignored_panics: self.ignored_panics.get(),
             alloc: self.allocator.borrow().stats(),
         }
     }
@@ -712,7 +731,7 @@ impl Heap {
         // SAFETY: the handle keeps the object alive; `finalizer` indexes the table (set_finalizer).
         let id = unsafe { (*obj.ptr()).finalizer } - 1;
         let finalizer = Rc::clone(&self.finalizers.borrow()[id as usize]);
-        finalizer(self, &obj);
+        self.run_user_code("a finalizer", || finalizer(self, &obj));
     }
 
     /// Clears every weakref to `obj` and queues the callbacks of those that are still alive
@@ -773,7 +792,23 @@ impl Heap {
             self.incref(arg);
             self.handle(arg)
         });
-        callback(self, &weak, arg.as_ref());
+        self.run_user_code("a weakref callback", || callback(self, &weak, arg.as_ref()));
+    }
+
+    /// Runs a finalizer or a weakref callback. A panic in it is reported and ignored, as CPython
+    /// reports an exception raised in `__del__` or in a callback ("Exception ignored in ...") and
+    /// carries on: it must not unwind through a refcount cascade or a collection, which would
+    /// leave objects half freed and GC lists pointing at freed sentinels.
+    fn run_user_code(&self, what: &str, user_code: impl FnOnce()) {
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(user_code)) {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            eprintln!("exception ignored in {what}: {message}");
+            self.ignored_panics.set(self.ignored_panics.get() + 1);
+        }
     }
 
     // ----- objects and blocks ---------------------------------------------------------
@@ -966,7 +1001,9 @@ impl Heap {
     /// Walks every object reachable from the tracked containers. Once the workload has
     /// returned there are no roots, so all of it is leaked (garbage refcounting never freed).
     fn leak_report(&self) -> LeakReport {
-        let small_ints: HashSet<ObjPtr> = self.small_ints.get().expect("built").iter().copied().collect();
+        // The small ints and `()` belong to the runtime, not to the workload.
+        let runtime_owned: HashSet<ObjPtr> =
+            self.small_ints.get().expect("built").iter().chain(self.empty_tuple.get()).copied().collect();
         // SAFETY: the GC lists hold live containers; their references are live objects.
         let mut stack = unsafe { self.tracked_objects() };
         let mut seen: HashSet<ObjPtr> = stack.iter().copied().collect();
@@ -975,7 +1012,7 @@ impl Heap {
             // SAFETY: as above.
             unsafe {
                 object::for_each_reference(obj, |child| {
-                    if !small_ints.contains(&child) && seen.insert(child) {
+                    if !runtime_owned.contains(&child) && seen.insert(child) {
                         stack.push(child);
                     }
                 });
@@ -995,8 +1032,8 @@ impl Drop for Heap {
     /// Frees everything, leaked cycles included: every container drops its references (as
     /// `tp_clear` does), then the last references go. Weakref callbacks do not run.
     fn drop(&mut self) {
+        self.tearing_down.set(true); // no finalizer or callback runs from here on
         self.release_globals();
-        self.tearing_down.set(true);
         // SAFETY: the GC lists hold live containers; we hold +1 on each while clearing.
         // Test: object_model::teardown_frees_everything.
         unsafe {
@@ -1013,7 +1050,7 @@ impl Drop for Heap {
             for obj in self.gc.garbage().take() {
                 self.decref(obj);
             }
-            for &obj in self.small_ints.get().expect("built") {
+            for &obj in self.small_ints.get().expect("built").iter().chain(self.empty_tuple.get()) {
                 self.decref(obj);
             }
             debug_assert_eq!(self.live_objects.get(), 0, "teardown left objects alive");
@@ -1067,14 +1104,7 @@ impl Heap {
                 Kind::Tuple | Kind::Instance | Kind::List => {
                     object::slots(obj).get_mut(index).map(|slot| std::mem::replace(slot, ptr::null_mut()))
                 }
-                Kind::Dict => {
-                    let entry = object::dict_entries(obj).get_mut(index)?;
-                    let value = std::mem::replace(&mut entry.value, ptr::null_mut());
-                    if !value.is_null() {
-                        (*object::body::<DictBody>(obj)).used -= 1;
-                    }
-                    Some(value)
-                }
+                Kind::Dict => dict::take_entry(obj, index),
                 Kind::Weakref if index == 0 => {
                     self.unlink_weakref(obj);
                     Some(std::mem::replace(&mut (*object::body::<WeakrefBody>(obj)).callback_arg, ptr::null_mut()))
