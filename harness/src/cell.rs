@@ -113,7 +113,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
             })
             .collect(),
         peak_rss_bytes,
-        peak_reserved_bytes: report.alloc.bytes_reserved_peak,
+        peak_reserved_bytes: report.stats.alloc.bytes_reserved_peak,
         leaked_objects: report.leaked.objects,
         leaked_bytes: report.leaked.bytes,
         collections: report.stats.collections,

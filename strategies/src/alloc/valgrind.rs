@@ -36,12 +36,12 @@ const MAKE_MEM_DEFINED: usize = 0x4D43_0002;
 fn client_request(default: usize, request: usize, args: [usize; 5]) -> usize {
     let block: [usize; 6] = [request, args[0], args[1], args[2], args[3], args[4]];
     let mut result = default;
-    // SAFETY: on a real CPU the sequence rotates rdi by 3+13+61+51 = 128 bits (a no-op on its
-    // value), exchanges rbx with itself, and leaves rdx = `default`; only the flags change, and
-    // the asm does not claim to preserve them. Under valgrind the request reads `block` (which
-    // lives across the asm) and, for the memcheck requests, only changes valgrind's own shadow
-    // state. No stack is used. Test: allocator::valgrind_requests_are_harmless, and the whole
-    // test binary run under `valgrind --error-exitcode=1`.
+    // On a real CPU the sequence rotates rdi by 3+13+61+51 = 128 bits (a no-op on its value),
+    // exchanges rbx with itself, and leaves rdx = `default`; only the flags change, and the asm
+    // does not claim to preserve them. Under valgrind the request reads `block` (which lives
+    // across the asm) and, for the memcheck requests, only changes valgrind's shadow state.
+    // SAFETY: no memory of ours is written and no stack is used (see above). Test:
+    // allocator::valgrind_requests_are_harmless, and the test binary under valgrind.
     unsafe {
         core::arch::asm!(
             "rol rdi, 3",

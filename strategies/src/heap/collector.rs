@@ -255,9 +255,9 @@ impl Heap {
         let unreachable = TempList::new();
         let finalizers = TempList::new();
         let mut collection = Collection { generation, ..Collection::default() };
-        // SAFETY: every list here is a live sentinel whose nodes are live tracked containers;
-        // objects only move between these lists, or are freed (which unlinks them). User code
+        // Objects only move between these lists, or are freed (which unlinks them); user code
         // (callbacks, finalizers) runs only on objects that hold references, never on freed ones.
+        // SAFETY: every list here is a live sentinel whose nodes are live tracked containers.
         // Tests: collector::*, collector_oracle::* (proptest against a reachability oracle).
         unsafe {
             for younger in &gc.generations[..generation] {

@@ -118,10 +118,9 @@ pub struct LeakReport {
 pub struct FinalReport {
     pub leaked: LeakReport,
     pub pauses: Vec<Pause>,
-    /// Time spent freeing through refcount cascades (and, later, collecting).
+    /// Time spent in refcount cascades and in collections (the exit collection included).
     pub memory_management_ns: u64,
-    /// Allocator counters at the end of the run, before teardown.
-    pub alloc: AllocStats,
+    /// Counters at the end of the run, before teardown (the allocator's included).
     pub stats: HeapStats,
 }
 
@@ -609,7 +608,6 @@ impl Heap {
             leaked,
             memory_management_ns: recorder.memory_management_ns(),
             pauses: recorder.into_pauses(),
-            alloc: stats.alloc.clone(),
             stats,
         }
     }
