@@ -52,9 +52,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::Int, Kind::Str, Kind::Tuple, Kind::List, Kind::Dict, Kind::Instance, Kind::Weakref];
-
     /// Containers can refer to other objects, carry a GC head and are tracked.
     pub fn is_container(self) -> bool {
         !matches!(self, Kind::Int | Kind::Str)

@@ -227,15 +227,6 @@ impl Heap {
         heap
     }
 
-    /// The strategy's name, as registered.
-    pub fn strategy_name(&self) -> &'static str {
-        self.strategy.borrow().name()
-    }
-
-    pub fn back_edges(&self) -> BackEdges {
-        self.back_edges
-    }
-
     // ----- allocation -------------------------------------------------------------------
 
     /// An int; -5..=256 come from the small-int cache, as in CPython.
