@@ -1,6 +1,7 @@
-//! What the heap records about memory management while a workload runs: pauses and the time
-//! spent managing memory. Timers are read only at pause boundaries (the two ends of a refcount
-//! cascade or of a collection), never per allocation or per reference operation.
+//! What the heap records about memory management while a workload runs: pauses, the time
+//! spent managing memory, and how long each request took. Timers are read only at pause
+//! boundaries (the two ends of a refcount cascade or of a collection) and at checkpoints, never
+//! per allocation or per reference operation.
 
 use std::time::Instant;
 
@@ -48,11 +49,35 @@ pub(crate) struct Recorder {
     cascade_pause_threshold: u64,
     pauses: Vec<Pause>,
     memory_management_ns: u64,
+    /// When the current request began: the previous checkpoint.
+    request_start: Instant,
+    request_latencies_ns: Vec<u64>,
 }
 
 impl Recorder {
     pub fn new(cascade_pause_threshold: u64) -> Recorder {
-        Recorder { epoch: Instant::now(), cascade_pause_threshold, pauses: Vec::new(), memory_management_ns: 0 }
+        let epoch = Instant::now();
+        Recorder {
+            epoch,
+            cascade_pause_threshold,
+            pauses: Vec::new(),
+            memory_management_ns: 0,
+            request_start: epoch,
+            request_latencies_ns: Vec::new(),
+        }
+    }
+
+    /// Startup is over: the first request begins now.
+    pub fn record_startup_done(&mut self) {
+        self.request_start = Instant::now();
+    }
+
+    /// A request ended now; it began at the previous checkpoint. Collections that a strategy
+    /// runs at the checkpoint itself fall into the next request.
+    pub fn record_request_done(&mut self) {
+        let now = Instant::now();
+        self.request_latencies_ns.push(nanos(now - self.request_start));
+        self.request_start = now;
     }
 
     /// A refcount cascade freed `objects` objects between `start` and `end`.
@@ -91,8 +116,9 @@ impl Recorder {
         self.memory_management_ns
     }
 
-    pub fn into_pauses(self) -> Vec<Pause> {
-        self.pauses
+    /// The pause log and the request latencies, in order.
+    pub fn into_log(self) -> (Vec<Pause>, Vec<u64>) {
+        (self.pauses, self.request_latencies_ns)
     }
 }
 

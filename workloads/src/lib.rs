@@ -5,6 +5,8 @@
 //! when memory is freed, never what the program computes. The registry [`WORKLOADS`] is what the
 //! CLI and the tests iterate, so a new workload is one module plus one line.
 
+pub mod cycles;
+pub mod rng;
 pub mod trees;
 
 use std::collections::BTreeMap;
@@ -119,7 +121,7 @@ impl WorkloadInfo {
 }
 
 /// Every workload.
-pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO];
+pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)
@@ -147,5 +149,15 @@ where
             value: value.clone(),
             reason: e.to_string(),
         }),
+    }
+}
+
+/// The error for a parameter value a workload cannot use.
+pub(crate) fn invalid(workload: &WorkloadInfo, name: &str, value: impl fmt::Display, reason: &str) -> WorkloadError {
+    WorkloadError::Invalid {
+        workload: workload.name,
+        name: name.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
     }
 }

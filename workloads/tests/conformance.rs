@@ -7,24 +7,12 @@ use std::collections::BTreeMap;
 use strategies::{AllocatorConfig, Heap, HeapConfig, strategy};
 use workloads::{Size, WORKLOADS, WorkloadArgs};
 
-/// Parameter sets worth crossing with every strategy, per workload.
-fn variants(workload: &str) -> Vec<BTreeMap<String, String>> {
-    let set = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    match workload {
-        "trees" => vec![
-            set(&[]),
-            set(&[("parents", "true")]),
-            set(&[("variant", "binary-trees")]),
-            set(&[("variant", "binary-trees"), ("parents", "true")]),
-        ],
-        _ => vec![set(&[])],
-    }
-}
+mod variants;
 
 #[test]
 fn every_workload_computes_the_same_checksum_under_every_strategy() {
     for workload in WORKLOADS {
-        for params in variants(workload.name) {
+        for params in variants::of(workload.name) {
             let args = WorkloadArgs { size: Size::Smoke, seed: 7, params: params.clone() };
             let program = workload.build(&args).unwrap();
             let mut checksums = BTreeMap::new();

@@ -118,6 +118,8 @@ pub struct LeakReport {
 pub struct FinalReport {
     pub leaked: LeakReport,
     pub pauses: Vec<Pause>,
+    /// Wall time of each request, from one checkpoint to the next, in nanoseconds.
+    pub request_latencies_ns: Vec<u64>,
     /// Time spent in refcount cascades and in collections (the exit collection included).
     pub memory_management_ns: u64,
     /// Counters at the end of the run, before teardown (the allocator's included).
@@ -168,6 +170,8 @@ pub struct Heap {
     allocator: RefCell<Box<dyn Allocator>>,
     strategy: RefCell<Box<dyn Strategy>>,
     back_edges: BackEdges,
+    /// The strategy has a cycle collector (`program_collect` runs it).
+    has_collector: bool,
     /// The cycle collector's generations, counts and statistics; every tracked container is
     /// in one of its lists.
     gc: GcState,
@@ -196,6 +200,7 @@ pub struct Heap {
 
 impl Heap {
     pub fn new(config: HeapConfig, strategy: Box<dyn Strategy>) -> Heap {
+        let has_collector = strategy.collector().is_some();
         let gc = match strategy.collector() {
             Some(collector) => GcState::new(collector.thresholds, collector.automatic),
             None => GcState::new([700, 10, 10], false),
@@ -203,6 +208,7 @@ impl Heap {
         let heap = Heap {
             allocator: RefCell::new(config.allocator.build()),
             back_edges: strategy.back_edges(),
+            has_collector,
             strategy: RefCell::new(strategy),
             gc,
             tracked_count: Cell::new(0),
@@ -550,13 +556,24 @@ impl Heap {
     /// The workload has built its long-lived heap.
     pub fn startup_done(&self) {
         self.startup_done.set(true);
+        self.recorder.borrow_mut().record_startup_done();
         self.checkpoint(Checkpoint::StartupDone);
     }
 
     /// The workload has finished one unit of work.
     pub fn request_done(&self) {
         self.requests_done.set(self.requests_done.get() + 1);
+        self.recorder.borrow_mut().record_request_done();
         self.checkpoint(Checkpoint::RequestDone);
+    }
+
+    /// The program itself calls `gc.collect()`, as pyperformance's `gc_collect` and
+    /// `gc_traversal` do: a full collection where the strategy has a cycle collector (even with
+    /// automatic collection off, as in CPython), nothing under pure refcounting.
+    pub fn program_collect(&self) {
+        if self.has_collector {
+            self.collect(GENERATIONS - 1);
+        }
     }
 
     /// Lets the strategy act at a checkpoint (freeze, collect by hand).
@@ -595,12 +612,9 @@ impl Heap {
         let leaked = self.leak_report();
         let stats = self.stats();
         let recorder = self.recorder.replace(Recorder::new(0));
-        FinalReport {
-            leaked,
-            memory_management_ns: recorder.memory_management_ns(),
-            pauses: recorder.into_pauses(),
-            stats,
-        }
+        let memory_management_ns = recorder.memory_management_ns();
+        let (pauses, request_latencies_ns) = recorder.into_log();
+        FinalReport { leaked, memory_management_ns, pauses, request_latencies_ns, stats }
     }
 
     // ----- reference counting ---------------------------------------------------------

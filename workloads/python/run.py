@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Runs one workload twin under this interpreter and prints a JSON line with its checksum.
+
+    python3 run.py --workload cycles --size smoke --seed 7 [--param name=value ...]
+                   [--gc-log FILE [--count-examined]]
+
+With ``--gc-log`` it also writes what CPython's collector did (``harness validate`` reads it):
+``gc.get_stats()`` per generation (before and after the run), every collection seen through ``gc.callbacks`` (generation,
+collected, uncollectable, duration), the latency of every request and the peak RSS (VmHWM).
+``--count-examined`` makes each collection also count the objects it examines (the tracked
+objects of the generations it collects, read with ``gc.get_objects``); that costs time inside
+the callback, so pause figures come from a run without it.
+"""
+
+import argparse
+import gc
+import importlib
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import SIZES, Checkpoints, Params  # noqa: E402
+
+MIN_VERSION = (3, 8)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", required=True)
+    parser.add_argument("--size", default="default", choices=SIZES)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--gc-log", metavar="FILE")
+    parser.add_argument("--count-examined", action="store_true")
+    return parser.parse_args()
+
+
+def vm_hwm_bytes():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+class GcLog:
+    """Collects what ``gc.callbacks`` reports, and request latencies."""
+
+    def __init__(self, count_examined):
+        self.count_examined = count_examined
+        self.collections = []
+        self.requests_ns = []
+        self._start = None
+        self._examined = None
+        self._request_start = time.perf_counter_ns()
+
+    def on_gc(self, phase, info):
+        if phase == "start":
+            if self.count_examined:
+                self._examined = sum(len(gc.get_objects(g)) for g in range(info["generation"] + 1))
+            self._start = time.perf_counter_ns()
+        else:
+            end = time.perf_counter_ns()
+            self.collections.append(
+                {
+                    "generation": info["generation"],
+                    "collected": info["collected"],
+                    "uncollectable": info["uncollectable"],
+                    "duration_ns": end - self._start,
+                    "examined": self._examined,
+                }
+            )
+
+    def startup_done(self):
+        self._request_start = time.perf_counter_ns()
+
+    def request_done(self):
+        now = time.perf_counter_ns()
+        self.requests_ns.append(now - self._request_start)
+        self._request_start = now
+
+
+def main():
+    if sys.version_info < MIN_VERSION:
+        raise SystemExit(f"the twins need Python {'.'.join(map(str, MIN_VERSION))} or newer")
+    args = parse_args()
+    try:
+        twin = importlib.import_module(args.workload.replace("-", "_"))
+    except ModuleNotFoundError:
+        raise SystemExit(f"no Python twin for workload `{args.workload}`")
+    pairs = []
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--param expects NAME=VALUE, got {item!r}")
+        pairs.append((name, value))
+    params = Params(args.workload, pairs)
+    config = twin.configure(args.size, params)
+    params.check_all_read()
+
+    checkpoints = Checkpoints()
+    log = None
+    if args.gc_log:
+        log = GcLog(args.count_examined)
+        checkpoints.on_startup_done = log.startup_done
+        checkpoints.on_request_done = log.request_done
+        gc.callbacks.append(log.on_gc)
+    stats_before = gc.get_stats()
+    started = time.perf_counter_ns()
+    checksum = twin.run(config, args.seed, checkpoints)
+    wall_ns = time.perf_counter_ns() - started
+    if log is not None:
+        gc.callbacks.remove(log.on_gc)
+        with open(args.gc_log, "w") as out:
+            json.dump(
+                {
+                    "python": sys.version.split()[0],
+                    "thresholds": gc.get_threshold(),
+                    "stats_before": stats_before,
+                    "stats": gc.get_stats(),
+                    "collections": log.collections,
+                    "request_latencies_ns": log.requests_ns,
+                    "explicit_collects": checkpoints.collect_requested,
+                    "wall_ns": wall_ns,
+                    "peak_rss_bytes": vm_hwm_bytes(),
+                },
+                out,
+            )
+    print(json.dumps({"workload": args.workload, "checksum": checksum.hex(), "params": config}))
+
+
+if __name__ == "__main__":
+    main()

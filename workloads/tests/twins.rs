@@ -1,0 +1,69 @@
+//! Every workload has a Python twin in `workloads/python/` that makes the same seeded choices
+//! and computes the same checksum. This runs each twin under `python3` at `smoke` size (every
+//! variant of the conformance matrix, two seeds) and compares it with the Rust workload.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use strategies::{Heap, HeapConfig, strategy};
+use workloads::{Size, WORKLOADS, WorkloadArgs};
+
+mod variants;
+
+fn rust_checksum(workload: &workloads::WorkloadInfo, args: &WorkloadArgs) -> String {
+    let program = workload.build(args).unwrap();
+    let heap =
+        Heap::new(HeapConfig::default(), strategy::find("generational").unwrap().build(&Default::default()).unwrap());
+    let checksum = program.run(&heap).to_string();
+    drop(heap.finish());
+    checksum
+}
+
+fn python_checksum(workload: &str, args: &WorkloadArgs) -> Result<String, String> {
+    let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/run.py");
+    let mut command = Command::new("python3");
+    command.arg(&runner).args(["--workload", workload, "--size", args.size.name(), "--seed", &args.seed.to_string()]);
+    for (name, value) in &args.params {
+        command.args(["--param", &format!("{name}={value}")]);
+    }
+    let output = command.output().expect("python3 must be installed to check the twins");
+    if !output.status.success() {
+        return Err(format!("the twin failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    let line = String::from_utf8(output.stdout).unwrap();
+    let reply: BTreeMap<String, serde_json::Value> = serde_json::from_str(&line).unwrap();
+    Ok(reply["checksum"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn every_twin_computes_the_rust_checksum() {
+    let mut mismatches = Vec::new();
+    for workload in WORKLOADS {
+        for params in variants::of(workload.name) {
+            for seed in [7, 20261122] {
+                let args = WorkloadArgs { size: Size::Smoke, seed, params: params.clone() };
+                let ours = rust_checksum(workload, &args);
+                match python_checksum(workload.name, &args) {
+                    Ok(theirs) if theirs == ours => {}
+                    Ok(theirs) => mismatches
+                        .push(format!("{} {params:?} seed {seed}: rust {ours}, python {theirs}", workload.name)),
+                    Err(error) => mismatches.push(format!("{} {params:?} seed {seed}: {error}", workload.name)),
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "twins disagree:\n{}", mismatches.join("\n"));
+}
+
+#[test]
+fn the_prng_sequences_agree() {
+    let script = "import sys; sys.path.insert(0, sys.argv[1]); from common import SplitMix64\n\
+                  r = SplitMix64(42); print(*[r.next_u64() for _ in range(3)], r.below(1000), repr(r.unit()))";
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+    let output = Command::new("python3").args(["-c", script]).arg(&dir).output().expect("python3");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut rng = workloads::rng::SplitMix64::new(42);
+    let ours = format!("{} {} {} {} {:?}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.below(1000), rng.unit());
+    assert_eq!(String::from_utf8(output.stdout).unwrap().trim(), ours);
+}
