@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
 use strategies::{AllocatorConfig, AllocatorKind, Heap, HeapConfig, SystemBackend, strategy};
 use workloads::{Size, WorkloadArgs};
@@ -43,6 +44,42 @@ pub struct PauseRecord {
     pub uncollectable: u64,
 }
 
+/// One generation's line of `gc.get_stats()`.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GenerationRecord {
+    pub collections: u64,
+    pub collected: u64,
+    pub uncollectable: u64,
+}
+
+/// Count and percentiles of a set of durations, in nanoseconds (zero when there are none).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
+}
+
+impl LatencySummary {
+    pub fn of(durations_ns: impl IntoIterator<Item = u64>) -> LatencySummary {
+        // Nanosecond resolution, three significant digits, up to an hour.
+        let mut histogram = HdrHistogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds");
+        for ns in durations_ns {
+            histogram.saturating_record(ns.max(1));
+        }
+        if histogram.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: histogram.len(),
+            p50_ns: histogram.value_at_quantile(0.50),
+            p99_ns: histogram.value_at_quantile(0.99),
+            max_ns: histogram.max(),
+        }
+    }
+}
+
 /// What a child measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CellOutcome {
@@ -57,6 +94,11 @@ pub struct CellOutcome {
     pub leaked_bytes: u64,
     /// Collections per generation, the exit collection included.
     pub collections: [u64; 3],
+    /// `gc.get_stats()` when the workload returned, before the exit collection: what the
+    /// program's own run caused (what `harness validate` compares with CPython).
+    pub gc_stats_at_return: [GenerationRecord; 3],
+    /// Wall time of each request (from one checkpoint to the next), in nanoseconds.
+    pub request_latencies: LatencySummary,
     /// Parameters in force, preset and default values filled in.
     pub workload_params: Vec<(String, String)>,
     pub strategy_params: Vec<(String, String)>,
@@ -66,7 +108,7 @@ pub struct CellOutcome {
 /// How a cell ended.
 #[derive(Clone, Debug)]
 pub enum CellResult {
-    Ok(CellOutcome),
+    Ok(Box<CellOutcome>),
     Failed { error: String },
 }
 
@@ -93,6 +135,11 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     let checksum = workload.run(&heap);
     let wall_ns = start.elapsed().as_nanos() as u64;
     let peak_rss_bytes = system::peak_rss_bytes().context("reading VmHWM from /proc/self/status")?;
+    let gc_stats_at_return = heap.gc_stats().map(|g| GenerationRecord {
+        collections: g.collections,
+        collected: g.collected,
+        uncollectable: g.uncollectable,
+    });
     let report = heap.finish();
 
     Ok(CellOutcome {
@@ -117,6 +164,8 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         leaked_objects: report.leaked.objects,
         leaked_bytes: report.leaked.bytes,
         collections: report.stats.collections,
+        gc_stats_at_return,
+        request_latencies: LatencySummary::of(report.request_latencies_ns.iter().copied()),
         workload_params: workload.params(),
         strategy_params,
         allocator: allocator_name,
@@ -126,7 +175,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
 /// Runs `spec` in a fresh child process of this binary (the parent side).
 pub fn run_in_child(spec: &CellSpec) -> CellResult {
     match spawn(spec) {
-        Ok(outcome) => CellResult::Ok(outcome),
+        Ok(outcome) => CellResult::Ok(Box::new(outcome)),
         Err(e) => CellResult::Failed { error: format!("{e:#}") },
     }
 }

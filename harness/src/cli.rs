@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
-use clap::{CommandFactory, Parser, error::ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand, error::ErrorKind};
 use strategies::{AllocatorKind, SystemBackend, strategy};
 use workloads::{Size, WorkloadArgs};
 
@@ -17,8 +17,12 @@ CPython-like runtime and compares wall time, memory-management time, pauses, pea
 leaks. Each strategy runs in a fresh child process; results go to results/<run-id>/.";
 
 #[derive(Parser, Debug)]
-#[command(name = "harness", version, about = ABOUT, after_help = after_help())]
+#[command(name = "harness", version, about = ABOUT, after_help = after_help(),
+          args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Workload to run (see --list for each one's parameters).
     #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(workloads::names()),
           required_unless_present_any = ["list", "run_cell"])]
@@ -78,6 +82,41 @@ pub struct Cli {
     /// Internal: run one cell in this process and print its outcome as JSON.
     #[arg(long, hide = true, value_name = "JSON")]
     pub run_cell: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a workload's Python twin under CPython and the workload under our `generational`
+    /// strategy, and compare what the two collectors did (collections, objects collected and
+    /// examined per generation, pauses, peak memory).
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Workload to validate.
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(workloads::names()))]
+    pub workload: String,
+
+    /// The CPython interpreter to compare with (3.11 is what the model follows).
+    #[arg(long, value_name = "PYTHON", default_value = "python3")]
+    pub python: String,
+
+    /// Size preset of the workload; explicit --wparam values override it.
+    #[arg(long, default_value = "default", value_parser = PossibleValuesParser::new(Size::ALL.map(Size::name)))]
+    pub size: String,
+
+    /// Seed for every random choice the workload makes (both sides).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Workload parameter, repeatable (e.g. --wparam rings=50); passed to both sides.
+    #[arg(long = "wparam", value_name = "KEY=VALUE")]
+    pub workload_params: Vec<String>,
+
+    /// Output folder [default: results/<run-id>]. Must not exist yet.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 fn after_help() -> String {
@@ -184,7 +223,7 @@ impl Cli {
     }
 }
 
-fn parse_pairs(pairs: &[String], flag: &str) -> BTreeMap<String, String> {
+pub fn parse_pairs(pairs: &[String], flag: &str) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|pair| match pair.split_once('=') {

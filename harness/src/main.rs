@@ -1,5 +1,6 @@
 //! `harness`: runs a workload under each strategy, each in a fresh child process, prints a
-//! summary table and writes `results/<run-id>/` (`runs.csv`, `meta.json`).
+//! summary table and writes `results/<run-id>/` (`runs.csv`, `meta.json`). `harness validate`
+//! compares a workload under our `generational` strategy with its Python twin under CPython.
 //!
 //! Exit codes: 0 success; 1 a cell failed or the checksums differ between strategies (a
 //! correctness failure: a strategy changed what the program computed); 2 bad input, with
@@ -9,16 +10,20 @@ mod cell;
 mod cli;
 mod results;
 mod system;
+mod validate;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cell::CellResult;
-use cli::Cli;
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Validate(args)) = &cli.command {
+        return validate::run(args);
+    }
     if cli.list {
         print!("{}", cli::listing());
         return ExitCode::SUCCESS;

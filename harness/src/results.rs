@@ -7,10 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use hdrhistogram::Histogram as HdrHistogram;
 use serde::Serialize;
 
-use crate::cell::{CellOutcome, CellResult, CellSpec};
+use crate::cell::{CellResult, CellSpec, LatencySummary};
 use crate::system;
 
 /// One row of `runs.csv`: one cell (workload × strategy) of the run.
@@ -32,6 +31,11 @@ pub struct RunRow {
     pub pause_p50_us: Option<f64>,
     pub pause_p99_us: Option<f64>,
     pub pause_max_us: Option<f64>,
+    /// Requests the workload announced (`request_done`), and their latency percentiles.
+    pub requests: Option<u64>,
+    pub request_p50_us: Option<f64>,
+    pub request_p99_us: Option<f64>,
+    pub request_max_us: Option<f64>,
     pub peak_rss_bytes: Option<u64>,
     pub peak_reserved_bytes: Option<u64>,
     pub leaked_objects: Option<u64>,
@@ -63,33 +67,6 @@ pub struct Meta {
     pub cells: Vec<CellSpec>,
 }
 
-/// Pause percentiles of one cell, in microseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct PauseSummary {
-    pub count: u64,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    pub max_us: f64,
-}
-
-pub fn pause_summary(outcome: &CellOutcome) -> PauseSummary {
-    if outcome.pauses.is_empty() {
-        return PauseSummary::default();
-    }
-    // Nanosecond resolution, three significant digits, up to an hour.
-    let mut histogram = HdrHistogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds");
-    for pause in &outcome.pauses {
-        histogram.saturating_record(pause.duration_ns.max(1));
-    }
-    let us = |ns: u64| ns as f64 / 1e3;
-    PauseSummary {
-        count: histogram.len(),
-        p50_us: us(histogram.value_at_quantile(0.50)),
-        p99_us: us(histogram.value_at_quantile(0.99)),
-        max_us: us(histogram.max()),
-    }
-}
-
 pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
     let pairs =
         |params: &[(String, String)]| params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
@@ -108,6 +85,10 @@ pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
         pause_p50_us: None,
         pause_p99_us: None,
         pause_max_us: None,
+        requests: None,
+        request_p50_us: None,
+        request_p99_us: None,
+        request_max_us: None,
         peak_rss_bytes: None,
         peak_reserved_bytes: None,
         leaked_objects: None,
@@ -122,16 +103,24 @@ pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
     match result {
         CellResult::Failed { error } => row.error = Some(error.clone()),
         CellResult::Ok(outcome) => {
-            let pauses = pause_summary(outcome);
+            let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
+            let us = |ns: u64| ns as f64 / 1e3;
             row.status = "ok";
             row.checksum = Some(outcome.checksum.clone());
             row.wall_time_ms = Some(outcome.wall_ns as f64 / 1e6);
             row.mm_time_ms = Some(outcome.memory_management_ns as f64 / 1e6);
             row.pause_count = Some(pauses.count);
             if pauses.count > 0 {
-                row.pause_p50_us = Some(pauses.p50_us);
-                row.pause_p99_us = Some(pauses.p99_us);
-                row.pause_max_us = Some(pauses.max_us);
+                row.pause_p50_us = Some(us(pauses.p50_ns));
+                row.pause_p99_us = Some(us(pauses.p99_ns));
+                row.pause_max_us = Some(us(pauses.max_ns));
+            }
+            let requests = outcome.request_latencies;
+            row.requests = Some(requests.count);
+            if requests.count > 0 {
+                row.request_p50_us = Some(us(requests.p50_ns));
+                row.request_p99_us = Some(us(requests.p99_ns));
+                row.request_max_us = Some(us(requests.max_ns));
             }
             row.peak_rss_bytes = Some(outcome.peak_rss_bytes);
             row.peak_reserved_bytes = Some(outcome.peak_reserved_bytes);
@@ -179,25 +168,42 @@ pub fn default_folder(run_id: &str) -> PathBuf {
 
 /// Writes `runs.csv` and `meta.json` into `folder`, whole or not at all.
 pub fn write_run_folder(folder: &Path, rows: &[RunRow], meta: &Meta) -> Result<()> {
+    write_folder_atomically(folder, |staging| {
+        write_csv(&staging.join("runs.csv"), rows)?;
+        write_json(&staging.join("meta.json"), meta)
+    })
+}
+
+/// Fills a staging folder beside `folder` with `fill`, then renames it to `folder`: the folder
+/// appears complete or not at all, and a failure leaves nothing behind.
+pub fn write_folder_atomically(folder: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let parent = folder.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let name = folder.file_name().context("the output folder needs a name")?.to_string_lossy();
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let written = (|| -> Result<()> {
-        fs::create_dir(&staging)?;
-        let mut csv = csv::Writer::from_path(staging.join("runs.csv"))?;
-        for row in rows {
-            csv.serialize(row)?;
-        }
-        csv.flush()?;
-        fs::write(staging.join("meta.json"), serde_json::to_string_pretty(meta)? + "\n")?;
+    let written = fs::create_dir(&staging).map_err(anyhow::Error::from).and_then(|()| fill(&staging)).and_then(|()| {
         fs::rename(&staging, folder)?;
         Ok(())
-    })();
+    });
     if written.is_err() {
         let _ = fs::remove_dir_all(&staging);
     }
     written.with_context(|| format!("writing {}", folder.display()))
+}
+
+/// One CSV file from a slice of one serde struct.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let mut csv = csv::Writer::from_path(path)?;
+    for row in rows {
+        csv.serialize(row)?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    fs::write(path, serde_json::to_string_pretty(value)? + "\n")?;
+    Ok(())
 }
 
 /// The summary table printed after a run.

@@ -48,7 +48,8 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     let refcount = rows.iter().find(|r| r.contains(",refcount,")).unwrap();
     let weakref = rows.iter().find(|r| r.contains(",weakref,")).unwrap();
     let generational = rows.iter().find(|r| r.contains(",generational,")).unwrap();
-    let leaked = |row: &str| row.split(',').nth(16).unwrap().parse::<u64>().unwrap(); // leaked_objects
+    let leaked_column = header.split(',').position(|c| c == "leaked_objects").unwrap();
+    let leaked = |row: &str| row.split(',').nth(leaked_column).unwrap().parse::<u64>().unwrap();
     assert!(leaked(refcount) > 0, "parent pointers leak under pure refcounting: {refcount}");
     assert_eq!(leaked(weakref), 0, "weak back edges leak nothing: {weakref}");
     assert_eq!(leaked(generational), 0, "the cycle collector frees every tree: {generational}");
@@ -90,6 +91,13 @@ fn bad_input_exits_2_and_writes_nothing() {
             &["--workload", "trees", "--allocator", "tcmalloc"],
             "possible values: pymalloc, pymalloc-classic, per-object",
         ),
+        (&["validate", "--workload", "forest"], "possible values: trees"),
+        (&["validate", "--workload", "cycles", "--wparam", "ring-size=1"], "at least 2 nodes"),
+        (
+            &["validate", "--workload", "cycles", "--python", "python-2.7-nowhere"],
+            "looked for `python-2.7-nowhere` on PATH",
+        ),
+        (&["validate", "--workload", "cycles", "--python", "true"], "did not answer like Python 3"),
     ];
     for (args, message) in cases {
         let dir = TempDir::new().unwrap();
@@ -107,4 +115,27 @@ fn existing_output_folder_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("already exists"));
+}
+
+#[test]
+fn validate_compares_with_cpython_and_writes_its_figures() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("validation");
+    harness()
+        .args(["validate", "--workload", "cycles", "--size", "smoke", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("identical on both sides").and(predicate::str::contains("collections")));
+    let csv = std::fs::read_to_string(out.join("validate.csv")).unwrap();
+    assert!(csv.starts_with("workload,size,seed,metric,generation,unit,cpython,ours,ratio,within_target\n"), "{csv}");
+    for metric in ["collections", "collected", "examined_per_collection", "collection_pause_p99", "peak_rss"] {
+        assert!(csv.contains(&format!(",{metric},")), "validate.csv has {metric}");
+    }
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("cpython_gc_log.json")).unwrap()).unwrap();
+    assert!(log["python"].as_str().unwrap().starts_with("3."), "{log}");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["python"]["implementation"], "CPython");
 }

@@ -1,0 +1,432 @@
+//! `harness validate`: runs a workload's Python twin under real CPython and the workload itself
+//! under our `generational` strategy, and compares what the two cycle collectors did.
+//!
+//! 1. **Probe** the interpreter: it must be CPython 3.8 or newer (the twin runner reads
+//!    `gc.get_objects(generation)`); the model follows 3.11, so other versions get a warning.
+//! 2. **Run the twin** (embedded in this binary, unpacked into a temporary folder) twice with
+//!    GC on at CPython's default thresholds: once to time every collection through
+//!    `gc.callbacks`, once counting the objects each collection examines (counting costs time
+//!    inside the callback, so it never shares a run with the timings).
+//! 3. **Run ours**: the same workload, size, seed and parameters under `generational` in a
+//!    child process, like any cell of a run.
+//! 4. **Compare** side by side, with ratios: collections and objects collected per generation
+//!    (the model's target: within 10% of CPython), objects examined per collection, collection
+//!    pauses p50/p99/max, request latencies, peak RSS and wall time. The checksums must agree.
+//!    The figures go to `validate.csv` in the run folder, beside `meta.json` and CPython's raw
+//!    log.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use workloads::{Size, WorkloadArgs};
+
+use crate::cell::{self, CellOutcome, CellResult, CellSpec, GenerationRecord, LatencySummary};
+use crate::cli::{ValidateArgs, parse_pairs, refuse};
+use crate::results::{self, format_bytes, format_duration_us};
+
+include!(concat!(env!("OUT_DIR"), "/twins.rs"));
+
+/// Oldest CPython whose `gc` module the twin runner can read.
+const MIN_PYTHON: (u32, u32) = (3, 8);
+/// CPython versions whose collector the `generational` strategy models.
+const MODELLED_PYTHONS: [(u32, u32); 2] = [(3, 11), (3, 12)];
+/// The model's target: collections and objects collected within this fraction of CPython's.
+const TOLERANCE: f64 = 0.10;
+
+/// The interpreter `--python` names.
+#[derive(Clone, Debug, Serialize)]
+struct Interpreter {
+    command: String,
+    implementation: String,
+    version: (u32, u32, u32),
+}
+
+/// What the twin runner (`workloads/python/run.py --gc-log`) writes.
+#[derive(Debug, Serialize, Deserialize)]
+struct TwinLog {
+    python: String,
+    thresholds: [u64; 3],
+    stats_before: [GenerationRecord; 3],
+    stats: [GenerationRecord; 3],
+    collections: Vec<TwinCollection>,
+    request_latencies_ns: Vec<u64>,
+    explicit_collects: u64,
+    wall_ns: u64,
+    peak_rss_bytes: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TwinCollection {
+    generation: u8,
+    collected: u64,
+    uncollectable: u64,
+    duration_ns: u64,
+    examined: Option<u64>,
+}
+
+/// What the twin printed on stdout.
+#[derive(Debug, Deserialize)]
+struct TwinReply {
+    checksum: String,
+}
+
+/// One line of `validate.csv`: one figure, CPython's and ours.
+#[derive(Debug, Serialize)]
+struct ComparisonRow {
+    workload: String,
+    size: String,
+    seed: u64,
+    metric: &'static str,
+    /// Empty for figures that are not per generation.
+    generation: Option<u8>,
+    unit: &'static str,
+    cpython: f64,
+    ours: f64,
+    /// ours / CPython; empty when CPython's figure is 0.
+    ratio: Option<f64>,
+    /// Whether the figure meets the model's ±10% target; empty for figures without one.
+    within_target: Option<bool>,
+}
+
+/// `meta.json` of a validation run.
+#[derive(Debug, Serialize)]
+struct ValidateMeta {
+    #[serde(flatten)]
+    run: results::Meta,
+    python: Interpreter,
+    tolerance: f64,
+}
+
+pub fn run(args: &ValidateArgs) -> ExitCode {
+    let spec = plan(args);
+    let interpreter = probe(&args.python).unwrap_or_else(|e| refuse(e));
+    let (major, minor, _) = interpreter.version;
+    if !MODELLED_PYTHONS.contains(&(major, minor)) {
+        eprintln!(
+            "warning: the model follows CPython 3.11's collector; {} {major}.{minor} collects differently",
+            interpreter.implementation
+        );
+    }
+    let run_id = results::new_run_id(&format!("validate-{}", spec.workload));
+    let folder = args.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
+    match compare(&spec, &interpreter, &run_id, &folder) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Checks the arguments and builds the cell our side runs; refuses (exit 2) on bad input.
+fn plan(args: &ValidateArgs) -> CellSpec {
+    let size = Size::from_name(&args.size).expect("clap checked the size");
+    let workload_params = parse_pairs(&args.workload_params, "--wparam");
+    let workload_args = WorkloadArgs { size, seed: args.seed, params: workload_params.clone() };
+    let info = workloads::find(&args.workload).expect("clap checked the workload");
+    if let Err(e) = info.build(&workload_args) {
+        refuse(e);
+    }
+    if !TWIN_FILES.iter().any(|(name, _)| *name == twin_file_name(&args.workload)) {
+        refuse(format!("workload `{}` has no Python twin in workloads/python", args.workload));
+    }
+    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
+        refuse(format!("--out {}: already exists; results are never written over", out.display()));
+    }
+    CellSpec {
+        workload: args.workload.clone(),
+        size: args.size.clone(),
+        seed: args.seed,
+        workload_params,
+        strategy: "generational".into(),
+        strategy_params: BTreeMap::new(),
+        allocator: "pymalloc".into(),
+        backend: "jemalloc".into(),
+        cascade_threshold: 1000,
+    }
+}
+
+fn twin_file_name(workload: &str) -> String {
+    format!("{}.py", workload.replace('-', "_"))
+}
+
+/// Finds out what `python` is; a clear message if it is missing, not CPython, or too old.
+fn probe(python: &str) -> Result<Interpreter, String> {
+    let script = "import platform, sys; print(platform.python_implementation(), *sys.version_info[:3])";
+    let output = Command::new(python).args(["-c", script]).output().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("--python {python}: no such interpreter (looked for `{python}` on PATH); install CPython 3.11 or pass --python PATH")
+        } else {
+            format!("--python {python}: cannot run it: {e}")
+        }
+    })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let parsed = match fields.as_slice() {
+        [implementation, major, minor, micro] if output.status.success() => {
+            match (major.parse(), minor.parse(), micro.parse()) {
+                (Ok(major), Ok(minor), Ok(micro)) => Some((implementation.to_string(), (major, minor, micro))),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some((implementation, version)) = parsed else {
+        return Err(format!(
+            "--python {python}: it did not answer like Python 3 (looked for `platform.python_implementation()` and `sys.version_info`); stderr: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    };
+    let (major, minor, micro) = version;
+    if implementation != "CPython" {
+        return Err(format!(
+            "--python {python} is {implementation} {major}.{minor}.{micro}; validate compares with CPython's collector"
+        ));
+    }
+    if (major, minor) < MIN_PYTHON {
+        return Err(format!(
+            "--python {python} is CPython {major}.{minor}.{micro}; validate needs CPython {}.{} or newer",
+            MIN_PYTHON.0, MIN_PYTHON.1
+        ));
+    }
+    Ok(Interpreter { command: python.to_string(), implementation, version })
+}
+
+/// Runs both sides, prints the comparison and writes the run folder. `Ok(false)` when the
+/// checksums differ.
+fn compare(spec: &CellSpec, interpreter: &Interpreter, run_id: &str, folder: &Path) -> Result<bool> {
+    let twins = unpack_twins()?;
+    let (major, minor, micro) = interpreter.version;
+    eprintln!("running the {} twin ({}) under CPython {major}.{minor}.{micro} ...", spec.workload, spec.size);
+    let (checksum, timed) = run_twin(interpreter, twins.path(), spec, false)?;
+    eprintln!("running it again, counting the objects each collection examines ...");
+    let (_, counted) = run_twin(interpreter, twins.path(), spec, true)?;
+    eprintln!("running {} under generational ...", spec.workload);
+    let ours = match cell::run_in_child(spec) {
+        CellResult::Ok(outcome) => *outcome,
+        CellResult::Failed { error } => bail!("our run failed: {error}"),
+    };
+    if cfg!(debug_assertions) {
+        eprintln!("note: a debug build; pause and wall-time ratios mean little (counts are exact): use --release");
+    }
+
+    let rows = comparison_rows(spec, &timed, &counted, &ours);
+    println!(
+        "\n{} (size {}, seed {}) — CPython {major}.{minor}.{micro} against `generational`",
+        spec.workload, spec.size, spec.seed
+    );
+    println!("{}", table(&rows));
+    let agree = checksum == ours.checksum;
+    if agree {
+        println!("checksum {checksum}: identical on both sides");
+    } else {
+        eprintln!("error: the twin computed checksum {checksum}, ours {}: the two programs differ", ours.checksum);
+    }
+    let missed: Vec<String> = rows
+        .iter()
+        .filter(|r| r.within_target == Some(false))
+        .map(|r| format!("{} gen {}", r.metric, r.generation.unwrap_or_default()))
+        .collect();
+    if missed.is_empty() {
+        println!("target met: collections and objects collected are within ±10% of CPython's in every generation");
+    } else {
+        println!("target missed (±10%): {}", missed.join(", "));
+    }
+
+    let meta = ValidateMeta {
+        run: results::meta(run_id, std::slice::from_ref(spec)),
+        python: interpreter.clone(),
+        tolerance: TOLERANCE,
+    };
+    results::write_folder_atomically(folder, |staging| {
+        results::write_csv(&staging.join("validate.csv"), &rows)?;
+        results::write_json(&staging.join("cpython_gc_log.json"), &timed)?;
+        results::write_json(&staging.join("meta.json"), &meta)
+    })?;
+    println!("results: {}", folder.display());
+    Ok(agree)
+}
+
+/// Writes the embedded twins into a fresh temporary folder.
+fn unpack_twins() -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("harness-twins-").tempdir().context("creating a temporary folder")?;
+    for (name, contents) in TWIN_FILES {
+        std::fs::write(dir.path().join(name), contents).with_context(|| format!("unpacking {name}"))?;
+    }
+    Ok(dir)
+}
+
+/// Runs the twin once; returns its checksum and its collector log.
+fn run_twin(interpreter: &Interpreter, dir: &Path, spec: &CellSpec, count_examined: bool) -> Result<(String, TwinLog)> {
+    let log_path: PathBuf = dir.join(if count_examined { "gc-counted.json" } else { "gc-timed.json" });
+    let mut command = Command::new(&interpreter.command);
+    command.arg(dir.join("run.py"));
+    command.args(["--workload", &spec.workload, "--size", &spec.size, "--seed", &spec.seed.to_string()]);
+    for (name, value) in &spec.workload_params {
+        command.args(["--param", &format!("{name}={value}")]);
+    }
+    command.arg("--gc-log").arg(&log_path);
+    if count_examined {
+        command.arg("--count-examined");
+    }
+    let output = command.output().with_context(|| format!("starting {}", interpreter.command))?;
+    if !output.status.success() {
+        bail!("the Python twin failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let reply: TwinReply = serde_json::from_slice(&output.stdout).context("reading the twin's reply")?;
+    let log = std::fs::read(&log_path).context("reading the twin's GC log")?;
+    Ok((reply.checksum, serde_json::from_slice(&log).context("parsing the twin's GC log")?))
+}
+
+/// Every figure of the comparison, in the order it is printed.
+fn comparison_rows(spec: &CellSpec, timed: &TwinLog, counted: &TwinLog, ours: &CellOutcome) -> Vec<ComparisonRow> {
+    let mut rows = Vec::new();
+    let mut push = |metric, generation: Option<usize>, unit, cpython: f64, ours: f64, targeted: bool| {
+        let ratio = (cpython != 0.0).then(|| ours / cpython);
+        rows.push(ComparisonRow {
+            workload: spec.workload.clone(),
+            size: spec.size.clone(),
+            seed: spec.seed,
+            metric,
+            generation: generation.map(|g| g as u8),
+            unit,
+            cpython,
+            ours,
+            ratio,
+            within_target: targeted.then(|| (ours - cpython).abs() <= TOLERANCE * cpython),
+        });
+    };
+    let our_collections = collection_pauses(ours);
+    for generation in 0..3 {
+        let (before, after, mine) =
+            (timed.stats_before[generation], timed.stats[generation], ours.gc_stats_at_return[generation]);
+        let count = |n: u64| n as f64;
+        push(
+            "collections",
+            Some(generation),
+            "count",
+            count(after.collections - before.collections),
+            count(mine.collections),
+            true,
+        );
+        push(
+            "collected",
+            Some(generation),
+            "objects",
+            count(after.collected - before.collected),
+            count(mine.collected),
+            true,
+        );
+        let theirs_examined: Vec<u64> = counted
+            .collections
+            .iter()
+            .filter(|c| c.generation as usize == generation)
+            .filter_map(|c| c.examined)
+            .collect();
+        let ours_examined: Vec<u64> =
+            our_collections.iter().filter(|p| p.generation == Some(generation as u8)).map(|p| p.objects).collect();
+        push(
+            "examined_per_collection",
+            Some(generation),
+            "objects",
+            mean(&theirs_examined),
+            mean(&ours_examined),
+            false,
+        );
+    }
+    let us = |ns: u64| ns as f64 / 1e3;
+    let theirs_pauses = LatencySummary::of(timed.collections.iter().map(|c| c.duration_ns));
+    let ours_pauses = LatencySummary::of(our_collections.iter().map(|p| p.duration_ns));
+    push("collection_pause_p50", None, "us", us(theirs_pauses.p50_ns), us(ours_pauses.p50_ns), false);
+    push("collection_pause_p99", None, "us", us(theirs_pauses.p99_ns), us(ours_pauses.p99_ns), false);
+    push("collection_pause_max", None, "us", us(theirs_pauses.max_ns), us(ours_pauses.max_ns), false);
+    let theirs_requests = LatencySummary::of(timed.request_latencies_ns.iter().copied());
+    if theirs_requests.count > 0 {
+        let ours_requests = ours.request_latencies;
+        push("request_p50", None, "us", us(theirs_requests.p50_ns), us(ours_requests.p50_ns), false);
+        push("request_p99", None, "us", us(theirs_requests.p99_ns), us(ours_requests.p99_ns), false);
+    }
+    push("peak_rss", None, "bytes", timed.peak_rss_bytes.unwrap_or(0) as f64, ours.peak_rss_bytes as f64, false);
+    push("wall_time", None, "ms", timed.wall_ns as f64 / 1e6, ours.wall_ns as f64 / 1e6, false);
+    rows
+}
+
+/// Our collections during the workload, the exit collection left out: the first `n` collection
+/// pauses, `n` being the collections `gc.get_stats()` counted when the workload returned.
+fn collection_pauses(ours: &CellOutcome) -> Vec<&cell::PauseRecord> {
+    let during_run: u64 = ours.gc_stats_at_return.iter().map(|g| g.collections).sum();
+    ours.pauses.iter().filter(|p| p.kind == "collection").take(during_run as usize).collect()
+}
+
+fn mean(values: &[u64]) -> f64 {
+    if values.is_empty() { 0.0 } else { values.iter().sum::<u64>() as f64 / values.len() as f64 }
+}
+
+/// The printed comparison.
+fn table(rows: &[ComparisonRow]) -> String {
+    let format = |unit: &str, value: f64| match unit {
+        "us" => format_duration_us(value),
+        "ms" => format_duration_us(value * 1e3),
+        "bytes" => format_bytes(value as u64),
+        _ if value.fract() == 0.0 => format!("{value:.0}"),
+        _ => format!("{value:.1}"),
+    };
+    let mut lines = vec![["figure", "gen", "CPython", "ours", "ours/CPython", "±10%"].map(String::from).to_vec()];
+    for row in rows {
+        lines.push(vec![
+            row.metric.replace('_', " "),
+            row.generation.map_or(String::new(), |g| g.to_string()),
+            format(row.unit, row.cpython),
+            format(row.unit, row.ours),
+            row.ratio.map_or("-".into(), |r| format!("{r:.3}")),
+            match row.within_target {
+                Some(true) => "yes".into(),
+                Some(false) => "NO".into(),
+                None => String::new(),
+            },
+        ]);
+    }
+    let widths: Vec<usize> = (0..6).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    lines
+        .iter()
+        .map(|line| {
+            line.iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+                .collect::<Vec<_>>()
+                .join("  ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workload_has_an_embedded_twin() {
+        for workload in workloads::WORKLOADS {
+            let file = twin_file_name(workload.name);
+            assert!(TWIN_FILES.iter().any(|(name, _)| *name == file), "no {file} embedded");
+        }
+        assert!(TWIN_FILES.iter().any(|(name, _)| *name == "run.py"));
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_named() {
+        let error = probe("python-that-does-not-exist-3.11").unwrap_err();
+        assert!(error.contains("looked for `python-that-does-not-exist-3.11` on PATH"), "{error}");
+    }
+
+    #[test]
+    fn a_non_python_program_is_refused() {
+        let error = probe("true").unwrap_err();
+        assert!(error.contains("did not answer like Python 3"), "{error}");
+    }
+}
