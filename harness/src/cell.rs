@@ -3,16 +3,19 @@
 //!
 //! The parent passes a [`CellSpec`] as JSON on the command line (`--run-cell`); the child runs
 //! it and prints a [`CellOutcome`] as JSON on stdout. A child that crashes or exits non-zero
-//! yields a failed cell with the tail of its stderr, and the run goes on.
+//! yields a failed cell with the tail of its stderr; one that runs past its timeout is killed
+//! and recorded as timed out. Either way the run goes on.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
 use strategies::{AllocatorConfig, AllocatorKind, Heap, HeapConfig, SystemBackend, strategy};
+use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
 
 use crate::system;
@@ -29,6 +32,10 @@ pub struct CellSpec {
     pub allocator: String,
     pub backend: String,
     pub cascade_threshold: u64,
+    /// Which repeat of the same cell this is, from 1.
+    pub repeat: u32,
+    /// The heap cap in live bytes: past it the workload is stopped (`leaked-over-cap`).
+    pub max_heap_bytes: u64,
 }
 
 /// One pause, as the child reports it.
@@ -83,6 +90,9 @@ impl LatencySummary {
 /// What a child measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CellOutcome {
+    /// `ok`, or `leaked-over-cap` when the workload passed the heap cap and was stopped (its
+    /// figures then cover the run up to that point, and it has no checksum).
+    pub status: String,
     pub checksum: String,
     pub wall_ns: u64,
     pub memory_management_ns: u64,
@@ -109,7 +119,27 @@ pub struct CellOutcome {
 #[derive(Clone, Debug)]
 pub enum CellResult {
     Ok(Box<CellOutcome>),
-    Failed { error: String },
+    /// The child crashed, exited non-zero or could not be read; the end of its stderr.
+    Failed {
+        error: String,
+    },
+    /// The child ran past the timeout and was killed.
+    TimedOut {
+        after: Duration,
+        stderr_tail: String,
+    },
+}
+
+impl CellResult {
+    /// The `status` column: `ok`, `leaked-over-cap`, `failed` or `timeout`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            CellResult::Ok(outcome) if outcome.status == "leaked-over-cap" => "leaked-over-cap",
+            CellResult::Ok(_) => "ok",
+            CellResult::Failed { .. } => "failed",
+            CellResult::TimedOut { .. } => "timeout",
+        }
+    }
 }
 
 /// Runs `spec` in this process (the child side).
@@ -143,6 +173,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     let report = heap.finish();
 
     Ok(CellOutcome {
+        status: "ok".into(),
         checksum: checksum.to_string(),
         wall_ns,
         memory_management_ns: report.memory_management_ns,
@@ -172,26 +203,68 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     })
 }
 
-/// Runs `spec` in a fresh child process of this binary (the parent side).
-pub fn run_in_child(spec: &CellSpec) -> CellResult {
-    match spawn(spec) {
-        Ok(outcome) => CellResult::Ok(Box::new(outcome)),
+/// Runs `spec` in a fresh child process of this binary (the parent side), killing it after
+/// `timeout`.
+pub fn run_in_child(spec: &CellSpec, timeout: Duration) -> CellResult {
+    match spawn(spec, timeout) {
+        Ok(Finished::Exited { stdout, stderr, status }) if status.success() => match serde_json::from_slice(&stdout) {
+            Ok(outcome) => CellResult::Ok(Box::new(outcome)),
+            Err(e) => CellResult::Failed { error: format!("reading the child's outcome: {e}; {}", tail(&stderr)) },
+        },
+        Ok(Finished::Exited { stderr, status, .. }) => {
+            CellResult::Failed { error: format!("child {status}: {}", tail(&stderr)) }
+        }
+        Ok(Finished::TimedOut { stderr }) => CellResult::TimedOut { after: timeout, stderr_tail: tail(&stderr) },
         Err(e) => CellResult::Failed { error: format!("{e:#}") },
     }
 }
 
-fn spawn(spec: &CellSpec) -> Result<CellOutcome> {
+enum Finished {
+    Exited { stdout: Vec<u8>, stderr: Vec<u8>, status: ExitStatus },
+    TimedOut { stderr: Vec<u8> },
+}
+
+/// Starts the child, drains its pipes on two threads (so a chatty child never blocks on a full
+/// pipe) and waits for it at most `timeout`.
+fn spawn(spec: &CellSpec, timeout: Duration) -> Result<Finished> {
     let exe = std::env::current_exe().context("locating the harness binary")?;
-    let output = Command::new(exe)
+    let mut child = Command::new(exe)
         .arg("--run-cell")
         .arg(serde_json::to_string(spec)?)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .context("starting the child process")?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
-        bail!("child {}: {}", output.status, tail.join("\n"));
-    }
-    serde_json::from_slice(&output.stdout).context("reading the child's outcome")
+    let stdout = drain(child.stdout.take().expect("piped stdout"));
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let waited = child.wait_timeout(timeout).context("waiting for the child")?;
+    let status = match waited {
+        Some(status) => status,
+        None => {
+            child.kill().context("killing the child after its timeout")?;
+            child.wait().context("reaping the killed child")?;
+            return Ok(Finished::TimedOut { stderr: stderr.join().unwrap_or_default() });
+        }
+    };
+    Ok(Finished::Exited {
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        status,
+    })
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// The last lines of a child's stderr, for the `error` column.
+fn tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(12)..].join("\n")
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, CommandFactory, Parser, Subcommand, error::ErrorKind};
@@ -11,6 +12,8 @@ use strategies::{AllocatorKind, SystemBackend, strategy};
 use workloads::{Size, WorkloadArgs};
 
 use crate::cell::CellSpec;
+use crate::runner::{Plan, Shard, number_cells};
+use crate::system;
 
 const ABOUT: &str = "Runs a synthetic workload under each garbage-collection strategy of a \
 CPython-like runtime and compares wall time, memory-management time, pauses, peak memory and \
@@ -75,6 +78,9 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+
     /// List the workloads and strategies with their parameters, then exit.
     #[arg(long)]
     pub list: bool,
@@ -82,6 +88,67 @@ pub struct Cli {
     /// Internal: run one cell in this process and print its outcome as JSON.
     #[arg(long, hide = true, value_name = "JSON")]
     pub run_cell: Option<String>,
+}
+
+/// How cells run: repeats, limits and sharding (shared by plain runs and experiments).
+#[derive(Args, Debug, Clone)]
+pub struct RunnerArgs {
+    /// Run every cell N times; the summary shows the median and the range.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub repeat: u32,
+
+    /// Kill a cell's process after this many seconds and record it as `timeout`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
+    pub timeout: f64,
+
+    /// Stop a cell whose live heap passes this size (status `leaked-over-cap`), e.g. 4G or 512M
+    /// [default: half of the machine's RAM].
+    #[arg(long, value_name = "BYTES")]
+    pub max_heap: Option<String>,
+
+    /// Run only shard i of n (every n-th cell, from cell i − 1) and write a partial run folder;
+    /// combine the shards with `harness merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+impl RunnerArgs {
+    /// The checked limits; refuses (exit 2) on a bad value.
+    pub fn limits(&self) -> (u32, Duration, u64, Option<Shard>) {
+        if self.repeat == 0 {
+            refuse("--repeat must be at least 1");
+        }
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            refuse(format!("--timeout {}: expected a positive number of seconds", self.timeout));
+        }
+        let max_heap = match &self.max_heap {
+            Some(text) => parse_bytes(text).unwrap_or_else(|e| refuse(format!("--max-heap {text}: {e}"))),
+            None => system::default_heap_cap(),
+        };
+        let shard = self.shard.as_deref().map(|s| Shard::parse(s).unwrap_or_else(|e| refuse(e)));
+        (self.repeat, Duration::from_secs_f64(self.timeout), max_heap, shard)
+    }
+}
+
+/// `4G`, `512M`, `64K` or a plain byte count; binary units.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.trim().char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.trim().split_at(i),
+        None => (text.trim(), ""),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown unit `{unit}` (use K, M, G or T)")),
+    };
+    let value: u64 = digits.parse().map_err(|_| "expected a size such as 4G, 512M or 1048576".to_string())?;
+    match value.checked_mul(1 << shift) {
+        Some(0) | None => Err("must be a positive size that fits in 64 bits".into()),
+        Some(bytes) => Ok(bytes),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +181,10 @@ pub struct ValidateArgs {
     #[arg(long = "wparam", value_name = "KEY=VALUE")]
     pub workload_params: Vec<String>,
 
+    /// Kill our side's process after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
+    pub timeout: f64,
+
     /// Output folder [default: results/<run-id>]. Must not exist yet.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -126,21 +197,16 @@ fn after_help() -> String {
     )
 }
 
-/// A checked request: one cell per strategy, all sharing the workload settings.
-#[derive(Debug)]
-pub struct Plan {
-    pub cells: Vec<CellSpec>,
-    pub out: Option<PathBuf>,
-}
-
 /// Exits with code 2 and clap's formatting.
 pub fn refuse(message: impl std::fmt::Display) -> ! {
     Cli::command().error(ErrorKind::ValueValidation, message).exit()
 }
 
 impl Cli {
-    /// Checks every name and parameter; refuses (exit 2) on the first problem.
+    /// Checks every name and parameter; refuses (exit 2) on the first problem. One cell per
+    /// strategy and repeat, all sharing the workload settings.
     pub fn plan(&self) -> Plan {
+        let (repeats, timeout, max_heap_bytes, shard) = self.runner.limits();
         let workload_name = self.workload.clone().expect("clap requires --workload here");
         let mut workload_params = parse_pairs(&self.workload_params, "--wparam");
         if let Some(variant) = &self.variant {
@@ -165,9 +231,10 @@ impl Cli {
             self.strategy.clone()
         };
         let per_strategy = self.strategy_params_for(&selected);
-        let cells = selected
+        let specs = selected
             .iter()
-            .map(|name| {
+            .flat_map(|name| (1..=repeats).map(move |repeat| (name, repeat)))
+            .map(|(name, repeat)| {
                 let params = per_strategy.get(name).cloned().unwrap_or_default();
                 if let Err(e) = strategy::find(name).expect("clap checked the strategy").build(&params) {
                     refuse(e);
@@ -182,13 +249,16 @@ impl Cli {
                     allocator: self.allocator.clone(),
                     backend: self.backend.clone(),
                     cascade_threshold: self.cascade_threshold,
+                    repeat,
+                    max_heap_bytes,
                 }
             })
             .collect();
         if let Some(out) = self.out.as_ref().filter(|out| out.exists()) {
             refuse(format!("--out {}: already exists; results are never written over", out.display()));
         }
-        Plan { cells, out: self.out.clone() }
+        let (cells, plan_cells) = number_cells(specs, shard);
+        Plan { cells, plan_cells, shard, seed: self.seed, timeout, experiment: "adhoc".into(), out: self.out.clone() }
     }
 
     /// Sorts `--param` values to the selected strategies they apply to.

@@ -9,6 +9,7 @@
 mod cell;
 mod cli;
 mod results;
+mod runner;
 mod system;
 mod validate;
 
@@ -16,8 +17,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cell::CellResult;
 use cli::{Cli, Command};
+use runner::Plan;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,53 +33,49 @@ fn main() -> ExitCode {
         return run_cell_here(json);
     }
     let plan = cli.plan();
-    let workload = &plan.cells[0].workload;
-    let run_id = results::new_run_id(workload);
+    execute(&plan)
+}
+
+/// Runs a checked plan, prints the summary, writes the run folder. Exit code 1 when a cell did
+/// not end `ok` or when checksums differ.
+fn execute(plan: &Plan) -> ExitCode {
+    let label = plan.cells.first().map_or("empty", |c| c.spec.workload.as_str());
+    let run_id = results::new_run_id(if plan.experiment == "adhoc" { label } else { &plan.experiment });
     let folder = plan.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
+    let gathered = runner::run_cells(&run_id, &plan.cells, plan.seed, plan.timeout);
 
-    let mut rows = Vec::new();
-    let mut failed = false;
-    for spec in &plan.cells {
-        eprintln!("running {} ({}) under {} ...", spec.workload, spec.size, spec.strategy);
-        let result = cell::run_in_child(spec);
-        if let CellResult::Failed { error } = &result {
-            eprintln!("  failed: {error}");
-            failed = true;
+    println!("\n{}", results::summary_table(&gathered.runs));
+    let mismatches = results::checksum_mismatches(&gathered.runs);
+    if mismatches.is_empty() {
+        println!("checksums: identical under every strategy that ran, for each workload configuration");
+    } else {
+        eprintln!("error: checksums differ between strategies; a strategy changed what the workload computed:");
+        for mismatch in &mismatches {
+            eprintln!("  {mismatch}");
         }
-        rows.push(results::row(&run_id, spec, &result));
     }
-
-    let first = &plan.cells[0];
-    let params = rows.iter().find(|r| r.status == "ok").map_or(String::new(), |r| r.workload_params.clone());
-    println!(
-        "\n{} (size {}, seed {}; {params})  allocator {}/{}",
-        first.workload, first.size, first.seed, first.allocator, first.backend
-    );
-    println!("{}", results::summary_table(&rows));
-    let checksums: std::collections::BTreeSet<&String> = rows.iter().filter_map(|r| r.checksum.as_ref()).collect();
-    let mismatch = checksums.len() > 1;
-    match checksums.iter().next() {
-        Some(sum) if !mismatch => println!("checksum {sum}: identical under every strategy that ran"),
-        Some(_) => {
-            eprintln!("error: checksums differ between strategies; a strategy changed what the workload computed");
-            for row in &rows {
-                eprintln!("  {:<12} {}", row.strategy, row.checksum.as_deref().unwrap_or("-"));
-            }
-        }
-        None => {}
-    }
-
-    if let Err(e) = results::write_run_folder(&folder, &rows, &results::meta(&run_id, &plan.cells)) {
+    if let Err(e) = results::write_run_folder(&folder, &gathered, &results::meta(&run_id, plan)) {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
     println!("results: {}", folder.display());
-    if failed || mismatch { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if gathered.all_ok() && mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
+
+/// Test hook: a child whose strategy is named in this variable aborts, as a crashing cell
+/// would (the CLI tests check that the run records it and goes on).
+const CRASH_HOOK: &str = "HARNESS_TEST_CRASH_STRATEGY";
 
 /// The child side of a cell: run it and print the outcome as JSON.
 fn run_cell_here(json: &str) -> ExitCode {
-    let outcome = serde_json::from_str(json).map_err(anyhow::Error::from).and_then(|spec| cell::execute(&spec));
+    let spec: Result<cell::CellSpec, _> = serde_json::from_str(json);
+    if let (Ok(spec), Ok(doomed)) = (&spec, std::env::var(CRASH_HOOK)) {
+        if spec.strategy == doomed {
+            eprintln!("{CRASH_HOOK}={doomed}: aborting this cell");
+            std::process::abort();
+        }
+    }
+    let outcome = spec.map_err(anyhow::Error::from).and_then(|spec| cell::execute(&spec));
     match outcome {
         Ok(outcome) => {
             println!("{}", serde_json::to_string(&outcome).expect("outcome serialises"));

@@ -3,26 +3,31 @@
 //! written whole into a temporary folder beside its destination and then renamed: it appears
 //! complete or not at all. `results/README.md` documents every column.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::cell::{CellResult, CellSpec, LatencySummary};
+use crate::cell::{CellOutcome, CellResult, LatencySummary};
+use crate::runner::{Gathered, Plan, PlannedCell};
 use crate::system;
 
-/// One row of `runs.csv`: one cell (workload × strategy) of the run.
-#[derive(Debug, Serialize)]
+/// One row of `runs.csv`: one cell (workload × strategy × parameters × repeat) of the run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RunRow {
     pub run_id: String,
+    /// The cell's place in the plan (the same in every shard of a run).
+    pub cell: usize,
     pub workload: String,
     pub size: String,
     pub seed: u64,
     pub strategy: String,
+    pub repeat: u32,
     pub allocator: String,
-    /// `ok` or `failed`.
-    pub status: &'static str,
+    /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
+    pub status: String,
     pub checksum: Option<String>,
     pub wall_time_ms: Option<f64>,
     pub mm_time_ms: Option<f64>,
@@ -51,33 +56,85 @@ pub struct RunRow {
 }
 
 /// `meta.json`: what is needed to reproduce the run.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Meta {
     pub run_id: String,
     pub created_utc: String,
-    pub harness_version: &'static str,
+    pub harness_version: String,
     pub git_commit: String,
-    pub rustc: &'static str,
+    pub rustc: String,
     pub cpu_model: String,
     pub cpus: usize,
     pub kernel: String,
     pub hostname: String,
     pub command_line: Vec<String>,
     pub seed: u64,
-    pub cells: Vec<CellSpec>,
+    /// The experiment this run belongs to (`adhoc` for a plain `harness --workload` run).
+    pub experiment: String,
+    /// Cells in the whole plan, and the shard of it this folder holds (`i/n`), if any.
+    pub plan_cells: usize,
+    pub shard: Option<String>,
+    pub timeout_s: f64,
+    /// The cells this folder holds, in plan order.
+    pub cells: Vec<PlannedCell>,
 }
 
-pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
+/// One row of `pauses.csv`: one pause of one cell.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PauseRow {
+    pub run_id: String,
+    pub cell: usize,
+    pub workload: String,
+    pub strategy: String,
+    pub repeat: u32,
+    /// `collection` or `cascade`.
+    pub kind: String,
+    /// The oldest generation collected; empty for cascades.
+    pub generation: Option<u8>,
+    /// Start, from the moment the cell's heap was created.
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    /// Objects examined (collections) or freed (cascades).
+    pub objects: u64,
+    pub collected: u64,
+    pub uncollectable: u64,
+}
+
+pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<PauseRow> {
+    outcome
+        .pauses
+        .iter()
+        .map(|p| PauseRow {
+            run_id: run_id.into(),
+            cell: cell.id,
+            workload: cell.spec.workload.clone(),
+            strategy: cell.spec.strategy.clone(),
+            repeat: cell.spec.repeat,
+            kind: p.kind.clone(),
+            generation: p.generation,
+            start_ns: p.start_ns,
+            duration_ns: p.duration_ns,
+            objects: p.objects,
+            collected: p.collected,
+            uncollectable: p.uncollectable,
+        })
+        .collect()
+}
+
+pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
+    let spec = &cell.spec;
     let pairs =
         |params: &[(String, String)]| params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
     let mut row = RunRow {
         run_id: run_id.into(),
+        cell: cell.id,
         workload: spec.workload.clone(),
         size: spec.size.clone(),
         seed: spec.seed,
         strategy: spec.strategy.clone(),
+        repeat: spec.repeat,
         allocator: format!("{}/{}", spec.allocator, spec.backend),
-        status: "failed",
+        status: result.status().into(),
         checksum: None,
         wall_time_ms: None,
         mm_time_ms: None,
@@ -102,11 +159,13 @@ pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
     };
     match result {
         CellResult::Failed { error } => row.error = Some(error.clone()),
+        CellResult::TimedOut { after, stderr_tail } => {
+            row.error = Some(format!("killed after the {:.0} s timeout; {stderr_tail}", after.as_secs_f64()))
+        }
         CellResult::Ok(outcome) => {
             let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
             let us = |ns: u64| ns as f64 / 1e3;
-            row.status = "ok";
-            row.checksum = Some(outcome.checksum.clone());
+            row.checksum = (outcome.status == "ok").then(|| outcome.checksum.clone());
             row.wall_time_ms = Some(outcome.wall_ns as f64 / 1e6);
             row.mm_time_ms = Some(outcome.memory_management_ns as f64 / 1e6);
             row.pause_count = Some(pauses.count);
@@ -135,20 +194,24 @@ pub fn row(run_id: &str, spec: &CellSpec, result: &CellResult) -> RunRow {
     row
 }
 
-pub fn meta(run_id: &str, cells: &[CellSpec]) -> Meta {
+pub fn meta(run_id: &str, plan: &Plan) -> Meta {
     Meta {
         run_id: run_id.into(),
         created_utc: utc_timestamp("%Y-%m-%dT%H:%M:%SZ"),
-        harness_version: env!("CARGO_PKG_VERSION"),
+        harness_version: env!("CARGO_PKG_VERSION").into(),
         git_commit: system::git_commit(),
-        rustc: env!("HARNESS_RUSTC_VERSION"),
+        rustc: env!("HARNESS_RUSTC_VERSION").into(),
         cpu_model: system::cpu_model(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         kernel: system::kernel(),
         hostname: system::hostname(),
         command_line: std::env::args().collect(),
-        seed: cells.first().map_or(0, |c| c.seed),
-        cells: cells.to_vec(),
+        seed: plan.seed,
+        experiment: plan.experiment.clone(),
+        plan_cells: plan.plan_cells,
+        shard: plan.shard.map(|s| s.to_string()),
+        timeout_s: plan.timeout.as_secs_f64(),
+        cells: plan.cells.clone(),
     }
 }
 
@@ -166,10 +229,11 @@ pub fn default_folder(run_id: &str) -> PathBuf {
         .expect("some suffix is free")
 }
 
-/// Writes `runs.csv` and `meta.json` into `folder`, whole or not at all.
-pub fn write_run_folder(folder: &Path, rows: &[RunRow], meta: &Meta) -> Result<()> {
+/// Writes `runs.csv`, `pauses.csv` and `meta.json` into `folder`, whole or not at all.
+pub fn write_run_folder(folder: &Path, gathered: &Gathered, meta: &Meta) -> Result<()> {
     write_folder_atomically(folder, |staging| {
-        write_csv(&staging.join("runs.csv"), rows)?;
+        write_csv(&staging.join("runs.csv"), &gathered.runs)?;
+        write_csv(&staging.join("pauses.csv"), &gathered.pauses)?;
         write_json(&staging.join("meta.json"), meta)
     })
 }
@@ -206,12 +270,55 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     Ok(())
 }
 
-/// The summary table printed after a run.
+/// Checksum disagreements: rows that ran the same workload configuration (workload, size, seed,
+/// workload parameters) but computed different checksums, one line per configuration.
+pub fn checksum_mismatches(rows: &[RunRow]) -> Vec<String> {
+    let mut by_workload: BTreeMap<(String, String, u64, String), BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for row in rows {
+        if let Some(checksum) = &row.checksum {
+            let key = (row.workload.clone(), row.size.clone(), row.seed, row.workload_params.clone());
+            by_workload.entry(key).or_default().entry(checksum.clone()).or_default().push(configuration(row));
+        }
+    }
+    by_workload
+        .into_iter()
+        .filter(|(_, sums)| sums.len() > 1)
+        .map(|((workload, size, seed, params), sums)| {
+            let sums: Vec<String> = sums.iter().map(|(sum, who)| format!("{sum} ({})", who.join(", "))).collect();
+            format!("{workload} {size} seed {seed} {{{params}}}: {}", sums.join(" vs "))
+        })
+        .collect()
+}
+
+/// What tells a cell's configuration apart from the others of its run (repeats aside).
+fn configuration(row: &RunRow) -> String {
+    let mut text = row.strategy.clone();
+    if !row.strategy_params.is_empty() {
+        text += &format!(" [{}]", row.strategy_params);
+    }
+    text
+}
+
+/// The summary table printed after a run: one line per configuration (workload parameters,
+/// strategy and its parameters), medians over the repeats, and the wall-time range when a
+/// configuration ran more than once.
 pub fn summary_table(rows: &[RunRow]) -> String {
+    let mut groups: BTreeMap<(usize, String), Vec<&RunRow>> = BTreeMap::new();
+    let mut first_cell: BTreeMap<String, usize> = BTreeMap::new();
+    let several_workloads = rows.iter().map(|r| (&r.workload, &r.workload_params)).collect::<BTreeSet<_>>().len() > 1;
+    for row in rows {
+        let mut label = configuration(row);
+        if several_workloads {
+            label = format!("{} {{{}}} {label}", row.workload, row.workload_params);
+        }
+        let first = *first_cell.entry(label.clone()).or_insert(row.cell);
+        groups.entry((first, label)).or_default().push(row);
+    }
     let header = [
-        "strategy",
-        "status",
-        "wall",
+        "configuration",
+        "ok",
+        "wall (median)",
+        "range",
         "mm time",
         "pauses",
         "p50",
@@ -219,33 +326,52 @@ pub fn summary_table(rows: &[RunRow]) -> String {
         "max",
         "collections 0/1/2",
         "peak RSS",
-        "peak reserved",
         "leaked",
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    for row in rows {
+    for ((_, label), rows) in groups {
+        let ok: Vec<&RunRow> = rows.iter().copied().filter(|r| r.status == "ok").collect();
+        let median_f = |f: fn(&RunRow) -> Option<f64>| median(ok.iter().filter_map(|r| f(r)).collect());
+        let median_u =
+            |f: fn(&RunRow) -> Option<u64>| median(ok.iter().filter_map(|r| f(r).map(|v| v as f64)).collect());
         let ms = |v: Option<f64>| v.map_or("-".into(), |ms| format_duration_us(ms * 1e3));
         let us = |v: Option<f64>| v.map_or("-".into(), format_duration_us);
-        let bytes = |v: Option<u64>| v.map_or("-".into(), format_bytes);
+        let bytes = |v: Option<f64>| v.map_or("-".into(), |b| format_bytes(b as u64));
+        let walls: Vec<f64> = ok.iter().filter_map(|r| r.wall_time_ms).collect();
+        let range = match (walls.iter().copied().reduce(f64::min), walls.iter().copied().reduce(f64::max)) {
+            (Some(lo), Some(hi)) if walls.len() > 1 => format!("{}–{}", ms(Some(lo)), ms(Some(hi))),
+            _ => String::new(),
+        };
+        let statuses: BTreeSet<&str> = rows.iter().map(|r| r.status.as_str()).filter(|s| *s != "ok").collect();
+        let mut ok_text = format!("{}/{}", ok.len(), rows.len());
+        if !statuses.is_empty() {
+            ok_text += &format!(" ({})", statuses.into_iter().collect::<Vec<_>>().join(", "));
+        }
+        let collections = match (
+            median_u(|r| r.collections_gen0),
+            median_u(|r| r.collections_gen1),
+            median_u(|r| r.collections_gen2),
+        ) {
+            (Some(a), Some(b), Some(c)) => format!("{a:.0}/{b:.0}/{c:.0}"),
+            _ => "-".into(),
+        };
+        let leaked = match (median_u(|r| r.leaked_objects), median_u(|r| r.leaked_bytes)) {
+            (Some(objects), Some(b)) => format!("{objects:.0} obj / {}", format_bytes(b as u64)),
+            _ => "-".into(),
+        };
         lines.push(vec![
-            row.strategy.clone(),
-            row.status.into(),
-            ms(row.wall_time_ms),
-            ms(row.mm_time_ms),
-            row.pause_count.map_or("-".into(), |n| n.to_string()),
-            us(row.pause_p50_us),
-            us(row.pause_p99_us),
-            us(row.pause_max_us),
-            match (row.collections_gen0, row.collections_gen1, row.collections_gen2) {
-                (Some(a), Some(b), Some(c)) => format!("{a}/{b}/{c}"),
-                _ => "-".into(),
-            },
-            bytes(row.peak_rss_bytes),
-            bytes(row.peak_reserved_bytes),
-            match (row.leaked_objects, row.leaked_bytes) {
-                (Some(objects), Some(b)) => format!("{objects} obj / {}", format_bytes(b)),
-                _ => "-".into(),
-            },
+            label,
+            ok_text,
+            ms(median_f(|r| r.wall_time_ms)),
+            range,
+            ms(median_f(|r| r.mm_time_ms)),
+            median_u(|r| r.pause_count).map_or("-".into(), |n| format!("{n:.0}")),
+            us(median_f(|r| r.pause_p50_us)),
+            us(median_f(|r| r.pause_p99_us)),
+            us(median_f(|r| r.pause_max_us)),
+            collections,
+            bytes(median_u(|r| r.peak_rss_bytes)),
+            leaked,
         ]);
     }
     let widths: Vec<usize> =
@@ -256,12 +382,23 @@ pub fn summary_table(rows: &[RunRow]) -> String {
             line.iter()
                 .zip(&widths)
                 .enumerate()
-                .map(|(c, (cell, w))| if c < 2 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+                .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
                 .collect::<Vec<_>>()
                 .join("  ")
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The median of `values` (the mean of the middle two for an even count); `None` if empty.
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
 }
 
 /// `830 ns`, `12.4 µs`, `3.21 ms`, `1.234 s`.
@@ -311,6 +448,13 @@ mod tests {
         assert_eq!(format_duration_us(1_234_000.0), "1.234 s");
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(43_000_000), "41.0 MiB");
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
     }
 
     #[test]

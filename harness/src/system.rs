@@ -62,3 +62,12 @@ pub fn git_commit() -> String {
         None => "unknown".into(),
     }
 }
+
+/// Half of the machine's RAM (`MemTotal`), the default heap cap: a leaking cell stops there,
+/// long before the kernel's OOM killer would step in. 4 GiB if `/proc/meminfo` is unreadable.
+pub fn default_heap_cap() -> u64 {
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+        text.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
+    });
+    total_kib.map_or(4 << 30, |kib| kib * 1024 / 2)
+}

@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,8 @@ use workloads::{Size, WorkloadArgs};
 use crate::cell::{self, CellOutcome, CellResult, CellSpec, GenerationRecord, LatencySummary};
 use crate::cli::{ValidateArgs, parse_pairs, refuse};
 use crate::results::{self, format_bytes, format_duration_us};
+use crate::runner::{Plan, number_cells};
+use crate::system;
 
 include!(concat!(env!("OUT_DIR"), "/twins.rs"));
 
@@ -110,9 +113,22 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
             interpreter.implementation
         );
     }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        refuse(format!("--timeout {}: expected a positive number of seconds", args.timeout));
+    }
     let run_id = results::new_run_id(&format!("validate-{}", spec.workload));
+    let (cells, plan_cells) = number_cells(vec![spec], None);
+    let plan = Plan {
+        cells,
+        plan_cells,
+        shard: None,
+        seed: args.seed,
+        timeout: Duration::from_secs_f64(args.timeout),
+        experiment: "validate".into(),
+        out: args.out.clone(),
+    };
     let folder = args.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
-    match compare(&spec, &interpreter, &run_id, &folder) {
+    match compare(&plan, &interpreter, &run_id, &folder) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -147,6 +163,8 @@ fn plan(args: &ValidateArgs) -> CellSpec {
         allocator: "pymalloc".into(),
         backend: "jemalloc".into(),
         cascade_threshold: 1000,
+        repeat: 1,
+        max_heap_bytes: system::default_heap_cap(),
     }
 }
 
@@ -198,7 +216,8 @@ fn probe(python: &str) -> Result<Interpreter, String> {
 
 /// Runs both sides, prints the comparison and writes the run folder. `Ok(false)` when the
 /// checksums differ.
-fn compare(spec: &CellSpec, interpreter: &Interpreter, run_id: &str, folder: &Path) -> Result<bool> {
+fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) -> Result<bool> {
+    let spec = &plan.cells[0].spec;
     let twins = unpack_twins()?;
     let (major, minor, micro) = interpreter.version;
     eprintln!("running the {} twin ({}) under CPython {major}.{minor}.{micro} ...", spec.workload, spec.size);
@@ -206,9 +225,12 @@ fn compare(spec: &CellSpec, interpreter: &Interpreter, run_id: &str, folder: &Pa
     eprintln!("running it again, counting the objects each collection examines ...");
     let (_, counted) = run_twin(interpreter, twins.path(), spec, true)?;
     eprintln!("running {} under generational ...", spec.workload);
-    let ours = match cell::run_in_child(spec) {
+    let ours = match cell::run_in_child(spec, plan.timeout) {
         CellResult::Ok(outcome) => *outcome,
         CellResult::Failed { error } => bail!("our run failed: {error}"),
+        CellResult::TimedOut { after, .. } => {
+            bail!("our run took longer than the {:.0} s timeout", after.as_secs_f64())
+        }
     };
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; pause and wall-time ratios mean little (counts are exact): use --release");
@@ -237,11 +259,7 @@ fn compare(spec: &CellSpec, interpreter: &Interpreter, run_id: &str, folder: &Pa
         println!("target missed (±10%): {}", missed.join(", "));
     }
 
-    let meta = ValidateMeta {
-        run: results::meta(run_id, std::slice::from_ref(spec)),
-        python: interpreter.clone(),
-        tolerance: TOLERANCE,
-    };
+    let meta = ValidateMeta { run: results::meta(run_id, plan), python: interpreter.clone(), tolerance: TOLERANCE };
     results::write_folder_atomically(folder, |staging| {
         results::write_csv(&staging.join("validate.csv"), &rows)?;
         results::write_json(&staging.join("cpython_gc_log.json"), &timed)?;

@@ -42,7 +42,9 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("run_id,workload,size,seed,strategy,allocator,status,checksum,wall_time_ms,mm_time_ms"));
+    assert!(header.starts_with(
+        "run_id,cell,workload,size,seed,strategy,repeat,allocator,status,checksum,wall_time_ms,mm_time_ms"
+    ));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 4, "one row per strategy");
     let refcount = rows.iter().find(|r| r.contains(",refcount,")).unwrap();
@@ -87,6 +89,11 @@ fn bad_input_exits_2_and_writes_nothing() {
         (&["--workload", "trees", "--param", "generational.every=3"], "has no parameter `every`"),
         (&["--workload", "trees", "--strategy", "refcount", "--param", "weakref.x=1"], "`weakref` is not selected"),
         (&["--workload", "trees", "--cascade-threshold", "0"], "at least 1"),
+        (&["--workload", "trees", "--repeat", "0"], "--repeat must be at least 1"),
+        (&["--workload", "trees", "--timeout=-3"], "expected a positive number of seconds"),
+        (&["--workload", "trees", "--max-heap", "12Q"], "unknown unit `Q`"),
+        (&["--workload", "trees", "--max-heap", "0"], "positive size"),
+        (&["--workload", "trees", "--shard", "3/2"], "expected i/n with 1 <= i <= n"),
         (
             &["--workload", "trees", "--allocator", "tcmalloc"],
             "possible values: pymalloc, pymalloc-classic, per-object",
@@ -138,4 +145,61 @@ fn validate_compares_with_cpython_and_writes_its_figures() {
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["python"]["implementation"], "CPython");
+}
+
+#[test]
+fn a_crashing_and_a_timed_out_cell_are_recorded_and_the_run_goes_on() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .env("HARNESS_TEST_CRASH_STRATEGY", "weakref")
+        .args(["--workload", "cycles", "--size", "smoke", "--strategy", "refcount,weakref,generational", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("weakref: failed"));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let status = |strategy: &str| runs.lines().find(|l| l.contains(&format!(",{strategy},"))).unwrap().to_string();
+    assert!(status("weakref").contains(",failed,") && status("weakref").contains("aborting this cell"), "{runs}");
+    assert!(status("refcount").contains(",ok,") && status("generational").contains(",ok,"), "{runs}");
+
+    let out = dir.path().join("slow");
+    harness()
+        .args(["--workload", "trees", "--size", "default", "--strategy", "refcount", "--timeout", "0.5", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("timed out after"));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert!(runs.contains(",timeout,") && runs.contains("killed after the"), "{runs}");
+}
+
+#[test]
+fn repeats_run_every_cell_and_write_one_row_each() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .args([
+            "--workload",
+            "cycles",
+            "--size",
+            "smoke",
+            "--strategy",
+            "refcount,generational",
+            "--repeat",
+            "3",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3/3"));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 6, "{runs}");
+    let pauses = std::fs::read_to_string(out.join("pauses.csv")).unwrap();
+    assert!(
+        pauses.starts_with("run_id,cell,workload,strategy,repeat,kind,generation,start_ns,duration_ns,"),
+        "{pauses}"
+    );
+    assert!(pauses.lines().skip(1).any(|l| l.contains(",generational,") && l.contains(",collection,")));
 }
