@@ -69,11 +69,11 @@ const CRASH_HOOK: &str = "HARNESS_TEST_CRASH_STRATEGY";
 /// The child side of a cell: run it and print the outcome as JSON.
 fn run_cell_here(json: &str) -> ExitCode {
     let spec: Result<cell::CellSpec, _> = serde_json::from_str(json);
-    if let (Ok(spec), Ok(doomed)) = (&spec, std::env::var(CRASH_HOOK)) {
-        if spec.strategy == doomed {
-            eprintln!("{CRASH_HOOK}={doomed}: aborting this cell");
-            std::process::abort();
-        }
+    if let (Ok(spec), Ok(doomed)) = (&spec, std::env::var(CRASH_HOOK))
+        && spec.strategy == doomed
+    {
+        eprintln!("{CRASH_HOOK}={doomed}: aborting this cell");
+        std::process::abort();
     }
     let outcome = spec.map_err(anyhow::Error::from).and_then(|spec| cell::execute(&spec));
     match outcome {

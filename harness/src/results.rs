@@ -273,7 +273,9 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 /// Checksum disagreements: rows that ran the same workload configuration (workload, size, seed,
 /// workload parameters) but computed different checksums, one line per configuration.
 pub fn checksum_mismatches(rows: &[RunRow]) -> Vec<String> {
-    let mut by_workload: BTreeMap<(String, String, u64, String), BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    /// Workload, size, seed and workload parameters.
+    type WorkloadConfiguration = (String, String, u64, String);
+    let mut by_workload: BTreeMap<WorkloadConfiguration, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for row in rows {
         if let Some(checksum) = &row.checksum {
             let key = (row.workload.clone(), row.size.clone(), row.seed, row.workload_params.clone());
