@@ -93,9 +93,10 @@ pub struct Cli {
 /// How cells run: repeats, limits and sharding (shared by plain runs and experiments).
 #[derive(Args, Debug, Clone)]
 pub struct RunnerArgs {
-    /// Run every cell N times; the summary shows the median and the range.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub repeat: u32,
+    /// Run every cell N times; the summary shows the median and the range [default: 1, or the
+    /// experiment's `repeat`].
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u32>,
 
     /// Kill a cell's process after this many seconds and record it as `timeout`.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
@@ -113,11 +114,16 @@ pub struct RunnerArgs {
 }
 
 impl RunnerArgs {
-    /// The checked limits; refuses (exit 2) on a bad value.
-    pub fn limits(&self) -> (u32, Duration, u64, Option<Shard>) {
-        if self.repeat == 0 {
+    /// `--repeat`, if given; refuses 0.
+    pub fn repeat(&self) -> Option<u32> {
+        if self.repeat == Some(0) {
             refuse("--repeat must be at least 1");
         }
+        self.repeat
+    }
+
+    /// The checked limits: timeout, heap cap, shard; refuses (exit 2) on a bad value.
+    pub fn limits(&self) -> (Duration, u64, Option<Shard>) {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             refuse(format!("--timeout {}: expected a positive number of seconds", self.timeout));
         }
@@ -126,7 +132,7 @@ impl RunnerArgs {
             None => system::default_heap_cap(),
         };
         let shard = self.shard.as_deref().map(|s| Shard::parse(s).unwrap_or_else(|e| refuse(e)));
-        (self.repeat, Duration::from_secs_f64(self.timeout), max_heap, shard)
+        (Duration::from_secs_f64(self.timeout), max_heap, shard)
     }
 }
 
@@ -157,6 +163,48 @@ pub enum Command {
     /// strategy, and compare what the two collectors did (collections, objects collected and
     /// examined per generation, pauses, peak memory).
     Validate(ValidateArgs),
+    /// Run an experiment: workloads × strategies × parameter sweeps × repeats, from a TOML file
+    /// or a built-in (see `harness experiment --list`).
+    Experiment(ExperimentArgs),
+    /// Combine the partial run folders of `--shard` runs into one run folder.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExperimentArgs {
+    /// An experiment file (TOML), or the name of a built-in experiment.
+    #[arg(value_name = "FILE|NAME", required_unless_present = "list")]
+    pub experiment: Option<String>,
+
+    /// List the built-in experiments, then exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Override the experiment's size preset (e.g. smoke, for a quick check).
+    #[arg(long, value_parser = PossibleValuesParser::new(Size::ALL.map(Size::name)))]
+    pub size: Option<String>,
+
+    /// Override the experiment's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Output folder [default: results/<run-id>]. Must not exist yet.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The partial run folders, one per shard.
+    #[arg(value_name = "DIR", required = true)]
+    pub parts: Vec<PathBuf>,
+
+    /// The merged run folder [default: results/<run-id of the first part>]. Must not exist yet.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -206,7 +254,8 @@ impl Cli {
     /// Checks every name and parameter; refuses (exit 2) on the first problem. One cell per
     /// strategy and repeat, all sharing the workload settings.
     pub fn plan(&self) -> Plan {
-        let (repeats, timeout, max_heap_bytes, shard) = self.runner.limits();
+        let repeats = self.runner.repeat().unwrap_or(1);
+        let (timeout, max_heap_bytes, shard) = self.runner.limits();
         let workload_name = self.workload.clone().expect("clap requires --workload here");
         let mut workload_params = parse_pairs(&self.workload_params, "--wparam");
         if let Some(variant) = &self.variant {
@@ -257,8 +306,17 @@ impl Cli {
         if let Some(out) = self.out.as_ref().filter(|out| out.exists()) {
             refuse(format!("--out {}: already exists; results are never written over", out.display()));
         }
-        let (cells, plan_cells) = number_cells(specs, shard);
-        Plan { cells, plan_cells, shard, seed: self.seed, timeout, experiment: "adhoc".into(), out: self.out.clone() }
+        let (cells, plan_cells, plan_digest) = number_cells(specs, shard);
+        Plan {
+            cells,
+            plan_cells,
+            plan_digest,
+            shard,
+            seed: self.seed,
+            timeout,
+            experiment: "adhoc".into(),
+            out: self.out.clone(),
+        }
     }
 
     /// Sorts `--param` values to the selected strategies they apply to.

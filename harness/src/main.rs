@@ -8,6 +8,8 @@
 
 mod cell;
 mod cli;
+mod experiment;
+mod merge;
 mod results;
 mod runner;
 mod system;
@@ -22,8 +24,15 @@ use runner::Plan;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Validate(args)) = &cli.command {
-        return validate::run(args);
+    match &cli.command {
+        Some(Command::Validate(args)) => return validate::run(args),
+        Some(Command::Experiment(args)) if args.list => {
+            print!("{}", experiment::listing());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Experiment(args)) => return execute(&experiment::plan(args)),
+        Some(Command::Merge(args)) => return merge::run(args),
+        None => {}
     }
     if cli.list {
         print!("{}", cli::listing());

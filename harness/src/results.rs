@@ -73,7 +73,12 @@ pub struct Meta {
     pub experiment: String,
     /// Cells in the whole plan, and the shard of it this folder holds (`i/n`), if any.
     pub plan_cells: usize,
+    /// Digest of the whole plan's cells: the shards of one run share it (`harness merge` checks).
+    pub plan_digest: String,
     pub shard: Option<String>,
+    /// For a merged folder, the run ids of its parts.
+    #[serde(default)]
+    pub merged_from: Vec<String>,
     pub timeout_s: f64,
     /// The cells this folder holds, in plan order.
     pub cells: Vec<PlannedCell>,
@@ -209,7 +214,9 @@ pub fn meta(run_id: &str, plan: &Plan) -> Meta {
         seed: plan.seed,
         experiment: plan.experiment.clone(),
         plan_cells: plan.plan_cells,
+        plan_digest: plan.plan_digest.clone(),
         shard: plan.shard.map(|s| s.to_string()),
+        merged_from: Vec::new(),
         timeout_s: plan.timeout.as_secs_f64(),
         cells: plan.cells.clone(),
     }

@@ -26,6 +26,8 @@ pub struct Plan {
     pub cells: Vec<PlannedCell>,
     /// Cells in the whole plan, every shard included.
     pub plan_cells: usize,
+    /// A digest of every cell of the whole plan: shards of one run share it.
+    pub plan_digest: String,
     pub shard: Option<Shard>,
     /// Seeds the workloads (through each cell's spec) and the execution order.
     pub seed: u64,
@@ -62,16 +64,21 @@ impl std::fmt::Display for Shard {
     }
 }
 
-/// Numbers the cells of a whole plan and keeps those of `shard`.
-pub fn number_cells(specs: Vec<CellSpec>, shard: Option<Shard>) -> (Vec<PlannedCell>, usize) {
+/// Numbers the cells of a whole plan and keeps those of `shard`; also returns the plan's size
+/// and digest.
+pub fn number_cells(specs: Vec<CellSpec>, shard: Option<Shard>) -> (Vec<PlannedCell>, usize, String) {
     let total = specs.len();
+    let mut digest = workloads::Checksum::new();
+    for byte in serde_json::to_vec(&specs).expect("specs serialise") {
+        digest.mix(byte as u64);
+    }
     let cells = specs
         .into_iter()
         .enumerate()
         .filter(|(id, _)| shard.is_none_or(|s| s.holds(*id)))
         .map(|(id, spec)| PlannedCell { id, spec })
         .collect();
-    (cells, total)
+    (cells, total, digest.to_string())
 }
 
 /// One cell of a plan: its place in the plan (stable across shards and orders) and its spec.

@@ -117,10 +117,11 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         refuse(format!("--timeout {}: expected a positive number of seconds", args.timeout));
     }
     let run_id = results::new_run_id(&format!("validate-{}", spec.workload));
-    let (cells, plan_cells) = number_cells(vec![spec], None);
+    let (cells, plan_cells, plan_digest) = number_cells(vec![spec], None);
     let plan = Plan {
         cells,
         plan_cells,
+        plan_digest,
         shard: None,
         seed: args.seed,
         timeout: Duration::from_secs_f64(args.timeout),

@@ -203,3 +203,149 @@ fn repeats_run_every_cell_and_write_one_row_each() {
     );
     assert!(pauses.lines().skip(1).any(|l| l.contains(",generational,") && l.contains(",collection,")));
 }
+
+/// A small experiment over the `cycles` workload: two strategies, one swept parameter.
+const SMOKE_EXPERIMENT: &str = r#"
+name = "smoke-test"
+description = "two strategies, a swept ring size"
+seed = 7
+size = "smoke"
+repeat = 1
+workloads = ["cycles"]
+strategies = ["refcount", "generational"]
+
+[[sweep]]
+param = "cycles.ring-size"
+values = [2, 21]
+
+[[sweep]]
+param = "generational.threshold0"
+values = [100, 700]
+"#;
+
+fn experiment_file(dir: &TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("smoke.toml");
+    std::fs::write(&path, SMOKE_EXPERIMENT).unwrap();
+    path
+}
+
+#[test]
+fn a_smoke_experiment_writes_every_file() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness().arg("experiment").arg(experiment_file(&dir)).arg("--out").arg(&out).assert().success();
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 2 + 4, "refcount × 2 ring sizes + generational × 2 × 2: {runs}");
+    assert!(std::fs::read_to_string(out.join("pauses.csv")).unwrap().lines().count() > 1);
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["experiment"], "smoke-test");
+    assert_eq!(meta["plan_cells"], 6);
+}
+
+#[test]
+fn experiment_list_names_the_built_ins() {
+    harness().args(["experiment", "--list"]).assert().success().stdout(
+        predicate::str::contains("thresholds")
+            .and(predicate::str::contains("instagram"))
+            .and(predicate::str::contains("pauses")),
+    );
+}
+
+#[test]
+fn bad_experiment_files_exit_2_with_file_line_and_column() {
+    let cases: &[(&str, &str)] = &[
+        ("name = \"x\"\nworkloads = [\"cycles\"\n", "bad.toml:2:"),
+        (
+            "name = \"x\"\nworkloads = [\"cycles\"]\nstrategies = [\"refcount\"]\nrepeats = 3\n",
+            "bad.toml:4:1: unknown field `repeats`",
+        ),
+        (
+            "name = \"x\"\nworkloads = [\"cycles\"]\nstrategies = [\"generational\"]\n[strategy_params.generational]\nthreshold = \"0,10,10\"\n",
+            "bad.toml:5:13:",
+        ),
+        (
+            "name = \"x\"\nworkloads = [\"cycles\"]\nstrategies = [\"refcount\"]\n[workload_params.cycles]\nrings = -5\n",
+            "`rings` = `-5`",
+        ),
+        (
+            "name = \"x\"\nworkloads = [\"cycles\"]\nstrategies = [\"refcount\"]\n[strategy_params.refcount]\nx = 1\n",
+            "has no parameter `x`",
+        ),
+    ];
+    for (text, message) in cases {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        harness()
+            .current_dir(dir.path())
+            .args(["experiment", "bad.toml"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*message));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("bad.toml")], "{text}: nothing written");
+    }
+    harness()
+        .args(["experiment", "no-such-experiment"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("built in: thresholds"));
+}
+
+/// Rows without the figures that depend on timing or on the run id.
+fn comparable(csv: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let timing = |name: &str| {
+        name == "run_id"
+            || name.ends_with("_ms")
+            || name.ends_with("_us")
+            || name.ends_with("_ns")
+            || name.ends_with("_bytes")
+    };
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            header.iter().zip(fields).filter(|(name, _)| !timing(name)).map(|(_, v)| v).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn two_shards_merge_into_the_unsharded_run() {
+    let dir = TempDir::new().unwrap();
+    let file = experiment_file(&dir);
+    let run = |extra: &[&str], out: &str| {
+        harness().arg("experiment").arg(&file).args(extra).arg("--out").arg(dir.path().join(out)).assert().success();
+    };
+    run(&[], "whole");
+    run(&["--shard", "1/2"], "part1");
+    run(&["--shard", "2/2"], "part2");
+    harness()
+        .arg("merge")
+        .arg(dir.path().join("part1"))
+        .arg(dir.path().join("part2"))
+        .arg("--out")
+        .arg(dir.path().join("merged"))
+        .assert()
+        .success();
+    let read = |folder: &str, file: &str| std::fs::read_to_string(dir.path().join(folder).join(file)).unwrap();
+    assert_eq!(comparable(&read("merged", "runs.csv")), comparable(&read("whole", "runs.csv")));
+    let pause_count = |folder: &str| read(folder, "pauses.csv").lines().count();
+    assert_eq!(pause_count("merged"), pause_count("part1") + pause_count("part2") - 1);
+    // A shard given twice, or one missing, is refused.
+    harness()
+        .arg("merge")
+        .arg(dir.path().join("part1"))
+        .arg(dir.path().join("part1"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("appears in two parts"));
+    harness()
+        .arg("merge")
+        .arg(dir.path().join("part1"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cells missing"));
+}

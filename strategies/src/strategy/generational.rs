@@ -9,13 +9,33 @@ use super::{BackEdges, CollectorConfig, ParamError, ParamSpec, Params, Strategy,
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "generational",
     summary: "reference counting + CPython 3.11's generational cycle collector",
-    params: &[ParamSpec {
-        name: "threshold",
-        default: "cpython311",
-        help: "generation thresholds `gen0,gen1,gen2` (e.g. 700,10,10) or a preset: cpython311 = 700,10,10, cpython313 = 2000,10,10",
-    }],
+    params: &[
+        ParamSpec {
+            name: "threshold",
+            default: "cpython311",
+            help: "generation thresholds `gen0,gen1,gen2` (e.g. 700,10,10) or a preset: cpython311 = 700,10,10, cpython313 = 2000,10,10",
+        },
+        ParamSpec {
+            name: "threshold0",
+            default: "from threshold",
+            help: "gen-0 threshold alone (overrides threshold's)",
+        },
+        ParamSpec {
+            name: "threshold1",
+            default: "from threshold",
+            help: "gen-1 threshold alone (overrides threshold's)",
+        },
+        ParamSpec {
+            name: "threshold2",
+            default: "from threshold",
+            help: "gen-2 threshold alone (overrides threshold's)",
+        },
+    ],
     build,
 };
+
+/// The one-generation parameters: experiments sweep them as separate axes.
+const SINGLE_THRESHOLDS: [&str; 3] = ["threshold0", "threshold1", "threshold2"];
 
 #[derive(Debug)]
 struct Generational {
@@ -24,7 +44,23 @@ struct Generational {
 
 fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
     let value = params.get("threshold").map_or(INFO.params[0].default, String::as_str);
-    Ok(Box::new(Generational { thresholds: parse_thresholds(INFO.name, value)? }))
+    let mut thresholds = parse_thresholds(INFO.name, value)?;
+    for (generation, name) in SINGLE_THRESHOLDS.iter().enumerate() {
+        if let Some(value) = params.get(*name) {
+            thresholds[generation] = match value.trim().parse::<u64>() {
+                Ok(threshold) if threshold > 0 => threshold,
+                _ => {
+                    return Err(ParamError::Invalid {
+                        strategy: INFO.name,
+                        name: name.to_string(),
+                        value: value.clone(),
+                        reason: "expected an integer of at least 1 (0 would mean `disabled`: use `manual`)".into(),
+                    });
+                }
+            };
+        }
+    }
+    Ok(Box::new(Generational { thresholds }))
 }
 
 impl Strategy for Generational {
@@ -47,5 +83,24 @@ impl Strategy for Generational {
 
     fn collect_at_exit(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thresholds(pairs: &[(&str, &str)]) -> Result<[u64; 3], ParamError> {
+        let params: Params = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        build(&params).map(|strategy| strategy.collector().expect("a collector").thresholds)
+    }
+
+    #[test]
+    fn single_generation_thresholds_override_the_triple() {
+        assert_eq!(thresholds(&[]).unwrap(), [700, 10, 10]);
+        assert_eq!(thresholds(&[("threshold0", "100")]).unwrap(), [100, 10, 10]);
+        assert_eq!(thresholds(&[("threshold", "cpython313"), ("threshold2", "5")]).unwrap(), [2000, 10, 5]);
+        assert!(thresholds(&[("threshold1", "0")]).unwrap_err().to_string().contains("at least 1"));
+        assert!(thresholds(&[("threshold1", "ten")]).is_err());
     }
 }

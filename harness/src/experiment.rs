@@ -1,0 +1,461 @@
+//! `harness experiment FILE.toml | NAME`: a declared set of runs — workloads × strategies ×
+//! parameter sweeps × repeats — checked whole before anything runs.
+//!
+//! ```toml
+//! name = "instagram"
+//! description = "generational against manual (with and without freeze) against refcount"
+//! seed = 42                # seeds the workloads and the cell order
+//! size = "default"         # a size preset of every workload
+//! repeat = 3
+//! workloads = ["requests"]
+//! strategies = ["generational", "manual", "refcount"]
+//!
+//! [workload_params.requests]   # fixed parameters, per workload or strategy (optional)
+//! long-lived = 300000
+//!
+//! [[sweep]]                    # one axis; the run crosses every axis that applies to a cell
+//! param = "manual.freeze"      # `<strategy>.<param>` or `<workload>.<param>`
+//! values = [true, false]
+//! ```
+//!
+//! An axis over a strategy's parameter multiplies that strategy's cells only; an axis over a
+//! workload's parameter multiplies that workload's cells. Bad input (TOML syntax, an unknown
+//! key, an unknown name, an impossible value) is refused with `file:line:col`, the field and exit
+//! code 2, before any cell runs and before any folder is made. The built-in experiments live in
+//! `harness/experiments/` and are compiled into the binary.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use toml::Spanned;
+use workloads::{Size, WorkloadArgs};
+
+use crate::cell::CellSpec;
+use crate::cli::{ExperimentArgs, refuse};
+use crate::runner::{Plan, number_cells};
+
+/// The built-in experiments: name and TOML text.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("thresholds", include_str!("../experiments/thresholds.toml")),
+    ("instagram", include_str!("../experiments/instagram.toml")),
+    ("pauses", include_str!("../experiments/pauses.toml")),
+];
+
+/// A parameter value as TOML writes it: a string, an integer, a float or a boolean.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+enum Value {
+    Bool(bool),
+    Integer(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Text(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+type ParamTable = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<Value>>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default)]
+    size: Option<Spanned<String>>,
+    #[serde(default = "default_repeat")]
+    repeat: Spanned<i64>,
+    workloads: Vec<Spanned<String>>,
+    strategies: Vec<Spanned<String>>,
+    #[serde(default)]
+    workload_params: ParamTable,
+    #[serde(default)]
+    strategy_params: ParamTable,
+    #[serde(default)]
+    sweep: Vec<Axis>,
+    #[serde(default = "default_allocator")]
+    allocator: Spanned<String>,
+    #[serde(default = "default_backend")]
+    backend: Spanned<String>,
+    #[serde(default = "default_cascade_threshold")]
+    cascade_threshold: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Axis {
+    param: Spanned<String>,
+    values: Spanned<Vec<Spanned<Value>>>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+fn default_repeat() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}
+fn default_allocator() -> Spanned<String> {
+    Spanned::new(0..0, "pymalloc".into())
+}
+fn default_backend() -> Spanned<String> {
+    Spanned::new(0..0, "jemalloc".into())
+}
+fn default_cascade_threshold() -> Spanned<i64> {
+    Spanned::new(0..0, 1000)
+}
+
+/// Where the text came from, for error messages.
+struct Source<'a> {
+    name: String,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    /// `file:line:col: message`, the position being the start of `span`.
+    fn error(&self, span: Range<usize>, message: impl std::fmt::Display) -> String {
+        let before = &self.text[..span.start.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("{}:{line}:{column}: {message}", self.name)
+    }
+}
+
+/// `harness experiment --list`.
+pub fn listing() -> String {
+    let mut out = String::from("Built-in experiments (run one with `harness experiment NAME`):\n");
+    for (name, text) in BUILT_IN {
+        let description = toml::from_str::<ExperimentFile>(text).map(|e| e.description).unwrap_or_default();
+        out += &format!("  {name:<12} {description}\n");
+    }
+    out
+}
+
+/// Reads the experiment (a built-in name or a file) and builds its plan; refuses (exit 2) on
+/// any problem.
+pub fn plan(args: &ExperimentArgs) -> Plan {
+    let target =
+        args.experiment.as_deref().unwrap_or_else(|| refuse("name an experiment file or a built-in (see --list)"));
+    let (name, text) = match BUILT_IN.iter().find(|(name, _)| *name == target) {
+        Some((name, text)) => (format!("{name} (built in)"), text.to_string()),
+        None => {
+            let path = PathBuf::from(target);
+            if !path.exists() {
+                let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+                refuse(format!(
+                    "{target}: no such file, and no built-in experiment of that name (built in: {})",
+                    names.join(", ")
+                ));
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| refuse(format!("{}: {e}", path.display())));
+            (path.display().to_string(), text)
+        }
+    };
+    let source = Source { name, text: &text };
+    plan_from(&source, args).unwrap_or_else(|e| refuse(e))
+}
+
+fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String> {
+    let file: ExperimentFile = toml::from_str(source.text).map_err(|e| {
+        let message = e.message().to_string();
+        match e.span() {
+            Some(span) => source.error(span, message),
+            None => format!("{}: {message}", source.name),
+        }
+    })?;
+    let size_name = match (&args.size, &file.size) {
+        (Some(size), _) => size.clone(),
+        (None, Some(size)) => {
+            Size::from_name(size.get_ref()).ok_or_else(|| {
+                source.error(size.span(), format!("size `{}`: expected smoke, small, default or large", size.get_ref()))
+            })?;
+            size.get_ref().clone()
+        }
+        (None, None) => "default".into(),
+    };
+    let size = Size::from_name(&size_name).expect("checked above or by clap");
+    let repeat = match args.runner.repeat() {
+        Some(repeat) => repeat,
+        None => u32::try_from(*file.repeat.get_ref())
+            .ok()
+            .filter(|r| *r >= 1)
+            .ok_or_else(|| source.error(file.repeat.span(), "repeat: expected an integer of at least 1"))?,
+    };
+    let cascade_threshold = u64::try_from(*file.cascade_threshold.get_ref())
+        .ok()
+        .filter(|t| *t >= 1)
+        .ok_or_else(|| source.error(file.cascade_threshold.span(), "cascade_threshold: expected at least 1 object"))?;
+    if strategies::AllocatorKind::from_name(file.allocator.get_ref()).is_none() {
+        return Err(source.error(file.allocator.span(), format!("allocator `{}` is unknown", file.allocator.get_ref())));
+    }
+    if strategies::SystemBackend::from_name(file.backend.get_ref()).is_none() {
+        return Err(source.error(file.backend.span(), format!("backend `{}` is unknown", file.backend.get_ref())));
+    }
+    check_names(source, &file)?;
+    let (timeout, max_heap_bytes, shard) = args.runner.limits();
+    let seed = args.seed.unwrap_or(file.seed);
+    check_values(source, &file, size, seed)?;
+
+    let mut specs = Vec::new();
+    for workload in &file.workloads {
+        for strategy in &file.strategies {
+            for (workload_params, strategy_params) in crossed(source, &file, workload.get_ref(), strategy.get_ref())? {
+                let args = WorkloadArgs { size, seed, params: workload_params.clone() };
+                let info = workloads::find(workload.get_ref()).expect("checked");
+                info.build(&args).map_err(|e| source.error(workload.span(), e))?;
+                strategy::find(strategy.get_ref())
+                    .expect("checked")
+                    .build(&strategy_params)
+                    .map_err(|e| source.error(strategy.span(), e))?;
+                for repeat in 1..=repeat {
+                    specs.push(CellSpec {
+                        workload: workload.get_ref().clone(),
+                        size: size_name.clone(),
+                        seed,
+                        workload_params: workload_params.clone(),
+                        strategy: strategy.get_ref().clone(),
+                        strategy_params: strategy_params.clone(),
+                        allocator: file.allocator.get_ref().clone(),
+                        backend: file.backend.get_ref().clone(),
+                        cascade_threshold,
+                        repeat,
+                        max_heap_bytes,
+                    });
+                }
+            }
+        }
+    }
+    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
+        return Err(format!("--out {}: already exists; results are never written over", out.display()));
+    }
+    let (cells, plan_cells, plan_digest) = number_cells(specs, shard);
+    Ok(Plan {
+        cells,
+        plan_cells,
+        plan_digest,
+        shard,
+        seed,
+        timeout,
+        experiment: file.name.get_ref().clone(),
+        out: args.out.clone(),
+    })
+}
+
+use strategies::strategy;
+
+/// Every workload and strategy named in the file exists, and every parameter table and sweep
+/// axis names one of them.
+fn check_names(source: &Source<'_>, file: &ExperimentFile) -> Result<(), String> {
+    let workload_names = workloads::names();
+    let strategy_names = strategy::names();
+    if file.workloads.is_empty() || file.strategies.is_empty() {
+        return Err(format!("{}: `workloads` and `strategies` each need at least one name", source.name));
+    }
+    for w in &file.workloads {
+        if workloads::find(w.get_ref()).is_none() {
+            return Err(source.error(
+                w.span(),
+                format!("workloads: unknown workload `{}` (valid: {})", w.get_ref(), workload_names.join(", ")),
+            ));
+        }
+    }
+    for s in &file.strategies {
+        if strategy::find(s.get_ref()).is_none() {
+            return Err(source.error(
+                s.span(),
+                format!("strategies: unknown strategy `{}` (valid: {})", s.get_ref(), strategy_names.join(", ")),
+            ));
+        }
+    }
+    for (table, valid) in [(&file.workload_params, &workload_names), (&file.strategy_params, &strategy_names)] {
+        if let Some(key) = table.keys().find(|k| !valid.contains(&k.get_ref().as_str())) {
+            return Err(source.error(
+                key.span(),
+                format!("parameters for `{}`, which is not a known name (valid: {})", key.get_ref(), valid.join(", ")),
+            ));
+        }
+    }
+    for axis in &file.sweep {
+        let (owner, _) = split_axis(source, &axis.param)?;
+        if !workload_names.contains(&owner) && !strategy_names.contains(&owner) {
+            return Err(source.error(
+                axis.param.span(),
+                format!("sweep param `{}`: `{owner}` is neither a workload nor a strategy", axis.param.get_ref()),
+            ));
+        }
+        if axis.values.get_ref().is_empty() {
+            return Err(source.error(axis.values.span(), "sweep values: need at least one value"));
+        }
+    }
+    Ok(())
+}
+
+/// Every fixed parameter and every sweep value, tried alone on its owner, so that an impossible
+/// value is reported where it is written.
+fn check_values(source: &Source<'_>, file: &ExperimentFile, size: Size, seed: u64) -> Result<(), String> {
+    let try_value = |owner: &str, name: &str, value: &Spanned<Value>| -> Result<(), String> {
+        let params: BTreeMap<String, String> = [(name.to_string(), value.get_ref().to_string())].into();
+        let result = match (workloads::find(owner), strategy::find(owner)) {
+            (Some(workload), _) => {
+                workload.build(&WorkloadArgs { size, seed, params }).map(drop).map_err(|e| e.to_string())
+            }
+            (None, Some(strategy)) => strategy.build(&params).map(drop).map_err(|e| e.to_string()),
+            (None, None) => Ok(()),
+        };
+        result.map_err(|e| source.error(value.span(), e))
+    };
+    for table in [&file.workload_params, &file.strategy_params] {
+        for (owner, params) in table {
+            for (name, value) in params {
+                try_value(owner.get_ref(), name.get_ref(), value)?;
+            }
+        }
+    }
+    for axis in &file.sweep {
+        let (owner, name) = split_axis(source, &axis.param)?;
+        for value in axis.values.get_ref() {
+            try_value(owner, name, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn split_axis<'a>(source: &Source<'_>, param: &'a Spanned<String>) -> Result<(&'a str, &'a str), String> {
+    param.get_ref().split_once('.').filter(|(owner, name)| !owner.is_empty() && !name.is_empty()).ok_or_else(|| {
+        source.error(
+            param.span(),
+            format!("sweep param `{}`: expected `<strategy>.<param>` or `<workload>.<param>`", param.get_ref()),
+        )
+    })
+}
+
+/// The parameter sets of one workload × strategy pair: its fixed parameters crossed with every
+/// sweep axis that applies to it.
+fn crossed(
+    source: &Source<'_>,
+    file: &ExperimentFile,
+    workload: &str,
+    strategy: &str,
+) -> Result<Vec<(BTreeMap<String, String>, BTreeMap<String, String>)>, String> {
+    let fixed = |table: &ParamTable, owner: &str| -> BTreeMap<String, String> {
+        table
+            .iter()
+            .filter(|(k, _)| k.get_ref() == owner)
+            .flat_map(|(_, params)| params.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().to_string())))
+            .collect()
+    };
+    let mut sets = vec![(fixed(&file.workload_params, workload), fixed(&file.strategy_params, strategy))];
+    for axis in &file.sweep {
+        let (owner, name) = split_axis(source, &axis.param)?;
+        let for_workload = owner == workload;
+        if !for_workload && owner != strategy {
+            continue;
+        }
+        sets = sets
+            .into_iter()
+            .flat_map(|(w, s)| {
+                axis.values.get_ref().iter().map(move |value| {
+                    let (mut w, mut s) = (w.clone(), s.clone());
+                    let target = if for_workload { &mut w } else { &mut s };
+                    target.insert(name.to_string(), value.get_ref().to_string());
+                    (w, s)
+                })
+            })
+            .collect();
+    }
+    Ok(sets)
+}
+
+/// The text of a built-in experiment, for tests and `--list`.
+#[cfg(test)]
+fn built_in(name: &str) -> &'static str {
+    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).expect("a built-in")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> ExperimentArgs {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: ExperimentArgs,
+        }
+        let mut argv = vec!["experiment", "x.toml"];
+        argv.extend_from_slice(extra);
+        Wrapper::parse_from(argv).args
+    }
+
+    fn plan_of(text: &str) -> Result<Plan, String> {
+        plan_from(&Source { name: "x.toml".into(), text }, &args(&[]))
+    }
+
+    #[test]
+    fn every_built_in_experiment_plans() {
+        for (name, text) in BUILT_IN {
+            let plan = plan_of(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!plan.cells.is_empty(), "{name}");
+            assert_eq!(plan.experiment, *name);
+        }
+    }
+
+    #[test]
+    fn the_instagram_sweep_crosses_only_manual() {
+        let plan = plan_of(built_in("instagram")).unwrap();
+        let manual: Vec<_> = plan.cells.iter().filter(|c| c.spec.strategy == "manual").collect();
+        let others: Vec<_> = plan.cells.iter().filter(|c| c.spec.strategy != "manual").collect();
+        let repeats = plan.cells.iter().map(|c| c.spec.repeat).max().unwrap() as usize;
+        assert_eq!(manual.len(), 2 * repeats, "freeze on and off");
+        assert_eq!(others.len(), 2 * repeats, "generational and refcount once each");
+    }
+
+    #[test]
+    fn errors_point_at_the_line_and_column() {
+        let error = |text: &str| plan_of(text).unwrap_err();
+        let base = "name = \"t\"\nworkloads = [\"cycles\"]\nstrategies = [\"generational\"]\n";
+        assert!(
+            error("name = \"t\"\nworkloads = [\"cycles\"\n").starts_with("x.toml:2:"),
+            "{}",
+            error("name = \"t\"\nworkloads = [\"cycles\"\n")
+        );
+        let unknown_key = error(&format!("{base}colour = 3\n"));
+        assert!(unknown_key.starts_with("x.toml:4:1:") && unknown_key.contains("colour"), "{unknown_key}");
+        let unknown_workload = error("name = \"t\"\nworkloads = [\"forest\"]\nstrategies = [\"refcount\"]\n");
+        assert!(
+            unknown_workload.starts_with("x.toml:2:14:") && unknown_workload.contains("unknown workload `forest`"),
+            "{unknown_workload}"
+        );
+        let zero = error(&format!("{base}[[sweep]]\nparam = \"generational.threshold0\"\nvalues = [700, 0]\n"));
+        assert!(zero.starts_with("x.toml:6:16:") && zero.contains("at least 1"), "{zero}");
+        let bad_param = error(&format!("{base}[strategy_params.generational]\nevery = 3\n"));
+        assert!(bad_param.starts_with("x.toml:5:9:") && bad_param.contains("has no parameter `every`"), "{bad_param}");
+        let bad_size = error(&format!("{base}size = \"huge\"\n"));
+        assert!(bad_size.starts_with("x.toml:4:8:"), "{bad_size}");
+        let zero_size = error(&format!("{base}[workload_params.cycles]\nrings = -1\n"));
+        assert!(zero_size.contains("`rings` = `-1`"), "{zero_size}");
+    }
+
+    #[test]
+    fn a_sweep_over_a_workload_parameter_multiplies_its_cells() {
+        let text = "name = \"t\"\nworkloads = [\"cycles\", \"trees\"]\nstrategies = [\"refcount\", \"generational\"]\n\
+                    [[sweep]]\nparam = \"cycles.ring-size\"\nvalues = [2, 5, 21]\n\
+                    [[sweep]]\nparam = \"generational.threshold0\"\nvalues = [100, 1000]\n";
+        let plan = plan_of(text).unwrap();
+        // cycles: refcount 3 + generational 3×2; trees: refcount 1 + generational 2.
+        assert_eq!(plan.cells.len(), 3 + 6 + 1 + 2);
+    }
+}

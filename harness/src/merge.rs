@@ -1,0 +1,103 @@
+//! `harness merge DIR...`: combines the partial run folders written by `--shard i/n` runs into
+//! one run folder, as if the plan had run on one machine.
+//!
+//! The parts must belong to one run: the same experiment, seed, plan (its digest) and commit,
+//! no cell twice, and every cell of the plan present. Rows keep their plan order; the merged
+//! folder takes the first part's run id, and `meta.json` lists every part in `merged_from`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
+
+use crate::cli::{MergeArgs, refuse};
+use crate::results::{self, Meta, PauseRow, RunRow};
+use crate::runner::Gathered;
+
+struct Part {
+    meta: Meta,
+    gathered: Gathered,
+}
+
+pub fn run(args: &MergeArgs) -> ExitCode {
+    let parts: Vec<Part> =
+        args.parts.iter().map(|dir| read_part(dir).unwrap_or_else(|e| refuse(format!("{e:#}")))).collect();
+    let (meta, gathered) = combine(parts).unwrap_or_else(|e| refuse(e));
+    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
+        refuse(format!("--out {}: already exists; results are never written over", out.display()));
+    }
+    let folder = args.out.clone().unwrap_or_else(|| results::default_folder(&meta.run_id));
+    if let Err(e) = results::write_run_folder(&folder, &gathered, &meta) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    println!("{}", results::summary_table(&gathered.runs));
+    println!("merged {} parts ({} cells): {}", meta.merged_from.len(), meta.plan_cells, folder.display());
+    ExitCode::SUCCESS
+}
+
+fn read_part(dir: &Path) -> Result<Part> {
+    let meta_path = dir.join("meta.json");
+    let meta: Meta = serde_json::from_str(
+        &std::fs::read_to_string(&meta_path).with_context(|| format!("{}: not a run folder", dir.display()))?,
+    )
+    .with_context(|| format!("reading {}", meta_path.display()))?;
+    let runs: Vec<RunRow> = read_csv(&dir.join("runs.csv"))?;
+    let pauses: Vec<PauseRow> = read_csv(&dir.join("pauses.csv"))?;
+    Ok(Part { meta, gathered: Gathered { runs, pauses } })
+}
+
+fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    reader.deserialize().collect::<Result<_, _>>().with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Checks that the parts are the shards of one run and joins them.
+fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
+    let first = &parts[0].meta;
+    for part in &parts[1..] {
+        let m = &part.meta;
+        let same = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
+            if a.to_string() == b.to_string() {
+                Ok(())
+            } else {
+                Err(format!("{} and {} are not shards of one run: {what} differs ({a} vs {b})", first.run_id, m.run_id))
+            }
+        };
+        same("experiment", &first.experiment, &m.experiment)?;
+        same("seed", &first.seed, &m.seed)?;
+        same("plan (its digest)", &first.plan_digest, &m.plan_digest)?;
+        same("git commit", &first.git_commit, &m.git_commit)?;
+    }
+    let mut meta = first.clone();
+    let mut gathered = Gathered::default();
+    meta.cells.clear();
+    for part in parts {
+        meta.merged_from.push(part.meta.run_id.clone());
+        meta.cells.extend(part.meta.cells);
+        gathered.runs.extend(part.gathered.runs);
+        gathered.pauses.extend(part.gathered.pauses);
+    }
+    meta.cells.sort_by_key(|c| c.id);
+    if let Some(twice) = meta.cells.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(format!("cell {} appears in two parts: the same shard was given twice", twice[0].id));
+    }
+    let missing: Vec<String> = (0..meta.plan_cells)
+        .filter(|id| meta.cells.binary_search_by_key(id, |c| c.id).is_err())
+        .map(|id| id.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("cells missing from the parts: {} (a shard was not given?)", missing.join(", ")));
+    }
+    meta.shard = None;
+    for row in &mut gathered.runs {
+        row.run_id.clone_from(&meta.run_id);
+    }
+    for row in &mut gathered.pauses {
+        row.run_id.clone_from(&meta.run_id);
+    }
+    gathered.runs.sort_by_key(|r| r.cell);
+    gathered.pauses.sort_by_key(|p| p.cell); // stable: each cell's pauses stay in time order
+    Ok((meta, gathered))
+}
