@@ -64,6 +64,9 @@ impl std::fmt::Display for Value {
     }
 }
 
+/// Parameter name → value, as workloads and strategies take them.
+type Params = BTreeMap<String, String>;
+
 type ParamTable = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<Value>>>;
 
 #[derive(Debug, Deserialize)]
@@ -348,7 +351,7 @@ fn crossed(
     file: &ExperimentFile,
     workload: &str,
     strategy: &str,
-) -> Result<Vec<(BTreeMap<String, String>, BTreeMap<String, String>)>, String> {
+) -> Result<Vec<(Params, Params)>, String> {
     let fixed = |table: &ParamTable, owner: &str| -> BTreeMap<String, String> {
         table
             .iter()
