@@ -7,6 +7,7 @@
 
 pub mod cycles;
 pub mod rng;
+pub mod traversal;
 pub mod trees;
 
 use std::collections::BTreeMap;
@@ -121,7 +122,7 @@ impl WorkloadInfo {
 }
 
 /// Every workload.
-pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO];
+pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO, traversal::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)

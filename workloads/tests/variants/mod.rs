@@ -13,6 +13,7 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("variant", "binary-trees"), ("parents", "true")]),
         ],
         "cycles" => vec![set(&[]), set(&[("explicit-collect", "true"), ("survive", "0")]), set(&[("ring-size", "2")])],
+        "traversal" => vec![set(&[]), set(&[("levels", "1"), ("collections", "3")]), set(&[("levels", "60")])],
         _ => vec![set(&[])],
     }
 }

@@ -1,0 +1,195 @@
+//! `traversal`: a large long-lived structure and nothing else, collected again and again: the pure
+//! cost of a collector walking live objects.
+//!
+//! It is pyperformance's `bm_gc_traversal`: `levels` lists where list `n` holds `n` references to
+//! list `n−1` (list 0 is empty), so 1,000 levels make 1,000 tracked containers and 499,500 edges.
+//! The structure is built once and kept to the end; there are no cycles and no garbage. The program
+//! then calls `gc.collect()` `collections` times, as the benchmark does in its measured loop. It
+//! stands for services whose large, long-lived heap (caches, parsed configuration, imported
+//! modules) every full collection walks again to find nothing: the cost Instagram removed with
+//! `gc.freeze()`.
+//!
+//! Under `refcount` and `weakref` there is no collector, so the explicit collections do nothing.
+//! Under `generational` each one is a full collection that traverses every edge; under `manual`
+//! too, except that with `freeze` (its default) the structure is frozen at `startup_done` and the
+//! collections have nothing left to traverse. Building the structure triggers about one young
+//! collection (1,000 lists against a threshold of 700).
+//!
+//! After each collection the program probes one list drawn from the seed: it walks down from the
+//! top to that list and checks its length and the length of one of its items, drawn too. At the
+//! end it walks the whole structure, checking every list's length and that all its items are one
+//! list (the next one down). Checkpoints: `startup_done` once the structure is built,
+//! `request_done` after each explicit collection.
+
+use strategies::{Handle, Heap, ParamSpec};
+
+use crate::rng::SplitMix64;
+use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+
+pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
+    name: "traversal",
+    summary: "one long-lived structure of nested lists collected again and again (pyperformance's gc_traversal)",
+    params: &[
+        ParamSpec {
+            name: "levels",
+            default: "1000",
+            help: "lists in the structure; list n holds n references to list n-1",
+        },
+        ParamSpec {
+            name: "collections",
+            default: "preset: 10/100/1000/10000",
+            help: "times the program calls gc.collect() once the structure is built",
+        },
+    ],
+    build,
+};
+
+#[derive(Debug)]
+struct Traversal {
+    seed: u64,
+    levels: usize,
+    collections: u64,
+}
+
+fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
+    let collections_preset = match args.size {
+        Size::Smoke => 10,
+        Size::Small => 100,
+        Size::Default => 1000,
+        Size::Large => 10_000,
+    };
+    let workload = Traversal {
+        seed: args.seed,
+        levels: param(INFO.name, args, "levels", 1000)?,
+        collections: param(INFO.name, args, "collections", collections_preset)?,
+    };
+    if workload.levels == 0 {
+        return Err(invalid(&INFO, "levels", 0, "the structure needs at least one list"));
+    }
+    Ok(Box::new(workload))
+}
+
+impl Workload for Traversal {
+    fn run(&self, heap: &Heap) -> Checksum {
+        let mut rng = SplitMix64::new(self.seed);
+        let mut checksum = Checksum::new();
+        let top = create_recursive_containers(heap, self.levels);
+        heap.startup_done();
+        for _ in 0..self.collections {
+            heap.program_collect();
+            self.probe(heap, &top, &mut rng, &mut checksum);
+            heap.request_done();
+        }
+        self.walk(heap, &top, &mut checksum);
+        checksum
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        [("levels", self.levels.to_string()), ("collections", self.collections.to_string())]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+}
+
+/// `bm_gc_traversal`'s builder: list 0 is empty, list `n` holds `n` references to list `n−1`;
+/// returns the last list.
+fn create_recursive_containers(heap: &Heap, levels: usize) -> Handle<'_> {
+    let mut current = heap.list();
+    for n in 1..levels {
+        let new_list = heap.list();
+        for _ in 0..n {
+            heap.list_append(&new_list, &current);
+        }
+        current = new_list;
+    }
+    current
+}
+
+impl Traversal {
+    /// The list at `level`, reached from the top by following first items.
+    fn list_at<'h>(&self, heap: &'h Heap, top: &Handle<'h>, level: usize) -> Handle<'h> {
+        let mut list = top.clone();
+        for _ in level..self.levels - 1 {
+            list = heap.get(&list, 0).expect("a list above level 0 has items");
+        }
+        list
+    }
+
+    /// Checks one random list: its length and the length of one of its items.
+    fn probe(&self, heap: &Heap, top: &Handle<'_>, rng: &mut SplitMix64, checksum: &mut Checksum) {
+        let level = rng.index(self.levels);
+        let list = self.list_at(heap, top, level);
+        let len = heap.len(&list);
+        checksum.mix(level as u64);
+        checksum.mix(len as u64);
+        if len > 0 {
+            let item = heap.get(&list, rng.index(len)).expect("list items are filled");
+            checksum.mix(heap.len(&item) as u64);
+        }
+    }
+
+    /// Walks the whole structure from the top down: every list's length, and how many of its
+    /// items are the list one level down.
+    fn walk(&self, heap: &Heap, top: &Handle<'_>, checksum: &mut Checksum) {
+        let mut list = top.clone();
+        for _ in 0..self.levels {
+            let len = heap.len(&list);
+            checksum.mix(len as u64);
+            if len == 0 {
+                break;
+            }
+            let below = heap.get(&list, 0).expect("list items are filled");
+            let same = (0..len).filter(|&i| heap.get(&list, i).as_ref() == Some(&below)).count();
+            checksum.mix(same as u64);
+            list = below;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strategies::{HeapConfig, strategy};
+
+    fn run(strategy: &str, params: &[(&str, &str)]) -> [strategies::GenerationStats; strategies::GENERATIONS] {
+        let args = WorkloadArgs {
+            size: Size::Smoke,
+            seed: 3,
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        let program = INFO.build(&args).unwrap();
+        let heap =
+            Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap());
+        program.run(&heap);
+        heap.gc_stats()
+    }
+
+    #[test]
+    fn every_explicit_collection_is_a_full_collection_that_finds_nothing() {
+        let stats = run("generational", &[("collections", "4")]);
+        assert_eq!(stats[2].collections, 4);
+        assert!(stats.iter().all(|g| g.collected == 0 && g.uncollectable == 0));
+        assert!(run("refcount", &[("collections", "4")]).iter().all(|g| g.collections == 0));
+    }
+
+    #[test]
+    fn list_n_holds_n_references_to_list_n_minus_1() {
+        let heap =
+            Heap::new(HeapConfig::default(), strategy::find("refcount").unwrap().build(&Default::default()).unwrap());
+        let mut list = create_recursive_containers(&heap, 4);
+        for n in (1..4).rev() {
+            assert_eq!(heap.len(&list), n);
+            let below = heap.get(&list, 0).unwrap();
+            assert!((0..n).all(|i| heap.get(&list, i).as_ref() == Some(&below)));
+            list = below;
+        }
+        assert_eq!(heap.len(&list), 0);
+    }
+
+    #[test]
+    fn levels_must_be_positive() {
+        let args = WorkloadArgs { size: Size::Smoke, seed: 1, params: [("levels".into(), "0".into())].into() };
+        assert!(INFO.build(&args).err().unwrap().to_string().contains("at least one list"));
+    }
+}
