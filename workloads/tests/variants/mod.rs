@@ -14,6 +14,17 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
         ],
         "cycles" => vec![set(&[]), set(&[("explicit-collect", "true"), ("survive", "0")]), set(&[("ring-size", "2")])],
         "traversal" => vec![set(&[]), set(&[("levels", "1"), ("collections", "3")]), set(&[("levels", "60")])],
+        "churn" => vec![
+            set(&[]),
+            // Zipf's exponent-1 branch (exp and log instead of pow).
+            set(&[("size-exponent", "1")]),
+            // Uniform sizes, mostly lists, and Poisson at the largest mean Knuth's method serves.
+            set(&[("size-exponent", "0"), ("max-size", "3"), ("list-fraction", "0.6"), ("degree-mean", "11.9")]),
+            // No back edges at all: acyclic, so pure refcounting frees everything.
+            set(&[("degree-mean", "0"), ("mix", "60:0:0:40")]),
+            // Deep walks, heavy linking and unlinking.
+            set(&[("descend", "0.95"), ("mix", "30:30:30:10")]),
+        ],
         _ => vec![set(&[])],
     }
 }
