@@ -13,6 +13,12 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("variant", "binary-trees"), ("parents", "true")]),
         ],
         "cycles" => vec![set(&[]), set(&[("explicit-collect", "true"), ("survive", "0")]), set(&[("ring-size", "2")])],
+        "btree" => vec![
+            set(&[]),
+            set(&[("parents", "true")]),
+            set(&[("degree", "2"), ("parents", "true"), ("rebuild", "1"), ("records", "1000")]),
+            set(&[("degree", "3"), ("records", "1"), ("rebuild", "1"), ("rounds", "3")]),
+        ],
         _ => vec![set(&[])],
     }
 }
