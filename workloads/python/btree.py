@@ -47,7 +47,7 @@ class Record:
 
 def configure(size, params):
     config = {
-        "records": params.get("records", preset(size, 2000, 20_000, 250_000, 2_000_000)),
+        "records": params.get("records", preset(size, 2000, 20_000, 200_000, 2_000_000)),
         "degree": params.get("degree", 16),
         "rebuild": params.get("rebuild", 0.25, float),
         "rounds": params.get("rounds", preset(size, 2, 4, 4, 4)),
