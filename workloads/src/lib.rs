@@ -5,6 +5,7 @@
 //! when memory is freed, never what the program computes. The registry [`WORKLOADS`] is what the
 //! CLI and the tests iterate, so a new workload is one module plus one line.
 
+pub mod btree;
 pub mod churn;
 pub mod cycles;
 pub mod rng;
@@ -123,7 +124,7 @@ impl WorkloadInfo {
 }
 
 /// Every workload.
-pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO, traversal::INFO, churn::INFO];
+pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO, traversal::INFO, btree::INFO, churn::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)

@@ -25,6 +25,12 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             // Deep walks, heavy linking and unlinking.
             set(&[("descend", "0.95"), ("mix", "30:30:30:10")]),
         ],
+        "btree" => vec![
+            set(&[]),
+            set(&[("parents", "true")]),
+            set(&[("degree", "2"), ("parents", "true"), ("rebuild", "1"), ("records", "1000")]),
+            set(&[("degree", "3"), ("records", "1"), ("rebuild", "1"), ("rounds", "3")]),
+        ],
         _ => vec![set(&[])],
     }
 }
