@@ -6,6 +6,7 @@
 //! CLI and the tests iterate, so a new workload is one module plus one line.
 
 pub mod cycles;
+pub mod requests;
 pub mod rng;
 pub mod trees;
 
@@ -121,7 +122,7 @@ impl WorkloadInfo {
 }
 
 /// Every workload.
-pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO];
+pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO, requests::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)

@@ -13,6 +13,12 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("variant", "binary-trees"), ("parents", "true")]),
         ],
         "cycles" => vec![set(&[]), set(&[("explicit-collect", "true"), ("survive", "0")]), set(&[("ring-size", "2")])],
+        "requests" => vec![
+            set(&[]),
+            set(&[("cycle-fraction", "1")]),
+            set(&[("cycle-fraction", "0"), ("cache-store", "0")]),
+            set(&[("objects-per-request", "8"), ("sample", "1"), ("cache", "1"), ("cache-store", "1")]),
+        ],
         _ => vec![set(&[])],
     }
 }
