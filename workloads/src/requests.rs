@@ -24,12 +24,13 @@
 //!
 //! `long-lived` counts the containers (dicts, lists, tuples, instances) the startup makes, the
 //! registry included; strs and ints come on top. Whole modules are built until the count reaches
-//! it (one module at least), so it is passed by less than one module (50 containers on average, at most 160). At the
-//! default 300,000 that is 5,949 modules beside 448,000 strs and ints, 57 MB of live objects in
-//! the model. As in CPython, dicts are untracked until they hold a container, and collections
-//! untrack tuples and (full collections) dicts that hold only atoms, so about 258,000 long-lived
-//! objects stay tracked once startup's collections have run. The cache (below) is made empty
-//! right after, before `startup_done`: a freeze there covers the whole long-lived heap.
+//! it (one module at least), so it is passed by less than one module: 50 containers on average,
+//! at most 160. At the default 300,000 that is 5,949 modules beside 448,000 strs and ints, 57 MB
+//! of live objects in the model. As in CPython, dicts are untracked until they hold a container,
+//! and collections untrack tuples, and full collections dicts, that hold only atoms, so about
+//! 258,000 long-lived objects are still tracked at `startup_done`. The cache (below) is made
+//! empty right after the modules, before `startup_done`: a freeze there covers the whole
+//! long-lived heap.
 //!
 //! **Requests.** A request makes its path (a str); its headers (a dict of 4–11 strs, which stays
 //! untracked); a `loaded` list of `sample` long-lived objects, each a random entry of a random
