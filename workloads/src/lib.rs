@@ -8,6 +8,7 @@
 pub mod btree;
 pub mod churn;
 pub mod cycles;
+pub mod requests;
 pub mod rng;
 pub mod traversal;
 pub mod trees;
@@ -124,7 +125,8 @@ impl WorkloadInfo {
 }
 
 /// Every workload.
-pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO, traversal::INFO, btree::INFO, churn::INFO];
+pub static WORKLOADS: &[WorkloadInfo] =
+    &[trees::INFO, cycles::INFO, traversal::INFO, btree::INFO, requests::INFO, churn::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)

@@ -31,6 +31,12 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("degree", "2"), ("parents", "true"), ("rebuild", "1"), ("records", "1000")]),
             set(&[("degree", "3"), ("records", "1"), ("rebuild", "1"), ("rounds", "3")]),
         ],
+        "requests" => vec![
+            set(&[]),
+            set(&[("cycle-fraction", "1")]),
+            set(&[("cycle-fraction", "0"), ("cache-store", "0")]),
+            set(&[("objects-per-request", "8"), ("sample", "1"), ("cache", "1"), ("cache-store", "1")]),
+        ],
         _ => vec![set(&[])],
     }
 }
