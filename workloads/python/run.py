@@ -129,19 +129,21 @@ def main():
     params.check_all_read()
 
     checkpoints = Checkpoints()
-    log = None
+    log = on_gc = None
     if args.gc_log:
         log = GcLog(args.count_examined)
         checkpoints.on_startup_done = log.startup_done
         checkpoints.on_request_done = log.request_done
-        gc.callbacks.append(log.on_gc)
+        on_gc = log.on_gc  # the bound method is made (and frozen) before the run's heap starts
     start_like_a_fresh_heap()
+    if on_gc is not None:
+        gc.callbacks.append(on_gc)  # after the fresh-heap collection, which is not the run's
     stats_before = gc.get_stats()
     started = time.perf_counter_ns()
     checksum = twin.run(config, args.seed, checkpoints)
     wall_ns = time.perf_counter_ns() - started
     if log is not None:
-        gc.callbacks.remove(log.on_gc)
+        gc.callbacks.remove(on_gc)
         with open(args.gc_log, "w") as out:
             json.dump(
                 {
