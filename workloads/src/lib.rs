@@ -5,6 +5,7 @@
 //! when memory is freed, never what the program computes. The registry [`WORKLOADS`] is what the
 //! CLI and the tests iterate, so a new workload is one module plus one line.
 
+pub mod cache;
 pub mod cycles;
 pub mod rng;
 pub mod trees;
@@ -121,7 +122,7 @@ impl WorkloadInfo {
 }
 
 /// Every workload.
-pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO];
+pub static WORKLOADS: &[WorkloadInfo] = &[trees::INFO, cycles::INFO, cache::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)

@@ -13,6 +13,12 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("variant", "binary-trees"), ("parents", "true")]),
         ],
         "cycles" => vec![set(&[]), set(&[("explicit-collect", "true"), ("survive", "0")]), set(&[("ring-size", "2")])],
+        "cache" => vec![
+            set(&[]),
+            set(&[("capacity", "1"), ("skew", "0")]),
+            set(&[("variant", "weak-value")]),
+            set(&[("variant", "weak-value"), ("callbacks", "false"), ("sessions", "1")]),
+        ],
         _ => vec![set(&[])],
     }
 }
