@@ -39,21 +39,21 @@
 //! (checked on the way: keys, names, ring edges, and the entries left as the sessions close).
 //! Checkpoints: `startup_done` once the empty cache exists, `request_done` after every batch.
 //!
-//! For the cycle collector this is a program whose tracked population grows while the cache
-//! warms up and then churns in place: a miss allocates as many containers as an eviction (or a
-//! session's turnover, on average) frees, so generation 0's count stops drifting and
-//! collections become rare (without callbacks dead weakrefs pile up in the dict, and the count
-//! drifts until every key has been seen); their survivors are old objects that later die by refcounting, and
-//! no collection finds garbage. Once the count stops drifting, collections come only from its
-//! floor: a container freed while the count is 0 does not lower it, so the count is a random
-//! walk reflected at 0, and how fast it climbs depends on which allocations count. CPython's
-//! free lists (80 lists, 80 dicts, tuples) hand objects out and take them back without touching
-//! the count; the model counts every container. At `default` size (seed 1) against CPython
-//! 3.11 (collections per generation; neither side finds garbage): `strong` 39/3/0 on both
-//! sides; `weak-value` 30/2/0 against 29/2/0; without callbacks 150/13/1 against 140/12/1.
-//! With the twin's two lists made a `list` subclass (which bypasses the free list) CPython gives
-//! exactly the model's figures, so the gap is that free list, and it grows with the length of
-//! the steady state: at 2,000,000 operations `weak-value` makes 37 collections, CPython 33.
+//! For the cycle collector this is a program whose tracked population grows while the cache warms
+//! up and then churns in place: a miss allocates as many containers as an eviction (or a session's
+//! turnover, on average) frees, so generation 0's count stops drifting and collections become rare
+//! (without callbacks dead weakrefs pile up in the dict, and the count drifts until every key has
+//! been seen); their survivors are old objects that later die by refcounting, and no collection
+//! finds garbage. Once the count stops drifting, collections come only from its floor: a container
+//! freed while the count is 0 does not lower it, so the count is a random walk reflected at 0, and
+//! how fast it climbs depends on which allocations count. CPython's free lists (80 lists, 80 dicts,
+//! tuples) hand objects out and take them back without touching the count; the model counts every
+//! container. At `default` size (seed 1) against CPython 3.11 (collections per generation; neither
+//! side finds garbage): `strong` 39/3/0 on both sides; `weak-value` 30/2/0 against 29/2/0; without
+//! callbacks 150/13/1 against 140/12/1. With the twin's two lists made a `list` subclass (which
+//! bypasses the free list) CPython gives exactly the model's figures, so the gap is that free list,
+//! and it grows with the length of the steady state: at 2,000,000 operations `weak-value` makes 37
+//! collections, CPython 33.
 
 use strategies::{CallbackId, Handle, Heap, ParamSpec, WeakCallback};
 
