@@ -6,6 +6,7 @@
 //! CLI and the tests iterate, so a new workload is one module plus one line.
 
 pub mod btree;
+pub mod cache;
 pub mod churn;
 pub mod cycles;
 pub mod requests;
@@ -126,7 +127,7 @@ impl WorkloadInfo {
 
 /// Every workload.
 pub static WORKLOADS: &[WorkloadInfo] =
-    &[trees::INFO, cycles::INFO, traversal::INFO, btree::INFO, requests::INFO, churn::INFO];
+    &[trees::INFO, cycles::INFO, traversal::INFO, btree::INFO, requests::INFO, cache::INFO, churn::INFO];
 
 pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
     WORKLOADS.iter().find(|w| w.name == name)

@@ -37,6 +37,12 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("cycle-fraction", "0"), ("cache-store", "0")]),
             set(&[("objects-per-request", "8"), ("sample", "1"), ("cache", "1"), ("cache-store", "1")]),
         ],
+        "cache" => vec![
+            set(&[]),
+            set(&[("capacity", "1"), ("skew", "0")]),
+            set(&[("variant", "weak-value")]),
+            set(&[("variant", "weak-value"), ("callbacks", "false"), ("sessions", "1")]),
+        ],
         _ => vec![set(&[])],
     }
 }
