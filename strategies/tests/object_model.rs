@@ -14,7 +14,7 @@ use strategies::{AllocatorConfig, Handle, Heap, HeapConfig, Kind, WeakCallback, 
 
 fn heap_with(strategy_name: &str, allocator: AllocatorConfig) -> Heap {
     let strategy = strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap();
-    Heap::new(HeapConfig { allocator, cascade_pause_threshold: 100 }, strategy)
+    Heap::new(HeapConfig { allocator, cascade_pause_threshold: 100, ..HeapConfig::default() }, strategy)
 }
 
 fn for_each_heap(strategy_name: &str, test: impl Fn(&Heap)) {

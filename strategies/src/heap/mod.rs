@@ -19,6 +19,11 @@
 //! Back edges (edges that close cycles) are stored strongly, or, under a strategy with
 //! [`BackEdges::Weak`], as a weakref object flagged `BACK_EDGE` that [`Heap::get`] follows
 //! transparently, so workloads compute the same thing under every strategy.
+//!
+//! **Recording** ([`HeapConfig::record`]): the recorder keeps pauses, request latencies and
+//! memory samples. Per allocation the heap increments one counter and compares it with the
+//! next interval sample; clocks are read only at the ends of cascades and collections and at
+//! checkpoints. With recording off none of that runs (the counter still counts).
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -30,7 +35,7 @@ use std::time::Instant;
 use crate::alloc::{AllocStats, Allocator, AllocatorConfig};
 use crate::dict::{self, Blocks};
 use crate::object::{self, DictBody, Header, InstanceBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
-use crate::recorder::{Pause, Recorder};
+use crate::recorder::{DEFAULT_SAMPLE_EVERY, HeapFigures, MemorySample, Pause, Recorder, SampleTrigger};
 use crate::strategy::{BackEdges, Checkpoint, CheckpointInfo, GcAction, Strategy};
 
 mod collector;
@@ -48,11 +53,24 @@ pub struct HeapConfig {
     pub allocator: AllocatorConfig,
     /// Refcount cascades freeing at least this many objects are recorded as pauses.
     pub cascade_pause_threshold: u64,
+    /// Record pauses, request latencies and memory samples (default `true`). Off: the report's
+    /// logs are empty and `memory_management_ns` is 0; no clock is read in cascades or
+    /// collections and no sample is taken. Collections still run and every counter still counts.
+    /// The harness runs cells both ways to measure what recording costs.
+    pub record: bool,
+    /// A memory sample every this many object allocations (default 100,000); 0: no interval
+    /// samples (checkpoint and final samples remain). See [`crate::recorder`] for the rule.
+    pub sample_every: u64,
 }
 
 impl Default for HeapConfig {
     fn default() -> Self {
-        HeapConfig { allocator: AllocatorConfig::default(), cascade_pause_threshold: 1000 }
+        HeapConfig {
+            allocator: AllocatorConfig::default(),
+            cascade_pause_threshold: 1000,
+            record: true,
+            sample_every: DEFAULT_SAMPLE_EVERY,
+        }
     }
 }
 
@@ -94,6 +112,9 @@ pub struct HeapStats {
     pub live_objects: u64,
     /// Bytes of live objects, their list items and dict tables included.
     pub live_bytes: u64,
+    /// Objects the program allocated (the alignment axis of memory samples: the small-int cache
+    /// and the weakrefs the `weakref` strategy makes for back edges are not counted).
+    pub allocations: u64,
     pub tracked_containers: u64,
     /// Collections so far, per generation.
     pub collections: [u64; GENERATIONS],
@@ -117,13 +138,25 @@ pub struct LeakReport {
 #[derive(Clone, Debug)]
 pub struct FinalReport {
     pub leaked: LeakReport,
+    /// Empty when recording is off, as are the latencies and the samples.
     pub pauses: Vec<Pause>,
     /// Wall time of each request, from one checkpoint to the next, in nanoseconds.
     pub request_latencies_ns: Vec<u64>,
-    /// Time spent in refcount cascades and in collections (the exit collection included).
+    /// Memory samples in the order taken; the last is the final one.
+    pub memory_samples: Vec<MemorySample>,
+    /// Time spent in refcount cascades and in collections (the exit collection included); 0
+    /// when recording is off.
     pub memory_management_ns: u64,
     /// Counters at the end of the run, before teardown (the allocator's included).
     pub stats: HeapStats,
+}
+
+/// Who asked for an object: the program, or the runtime on its behalf (not counted).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Program,
+    /// A weakref standing for a back edge under [`BackEdges::Weak`].
+    BackEdge,
 }
 
 /// A strong reference to a live object of one heap.
@@ -196,6 +229,12 @@ pub struct Heap {
     recorder: RefCell<Recorder>,
     requests_done: Cell<u64>,
     startup_done: Cell<bool>,
+    /// Recording is on ([`HeapConfig::record`]).
+    record: bool,
+    /// Objects the program allocated (see [`HeapStats::allocations`]).
+    allocations: Cell<u64>,
+    /// The allocation count at which the next interval sample is due (`u64::MAX`: never).
+    next_interval_sample: Cell<u64>,
 }
 
 impl Heap {
@@ -224,13 +263,25 @@ impl Heap {
             pending_finalizers: RefCell::new(VecDeque::new()),
             tearing_down: Cell::new(false),
             ignored_panics: Cell::new(0),
-            recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold)),
+            recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold, config.sample_every, config.record)),
             requests_done: Cell::new(0),
             startup_done: Cell::new(false),
+            record: config.record,
+            allocations: Cell::new(0),
+            next_interval_sample: Cell::new(u64::MAX),
         };
         let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
         heap.small_ints.set(small_ints).expect("set once");
+        heap.start_counting();
         heap
+    }
+
+    /// The runtime's own objects exist: from here on allocations count and samples fall due.
+    fn start_counting(&self) {
+        self.allocations.set(0);
+        if self.record {
+            self.next_interval_sample.set(self.recorder.borrow().schedule().next_interval(0));
+        }
     }
 
     // ----- allocation -------------------------------------------------------------------
@@ -315,7 +366,7 @@ impl Heap {
 
     /// A weak reference to `target` (an instance), with an optional callback.
     pub fn weakref(&self, target: &Handle<'_>, callback: Option<WeakCallback<'_, '_>>) -> Handle<'_> {
-        let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"));
+        let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"), Origin::Program);
         if let Some(callback) = callback {
             assert!((callback.id.0 as usize) < self.callbacks.borrow().len(), "unknown callback id");
             // SAFETY: `obj` is the live weakref just made.
@@ -464,7 +515,8 @@ impl Heap {
         let new = match self.back_edges {
             BackEdges::Strong => self.new_reference(target),
             BackEdges::Weak => {
-                let weak = self.new_weakref_object(self.expect(target, &[Kind::Instance], "a back edge's target"));
+                let target = self.expect(target, &[Kind::Instance], "a back edge's target");
+                let weak = self.new_weakref_object(target, Origin::BackEdge);
                 // SAFETY: `weak` is the live weakref just made.
                 unsafe { (*weak).flags |= flags::BACK_EDGE };
                 weak
@@ -556,14 +608,20 @@ impl Heap {
     /// The workload has built its long-lived heap.
     pub fn startup_done(&self) {
         self.startup_done.set(true);
-        self.recorder.borrow_mut().record_startup_done();
+        if self.record {
+            self.recorder.borrow_mut().record_startup_done();
+            self.sample_at_checkpoint(SampleTrigger::Startup);
+        }
         self.checkpoint(Checkpoint::StartupDone);
     }
 
     /// The workload has finished one unit of work.
     pub fn request_done(&self) {
         self.requests_done.set(self.requests_done.get() + 1);
-        self.recorder.borrow_mut().record_request_done();
+        if self.record {
+            self.recorder.borrow_mut().record_request_done();
+            self.sample_at_checkpoint(SampleTrigger::Request);
+        }
         self.checkpoint(Checkpoint::RequestDone);
     }
 
@@ -593,6 +651,7 @@ impl Heap {
         HeapStats {
             live_objects: self.live_objects.get(),
             live_bytes: self.live_bytes.get(),
+            allocations: self.allocations.get(),
             tracked_containers: self.tracked_count.get(),
             collections: self.gc_stats().map(|g| g.collections),
             requests_done: self.requests_done.get(),
@@ -604,17 +663,58 @@ impl Heap {
 
     /// Ends the run: counts what leaked, then frees everything. Taking the heap by value
     /// proves that no handle is left.
+    ///
+    /// The final memory sample is taken first, when the workload has just returned, before the
+    /// globals are released and the exit collection runs.
     pub fn finish(mut self) -> FinalReport {
+        if self.record {
+            self.sample_memory(SampleTrigger::Final);
+        }
         self.release_globals();
         if self.strategy.borrow().collect_at_exit() {
             self.collect(GENERATIONS - 1);
         }
         let leaked = self.leak_report();
         let stats = self.stats();
-        let recorder = self.recorder.replace(Recorder::new(0));
-        let memory_management_ns = recorder.memory_management_ns();
-        let (pauses, request_latencies_ns) = recorder.into_log();
-        FinalReport { leaked, memory_management_ns, pauses, request_latencies_ns, stats }
+        let log = self.recorder.get_mut().take_log();
+        FinalReport {
+            leaked,
+            pauses: log.pauses,
+            request_latencies_ns: log.request_latencies_ns,
+            memory_samples: log.memory_samples,
+            memory_management_ns: log.memory_management_ns,
+            stats,
+        }
+    }
+
+    // ----- memory samples -------------------------------------------------------------
+
+    /// Takes a checkpoint sample if the schedule allows one now.
+    fn sample_at_checkpoint(&self, trigger: SampleTrigger) {
+        if self.recorder.borrow().schedule().checkpoint_due(trigger, self.allocations.get()) {
+            self.sample_memory(trigger);
+        }
+    }
+
+    /// The interval sample due at this allocation count; off the allocation fast path.
+    #[cold]
+    #[inline(never)]
+    fn sample_interval(&self) {
+        self.sample_memory(SampleTrigger::Interval);
+    }
+
+    /// Records the heap's and the process's memory now, and when the next interval sample is due.
+    fn sample_memory(&self, trigger: SampleTrigger) {
+        let figures = HeapFigures {
+            allocations: self.allocations.get(),
+            requests_done: self.requests_done.get(),
+            live_objects: self.live_objects.get(),
+            live_bytes: self.live_bytes.get(),
+            alloc: self.allocator.borrow().stats(),
+        };
+        let mut recorder = self.recorder.borrow_mut();
+        recorder.record_sample(trigger, figures);
+        self.next_interval_sample.set(recorder.schedule().next_interval(self.allocations.get()));
     }
 
     // ----- reference counting ---------------------------------------------------------
@@ -674,7 +774,8 @@ impl Heap {
             return;
         }
         // Inside a collection, freeing is part of the collection's pause: no clock of its own.
-        let start = (!self.gc.is_collecting()).then(Instant::now);
+        // With recording off nothing is timed.
+        let start = (self.record && !self.gc.is_collecting()).then(Instant::now);
         let mut stack = std::mem::take(&mut *self.cascade_stack.borrow_mut());
         stack.push(obj);
         let mut freed = 0u64;
@@ -816,12 +917,25 @@ impl Heap {
 
     // ----- objects and blocks ---------------------------------------------------------
 
-    /// A fresh object with refcount 1 (not yet tracked, payload unwritten).
+    /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
+    /// unwritten). Counts the allocation and takes the interval sample when one is due.
     fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
+        let allocations = self.allocations.get() + 1;
+        self.allocations.set(allocations);
+        if allocations == self.next_interval_sample.get() {
+            self.sample_interval();
+        }
+        self.allocate_uncounted(kind, len)
+    }
+
+    /// A fresh object, not counted as a program allocation (the runtime's own: back-edge
+    /// weakrefs). May run a collection first.
+    fn allocate_uncounted(&self, kind: Kind, len: usize) -> ObjPtr {
+        let size = object::block_size(kind, len);
         if kind.is_container() && self.gc.note_allocation() {
             self.collect_generations();
         }
-        let block = self.alloc_bytes(object::block_size(kind, len));
+        let block = self.alloc_bytes(size);
         self.live_objects.set(self.live_objects.get() + 1);
         // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
         unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
@@ -834,8 +948,11 @@ impl Heap {
         obj
     }
 
-    fn new_weakref_object(&self, target: ObjPtr) -> ObjPtr {
-        let obj = self.allocate(Kind::Weakref, 0);
+    fn new_weakref_object(&self, target: ObjPtr, origin: Origin) -> ObjPtr {
+        let obj = match origin {
+            Origin::Program => self.allocate(Kind::Weakref, 0),
+            Origin::BackEdge => self.allocate_uncounted(Kind::Weakref, 0),
+        };
         // SAFETY: `obj` is a fresh weakref block and `target` a live instance; the new weakref
         // goes to the front of the target's weaklist. Test: object_model::weakref_dies_with_target.
         unsafe {
@@ -1057,6 +1174,7 @@ impl Drop for Heap {
                 self.decref(obj);
             }
             debug_assert_eq!(self.live_objects.get(), 0, "teardown left objects alive");
+            debug_assert_eq!(self.live_bytes.get(), 0, "teardown left blocks allocated");
             self.gc.free_lists();
         }
     }
