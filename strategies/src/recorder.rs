@@ -99,6 +99,9 @@ pub struct MemorySample {
     /// dict tables included.
     pub live_objects: u64,
     pub live_bytes: u64,
+    /// Bytes of dead objects whose blocks were never returned to the allocator (`nogc`; 0 under
+    /// every other strategy).
+    pub retained_bytes: u64,
     /// The allocator's bytes in blocks handed out ([`crate::AllocStats::bytes_used`]).
     pub allocator_bytes_used: u64,
     /// The allocator's bytes held from the system ([`crate::AllocStats::bytes_reserved`]).
@@ -115,6 +118,7 @@ pub(crate) struct HeapFigures {
     pub requests_done: u64,
     pub live_objects: u64,
     pub live_bytes: u64,
+    pub retained_bytes: u64,
     pub alloc: crate::AllocStats,
 }
 
@@ -288,6 +292,7 @@ impl Recorder {
             requests_done: figures.requests_done,
             live_objects: figures.live_objects,
             live_bytes: figures.live_bytes,
+            retained_bytes: figures.retained_bytes,
             allocator_bytes_used: figures.alloc.bytes_used,
             allocator_bytes_reserved: figures.alloc.bytes_reserved,
             arenas: figures.alloc.arenas_live(),

@@ -1,5 +1,5 @@
 //! The heap as a measuring instrument: memory samples (when they are taken, on which axis),
-//! the recording switch.
+//! the recording switch, and what `nogc` records.
 
 mod common;
 
@@ -80,6 +80,7 @@ fn samples_at_startup_requests_intervals_and_the_end() {
     assert_eq!(last.allocator_bytes_reserved, before_finish.alloc.bytes_reserved);
     assert_eq!(last.arenas, before_finish.alloc.arenas_live());
     assert!(samples.iter().all(|s| s.rss_bytes.is_some_and(|rss| rss > 0)));
+    assert!(samples.iter().all(|s| s.retained_bytes == 0), "only nogc retains");
 }
 
 #[test]
@@ -133,4 +134,23 @@ fn recording_off_records_nothing_but_collections_still_run() {
     assert!(!report.pauses.is_empty() && !report.memory_samples.is_empty());
     assert_eq!(report.request_latencies_ns.len() as u64, REQUESTS);
     assert!(report.memory_management_ns > 0);
+}
+
+#[test]
+fn nogc_records_no_pause_and_its_live_figures_are_refcounts() {
+    let run = |name: &str| {
+        let heap = heap(name, sampling(SAMPLE_EVERY));
+        serve(&heap);
+        heap.finish()
+    };
+    let (nogc, refcount) = (run("nogc"), run("refcount"));
+    assert!(nogc.pauses.is_empty(), "no pause, even at a cascade threshold of 1");
+    assert_eq!(nogc.memory_management_ns, 0);
+    assert!(!refcount.pauses.is_empty());
+    assert_eq!(nogc.leaked, refcount.leaked, "the same rings leak");
+    for (a, b) in nogc.memory_samples.iter().zip(&refcount.memory_samples) {
+        assert_eq!((a.live_objects, a.live_bytes), (b.live_objects, b.live_bytes), "logically the same heap");
+    }
+    let retained: Vec<u64> = nogc.memory_samples.iter().map(|s| s.retained_bytes).collect();
+    assert!(retained.windows(2).all(|w| w[0] <= w[1]) && retained.last() > Some(&0), "only grows: {retained:?}");
 }

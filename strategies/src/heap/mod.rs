@@ -20,6 +20,10 @@
 //! [`BackEdges::Weak`], as a weakref object flagged `BACK_EDGE` that [`Heap::get`] follows
 //! transparently, so workloads compute the same thing under every strategy.
 //!
+//! Under a strategy that does not return blocks (`nogc`) a dead object goes to the graveyard
+//! instead of the allocator: an intrusive list through the dead blocks themselves
+//! ([`object::graveyard_link`]), freed when the heap is dropped.
+//!
 //! **Recording** ([`HeapConfig::record`]): the recorder keeps pauses, request latencies and
 //! memory samples. Per allocation the heap increments one counter and compares it with the
 //! next interval sample; clocks are read only at the ends of cascades and collections and at
@@ -112,6 +116,10 @@ pub struct HeapStats {
     pub live_objects: u64,
     /// Bytes of live objects, their list items and dict tables included.
     pub live_bytes: u64,
+    /// Dead objects whose blocks were kept rather than returned (`nogc`; 0 otherwise).
+    pub retained_objects: u64,
+    /// Their bytes, list items and dict tables included.
+    pub retained_bytes: u64,
     /// Objects the program allocated (the alignment axis of memory samples: the small-int cache
     /// and the weakrefs the `weakref` strategy makes for back edges are not counted).
     pub allocations: u64,
@@ -231,15 +239,24 @@ pub struct Heap {
     startup_done: Cell<bool>,
     /// Recording is on ([`HeapConfig::record`]).
     record: bool,
+    /// Refcount cascades are timed: recording is on and the strategy returns blocks.
+    time_cascades: bool,
+    /// The strategy keeps dead objects' blocks (`nogc`): they go to the graveyard.
+    retain_dead: bool,
     /// Objects the program allocated (see [`HeapStats::allocations`]).
     allocations: Cell<u64>,
     /// The allocation count at which the next interval sample is due (`u64::MAX`: never).
     next_interval_sample: Cell<u64>,
+    retained_objects: Cell<u64>,
+    retained_bytes: Cell<u64>,
+    /// The last dead object kept under `nogc`; each links to the one before.
+    graveyard: Cell<ObjPtr>,
 }
 
 impl Heap {
     pub fn new(config: HeapConfig, strategy: Box<dyn Strategy>) -> Heap {
         let has_collector = strategy.collector().is_some();
+        let retain_dead = !strategy.returns_blocks();
         let gc = match strategy.collector() {
             Some(collector) => GcState::new(collector.thresholds, collector.automatic),
             None => GcState::new([700, 10, 10], false),
@@ -267,8 +284,13 @@ impl Heap {
             requests_done: Cell::new(0),
             startup_done: Cell::new(false),
             record: config.record,
+            time_cascades: config.record && !retain_dead,
+            retain_dead,
             allocations: Cell::new(0),
             next_interval_sample: Cell::new(u64::MAX),
+            retained_objects: Cell::new(0),
+            retained_bytes: Cell::new(0),
+            graveyard: Cell::new(ptr::null_mut()),
         };
         let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
         heap.small_ints.set(small_ints).expect("set once");
@@ -651,6 +673,8 @@ impl Heap {
         HeapStats {
             live_objects: self.live_objects.get(),
             live_bytes: self.live_bytes.get(),
+            retained_objects: self.retained_objects.get(),
+            retained_bytes: self.retained_bytes.get(),
             allocations: self.allocations.get(),
             tracked_containers: self.tracked_count.get(),
             collections: self.gc_stats().map(|g| g.collections),
@@ -710,6 +734,7 @@ impl Heap {
             requests_done: self.requests_done.get(),
             live_objects: self.live_objects.get(),
             live_bytes: self.live_bytes.get(),
+            retained_bytes: self.retained_bytes.get(),
             alloc: self.allocator.borrow().stats(),
         };
         let mut recorder = self.recorder.borrow_mut();
@@ -774,8 +799,8 @@ impl Heap {
             return;
         }
         // Inside a collection, freeing is part of the collection's pause: no clock of its own.
-        // With recording off nothing is timed.
-        let start = (self.record && !self.gc.is_collecting()).then(Instant::now);
+        // Under `nogc` a cascade returns nothing, and with recording off nothing is timed.
+        let start = (self.time_cascades && !self.gc.is_collecting()).then(Instant::now);
         let mut stack = std::mem::take(&mut *self.cascade_stack.borrow_mut());
         stack.push(obj);
         let mut freed = 0u64;
@@ -985,10 +1010,71 @@ impl Heap {
         self.tracked_count.set(self.tracked_count.get() - 1);
     }
 
-    /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
-    /// Its references must already have been dropped or handed over.
+    /// Ends a dead object: it leaves the weakref and GC lists and the live counts, then its
+    /// blocks go back to the allocator, or, under `nogc`, to the graveyard. Its references must
+    /// already have been dropped or handed over.
     fn free_object(&self, obj: ObjPtr) {
-        // SAFETY: `obj` has refcount zero and is unreachable; we read its layout one last time.
+        self.retire(obj);
+        if self.retain_dead {
+            self.bury(obj);
+        } else {
+            self.return_blocks(obj);
+        }
+    }
+
+    /// The bookkeeping of a death, whatever happens to the blocks: unlinks a weakref from its
+    /// target, untracks a container, counts the deallocation.
+    fn retire(&self, obj: ObjPtr) {
+        // SAFETY: `obj` has refcount zero and is unreachable, but its block is still ours.
+        unsafe {
+            if (*obj).kind == Kind::Weakref {
+                self.unlink_weakref(obj);
+            }
+            if (*obj).kind.is_container() {
+                if object::is_tracked(obj) {
+                    self.untrack(obj);
+                }
+                self.gc.note_deallocation();
+            }
+        }
+        self.live_objects.set(self.live_objects.get() - 1);
+    }
+
+    /// Keeps a retired object's blocks (`nogc`): its bytes move from live to retained and it
+    /// joins the graveyard, which teardown frees.
+    fn bury(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is retired (untracked, no references left to it) and its block is ours;
+        // `graveyard_link` writes only a word freeing does not read.
+        // Test: object_model::nogc_keeps_dead_blocks_until_teardown.
+        let bytes = unsafe {
+            object::graveyard_link(obj).write(self.graveyard.get());
+            owned_bytes(obj) as u64
+        };
+        self.graveyard.set(obj);
+        self.live_bytes.set(self.live_bytes.get() - bytes);
+        self.retained_bytes.set(self.retained_bytes.get() + bytes);
+        self.retained_objects.set(self.retained_objects.get() + 1);
+    }
+
+    /// Returns every block of the graveyard to the allocator (teardown).
+    fn empty_graveyard(&self) {
+        let mut obj = self.graveyard.replace(ptr::null_mut());
+        // Counted as live again for the moment it takes `return_blocks` to free them.
+        self.live_bytes.set(self.live_bytes.get() + self.retained_bytes.replace(0));
+        self.retained_objects.set(0);
+        while !obj.is_null() {
+            // SAFETY: every graveyard object was buried once and not freed since; the link is
+            // read before its block goes back. Test: object_model::nogc_keeps_dead_blocks_until_teardown
+            // (valgrind: no leak, no invalid read).
+            let next = unsafe { *object::graveyard_link(obj) };
+            self.return_blocks(obj);
+            obj = next;
+        }
+    }
+
+    /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
+    fn return_blocks(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is retired; we read its layout one last time.
         unsafe {
             match (*obj).kind {
                 Kind::List => {
@@ -1003,17 +1089,9 @@ impl Heap {
                         self.free_bytes((*dict).table, object::dict_table_size((*dict).capacity));
                     }
                 }
-                Kind::Weakref => self.unlink_weakref(obj),
                 _ => {}
             }
-            if (*obj).kind.is_container() {
-                if object::is_tracked(obj) {
-                    self.untrack(obj);
-                }
-                self.gc.note_deallocation();
-            }
             let size = object::own_block_size(obj);
-            self.live_objects.set(self.live_objects.get() - 1);
             self.free_bytes(object::block_start(obj).as_ptr(), size);
         }
     }
@@ -1174,6 +1252,7 @@ impl Drop for Heap {
                 self.decref(obj);
             }
             debug_assert_eq!(self.live_objects.get(), 0, "teardown left objects alive");
+            self.empty_graveyard();
             debug_assert_eq!(self.live_bytes.get(), 0, "teardown left blocks allocated");
             self.gc.free_lists();
         }
