@@ -10,7 +10,9 @@ mod common;
 
 use common::{allocators, cases};
 use proptest::prelude::*;
-use strategies::{AllocatorConfig, FinalizerKind, Handle, Heap, HeapConfig, Kind, WeakCallback, strategy};
+use strategies::{
+    AllocatorConfig, FinalizerKind, Handle, Heap, HeapCapExceeded, HeapConfig, Kind, WeakCallback, strategy,
+};
 
 fn heap_with(strategy_name: &str, allocator: AllocatorConfig) -> Heap {
     let strategy = strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap();
@@ -447,6 +449,127 @@ fn nogc_leaks_the_same_cycles_as_refcount() {
         let report = heap.finish();
         assert_eq!(report.leaked.objects, 20);
         assert_eq!(report.stats.retained_objects, 2);
+    }
+}
+
+// ----- the heap cap -------------------------------------------------------------------------------
+
+const CAP: u64 = 64 << 10;
+
+fn capped_heap(strategy_name: &str, allocator: AllocatorConfig, cap: u64) -> Heap {
+    let strategy = strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap();
+    Heap::new(HeapConfig { allocator, max_live_bytes: Some(cap), ..HeapConfig::default() }, strategy)
+}
+
+/// Runs `workload` as the harness does: under `catch_unwind`, expecting the cap to stop it.
+fn stopped_at_cap(workload: impl FnOnce()) -> HeapCapExceeded {
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(workload)).expect_err("the cap stops it");
+    *payload.downcast_ref::<HeapCapExceeded>().expect("the payload is a HeapCapExceeded")
+}
+
+#[test]
+fn heap_cap_stops_refcount_leaking_cycles() {
+    for allocator in allocators() {
+        let heap = capped_heap("refcount", allocator, CAP);
+        let baseline = heap.stats().live_objects;
+        let rings = Cell::new(0u64);
+        let exceeded = stopped_at_cap(|| {
+            let scratch = heap.list(); // acyclic, held when the cap strikes: freed by the unwinding
+            loop {
+                let first = heap.instance(1);
+                let mut last = first.clone();
+                for _ in 1..5 {
+                    let next = heap.instance(1);
+                    heap.set(&last, 0, Some(&next));
+                    last = next;
+                }
+                heap.list_append(&scratch, &last);
+                heap.set_back_edge(&last, 0, &first);
+                rings.set(rings.get() + 1);
+            }
+        });
+        assert_eq!(exceeded.cap, CAP);
+        assert!(exceeded.live_bytes <= CAP && exceeded.live_bytes + exceeded.requested_bytes > CAP, "{exceeded:?}");
+        let leaked = rings.get() * 5;
+        assert_eq!(heap.stats().live_objects, baseline + leaked, "unwinding dropped every handle");
+        let report = heap.finish();
+        assert_eq!(report.cap_exceeded, Some(exceeded));
+        assert_eq!(report.leaked.objects, leaked);
+        assert_eq!(report.leaked.by_kind.get(&Kind::Instance), Some(&(leaked, leaked * 48)));
+    }
+}
+
+#[test]
+fn heap_cap_stops_nogc_on_acyclic_garbage() {
+    for allocator in allocators() {
+        let heap = capped_heap("nogc", allocator, CAP);
+        let exceeded = stopped_at_cap(|| {
+            for i in 0.. {
+                drop(heap.tuple(&[Some(&heap.int(1000 + i)), Some(&heap.str("x"))]));
+            }
+        });
+        assert!(exceeded.live_bytes + exceeded.requested_bytes > CAP);
+        let report = heap.finish();
+        assert_eq!(report.leaked.objects, 0);
+        assert!(report.stats.retained_bytes > CAP - (16 << 10), "retained bytes count against the cap");
+    }
+    // The same program under refcount runs in constant memory and is never stopped.
+    let heap = capped_heap("refcount", AllocatorConfig::default(), CAP);
+    for i in 0..20_000 {
+        drop(heap.tuple(&[Some(&heap.int(1000 + i)), Some(&heap.str("x"))]));
+    }
+    assert_eq!(heap.finish().cap_exceeded, None);
+}
+
+#[test]
+fn heap_cap_stops_list_and_dict_growth_with_the_heap_unchanged() {
+    for allocator in allocators() {
+        let heap = capped_heap("refcount", allocator, CAP);
+        let baseline = heap.stats();
+        // No new object: 1 is a cached small int. Only the items block and the table grow.
+        let one = heap.int(1);
+        stopped_at_cap(|| {
+            let list = heap.list();
+            loop {
+                heap.list_append(&list, &one);
+            }
+        });
+        stopped_at_cap(|| {
+            let dict = heap.dict();
+            for key in 0.. {
+                heap.dict_set(&dict, key, &one);
+            }
+        });
+        drop(one);
+        let after = heap.stats();
+        assert_eq!((after.live_objects, after.live_bytes), (baseline.live_objects, baseline.live_bytes));
+        heap.finish(); // teardown asserts (debug) that every refcount balanced
+    }
+}
+
+#[test]
+fn heap_cap_never_stops_a_finalizer_but_stops_the_next_allocation() {
+    for allocator in allocators() {
+        let heap = capped_heap("refcount", allocator, CAP);
+        // A finalizer that stores 128 KiB of objects in the globals: past the cap, inside user code.
+        let hoard = heap.register_finalizer(|heap, _| {
+            let list = heap.list();
+            for i in 0..4000 {
+                heap.list_append(&list, &heap.int(1000 + i));
+            }
+            heap.dict_set(&heap.globals(), 1, &list);
+        });
+        let stopped_after_finalizer = Cell::new(false);
+        stopped_at_cap(|| {
+            let x = heap.instance(0);
+            heap.set_finalizer(&x, hoard, FinalizerKind::Pep442);
+            drop(x);
+            stopped_after_finalizer.set(true);
+            let _next = heap.int(5000);
+        });
+        assert!(stopped_after_finalizer.get(), "the finalizer ran to the end");
+        assert_eq!(heap.stats().ignored_panics, 0, "no cap panic was raised (and swallowed) in the finalizer");
+        heap.finish();
     }
 }
 

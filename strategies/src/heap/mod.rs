@@ -28,6 +28,14 @@
 //! memory samples. Per allocation the heap increments one counter and compares it with the
 //! next interval sample; clocks are read only at the ends of cascades and collections and at
 //! checkpoints. With recording off none of that runs (the counter still counts).
+//!
+//! **Heap cap** ([`HeapConfig::max_live_bytes`]): before the heap grows (a new object, a list's
+//! items growing, a dict's table growing) it checks that the bytes it holds stay within the cap;
+//! if not, it stops the workload with `panic_any(HeapCapExceeded { .. })`, at a point where
+//! nothing has changed yet, so the unwinding drops the workload's handles as usual and
+//! [`Heap::finish`] can still report. It never stops inside a collection, a finalizer or
+//! callback, teardown, or while already unwinding: there the allocation goes through, and the
+//! next one made by the workload itself stops it.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -65,6 +73,10 @@ pub struct HeapConfig {
     /// A memory sample every this many object allocations (default 100,000); 0: no interval
     /// samples (checkpoint and final samples remain). See [`crate::recorder`] for the rule.
     pub sample_every: u64,
+    /// Stop the workload when an allocation would take the bytes the heap holds past this many:
+    /// live bytes, plus, under `nogc`, the bytes of dead objects it keeps. The heap panics with a
+    /// [`HeapCapExceeded`] payload; see the module docs. `None`: no cap.
+    pub max_live_bytes: Option<u64>,
 }
 
 impl Default for HeapConfig {
@@ -74,7 +86,33 @@ impl Default for HeapConfig {
             cascade_pause_threshold: 1000,
             record: true,
             sample_every: DEFAULT_SAMPLE_EVERY,
+            max_live_bytes: None,
         }
+    }
+}
+
+/// The panic payload with which the heap stops a workload that passed
+/// [`HeapConfig::max_live_bytes`] (`std::panic::panic_any`). Catch the workload with
+/// `catch_unwind`, find this with `payload.downcast_ref::<HeapCapExceeded>()`, then call
+/// [`Heap::finish`] as usual: the heap is consistent. (The default panic hook prints the payload
+/// as `Box<dyn Any>`; a harness that wants a message installs its own hook.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeapCapExceeded {
+    /// Bytes the heap held when the allocation was refused (live, plus retained under `nogc`).
+    pub live_bytes: u64,
+    /// Bytes the refused allocation asked for.
+    pub requested_bytes: u64,
+    /// The cap.
+    pub cap: u64,
+}
+
+impl fmt::Display for HeapCapExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "heap cap exceeded: {} bytes held + {} requested > cap of {} bytes",
+            self.live_bytes, self.requested_bytes, self.cap
+        )
     }
 }
 
@@ -155,6 +193,8 @@ pub struct FinalReport {
     /// Time spent in refcount cascades and in collections (the exit collection included); 0
     /// when recording is off.
     pub memory_management_ns: u64,
+    /// Set if the heap stopped the workload at its cap.
+    pub cap_exceeded: Option<HeapCapExceeded>,
     /// Counters at the end of the run, before teardown (the allocator's included).
     pub stats: HeapStats,
 }
@@ -251,6 +291,11 @@ pub struct Heap {
     retained_bytes: Cell<u64>,
     /// The last dead object kept under `nogc`; each links to the one before.
     graveyard: Cell<ObjPtr>,
+    /// Most bytes the heap may hold (`u64::MAX`: no cap; set once the small-int cache is built).
+    cap: Cell<u64>,
+    cap_exceeded: Cell<Option<HeapCapExceeded>>,
+    /// Finalizers and callbacks running now (nested ones counted): no cap stop inside them.
+    user_code_depth: Cell<u32>,
 }
 
 impl Heap {
@@ -291,19 +336,24 @@ impl Heap {
             retained_objects: Cell::new(0),
             retained_bytes: Cell::new(0),
             graveyard: Cell::new(ptr::null_mut()),
+            cap: Cell::new(u64::MAX),
+            cap_exceeded: Cell::new(None),
+            user_code_depth: Cell::new(0),
         };
         let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
         heap.small_ints.set(small_ints).expect("set once");
-        heap.start_counting();
+        heap.start_counting(&config);
         heap
     }
 
-    /// The runtime's own objects exist: from here on allocations count and samples fall due.
-    fn start_counting(&self) {
+    /// The runtime's own objects exist: from here on allocations count, samples fall due and
+    /// the cap applies.
+    fn start_counting(&self, config: &HeapConfig) {
         self.allocations.set(0);
         if self.record {
             self.next_interval_sample.set(self.recorder.borrow().schedule().next_interval(0));
         }
+        self.cap.set(config.max_live_bytes.unwrap_or(u64::MAX));
     }
 
     // ----- allocation -------------------------------------------------------------------
@@ -347,9 +397,13 @@ impl Heap {
             self.incref(empty);
             return self.handle(empty);
         }
-        let references: Vec<ObjPtr> =
-            items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.new_reference(h))).collect();
+        // Checked before allocating and counted after: a panic (a foreign handle, the heap cap)
+        // leaves no half-built tuple and no extra reference behind.
+        let references: Vec<ObjPtr> = items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.own(h))).collect();
         let obj = self.allocate(Kind::Tuple, items.len());
+        for &item in references.iter().filter(|item| !item.is_null()) {
+            self.incref(item);
+        }
         // SAFETY: fresh tuple: its slots are the `items.len()` pointers after the header.
         unsafe { object::slots(obj) }.copy_from_slice(&references);
         self.track(obj);
@@ -388,9 +442,11 @@ impl Heap {
 
     /// A weak reference to `target` (an instance), with an optional callback.
     pub fn weakref(&self, target: &Handle<'_>, callback: Option<WeakCallback<'_, '_>>) -> Handle<'_> {
+        if let Some(callback) = &callback {
+            assert!((callback.id.0 as usize) < self.callbacks.borrow().len(), "unknown callback id");
+        }
         let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"), Origin::Program);
         if let Some(callback) = callback {
-            assert!((callback.id.0 as usize) < self.callbacks.borrow().len(), "unknown callback id");
             // SAFETY: `obj` is the live weakref just made.
             unsafe {
                 let body = object::body::<WeakrefBody>(obj);
@@ -558,8 +614,10 @@ impl Heap {
         // SAFETY: a live list's body is a ListBody.
         let len = unsafe { (*object::body::<ListBody>(obj)).len };
         assert!(index <= len, "list_insert at {index} in a list of length {len}");
-        let new = self.new_reference(value);
+        // Grown first, counted after: if growing stops at the heap cap, nothing has changed.
+        let new = self.own(value);
         self.resize_list(obj, len + 1);
+        self.incref(new);
         // SAFETY: after the resize the list has `len + 1` slots; the last one is free.
         let slots = unsafe { object::slots(obj) };
         slots.copy_within(index..len, index + 1);
@@ -586,7 +644,9 @@ impl Heap {
 
     pub fn dict_set(&self, d: &Handle<'_>, key: u64, value: &Handle<'_>) {
         let obj = self.expect(d, &[Kind::Dict], "dict_set");
-        let new = self.new_reference(value);
+        // Stored first, counted after: if the table's growth stops at the heap cap, the dict is
+        // unchanged and no reference was taken. Nothing runs between the two.
+        let new = self.own(value);
         // CPython's MAINTAIN_TRACKING: a dict untracked by a full collection is tracked again as
         // soon as it holds something that could be part of a cycle.
         // SAFETY: both objects are alive (handles).
@@ -596,6 +656,7 @@ impl Heap {
             }
         }
         let old = dict::insert(obj, key, new, self);
+        self.incref(new);
         if !old.is_null() {
             self.decref(old);
         }
@@ -688,8 +749,8 @@ impl Heap {
     /// Ends the run: counts what leaked, then frees everything. Taking the heap by value
     /// proves that no handle is left.
     ///
-    /// The final memory sample is taken first, when the workload has just returned, before the
-    /// globals are released and the exit collection runs.
+    /// The final memory sample is taken first, when the workload has just returned (or was
+    /// stopped at the heap cap), before the globals are released and the exit collection runs.
     pub fn finish(mut self) -> FinalReport {
         if self.record {
             self.sample_memory(SampleTrigger::Final);
@@ -707,6 +768,7 @@ impl Heap {
             request_latencies_ns: log.request_latencies_ns,
             memory_samples: log.memory_samples,
             memory_management_ns: log.memory_management_ns,
+            cap_exceeded: self.cap_exceeded.get(),
             stats,
         }
     }
@@ -740,6 +802,45 @@ impl Heap {
         let mut recorder = self.recorder.borrow_mut();
         recorder.record_sample(trigger, figures);
         self.next_interval_sample.set(recorder.schedule().next_interval(self.allocations.get()));
+    }
+
+    // ----- heap cap -------------------------------------------------------------------
+
+    /// Lets the heap grow by `bytes`, or stops the workload at the cap. One comparison when
+    /// under the cap.
+    #[inline]
+    fn admit(&self, bytes: usize) {
+        if self.held_bytes() + bytes as u64 > self.cap.get() {
+            self.stop_at_cap(bytes);
+        }
+    }
+
+    /// Bytes the heap holds from the allocator: live, plus the dead objects `nogc` keeps.
+    fn held_bytes(&self) -> u64 {
+        self.live_bytes.get() + self.retained_bytes.get()
+    }
+
+    /// Whether the workload may be stopped here: it is the workload's own call, not a
+    /// collection's, a finalizer's or callback's, not teardown, and no panic is unwinding.
+    fn at_stopping_point(&self) -> bool {
+        !self.gc.is_collecting()
+            && self.user_code_depth.get() == 0
+            && !self.tearing_down.get()
+            && !std::thread::panicking()
+    }
+
+    /// Past the cap: panics with [`HeapCapExceeded`] where the workload may be stopped;
+    /// elsewhere lets the allocation through (the workload's next one stops it).
+    #[cold]
+    #[inline(never)]
+    fn stop_at_cap(&self, requested: usize) {
+        if !self.at_stopping_point() {
+            return;
+        }
+        let exceeded =
+            HeapCapExceeded { live_bytes: self.held_bytes(), requested_bytes: requested as u64, cap: self.cap.get() };
+        self.cap_exceeded.set(Some(exceeded));
+        std::panic::panic_any(exceeded);
     }
 
     // ----- reference counting ---------------------------------------------------------
@@ -929,7 +1030,10 @@ impl Heap {
     /// carries on: it must not unwind through a refcount cascade or a collection, which would
     /// leave objects half freed and GC lists pointing at freed sentinels.
     fn run_user_code(&self, what: &str, user_code: impl FnOnce()) {
-        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(user_code)) {
+        self.user_code_depth.set(self.user_code_depth.get() + 1);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(user_code));
+        self.user_code_depth.set(self.user_code_depth.get() - 1);
+        if let Err(panic) = outcome {
             let message = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -954,16 +1058,29 @@ impl Heap {
     }
 
     /// A fresh object, not counted as a program allocation (the runtime's own: back-edge
-    /// weakrefs). May run a collection first.
+    /// weakrefs). May run a collection first, and stops the workload if it would pass the cap.
     fn allocate_uncounted(&self, kind: Kind, len: usize) -> ObjPtr {
         let size = object::block_size(kind, len);
         if kind.is_container() && self.gc.note_allocation() {
             self.collect_generations();
         }
+        if self.held_bytes() + size as u64 > self.cap.get() {
+            self.stop_before_allocating(kind, size);
+        }
         let block = self.alloc_bytes(size);
         self.live_objects.set(self.live_objects.get() + 1);
         // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
         unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
+    }
+
+    /// The cap stops an object's allocation: first takes back the gen-0 count it was given, so
+    /// that the collector's counts stay those of the objects that exist.
+    #[cold]
+    fn stop_before_allocating(&self, kind: Kind, size: usize) {
+        if kind.is_container() && self.at_stopping_point() {
+            self.gc.note_deallocation();
+        }
+        self.stop_at_cap(size);
     }
 
     fn new_int_object(&self, value: i64) -> ObjPtr {
@@ -1138,6 +1255,10 @@ impl Heap {
             }
             if new_len == 0 {
                 new_capacity = 0;
+            }
+            if new_len > len {
+                // Growing (an insert): nothing has changed yet, so the cap may stop it here.
+                self.admit(object::list_items_size(new_capacity));
             }
             let items = if new_capacity == 0 {
                 ptr::null_mut()
@@ -1316,6 +1437,10 @@ impl Heap {
 }
 
 impl Blocks for Heap {
+    fn admit(&self, size: usize) {
+        Heap::admit(self, size);
+    }
+
     fn alloc_bytes(&self, size: usize) -> *mut u8 {
         self.live_bytes.set(self.live_bytes.get() + size as u64);
         self.allocator.borrow_mut().alloc(size).as_ptr()
