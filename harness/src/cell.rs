@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
-use strategies::{AllocatorConfig, AllocatorKind, Heap, HeapConfig, SystemBackend, strategy};
+use strategies::{
+    AllocatorConfig, AllocatorKind, Heap, HeapCapExceeded, HeapConfig, MemorySample, SystemBackend, strategy,
+};
 use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
 
@@ -36,6 +38,10 @@ pub struct CellSpec {
     pub repeat: u32,
     /// The heap cap in live bytes: past it the workload is stopped (`leaked-over-cap`).
     pub max_heap_bytes: u64,
+    /// Record pauses, latencies and memory samples; off only to measure what recording costs.
+    pub record: bool,
+    /// A memory sample every this many object allocations (0: checkpoints only).
+    pub sample_every: u64,
 }
 
 /// One pause, as the child reports it.
@@ -49,6 +55,40 @@ pub struct PauseRecord {
     pub objects: u64,
     pub collected: u64,
     pub uncollectable: u64,
+}
+
+/// One memory sample, as the child reports it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SampleRecord {
+    pub trigger: String,
+    pub time_ns: u64,
+    pub allocations: u64,
+    pub requests_done: u64,
+    pub live_objects: u64,
+    pub live_bytes: u64,
+    pub retained_bytes: u64,
+    pub allocator_in_use_bytes: u64,
+    pub allocator_reserved_bytes: u64,
+    pub arenas: u64,
+    pub rss_bytes: Option<u64>,
+}
+
+impl From<&MemorySample> for SampleRecord {
+    fn from(s: &MemorySample) -> SampleRecord {
+        SampleRecord {
+            trigger: s.trigger.name().into(),
+            time_ns: s.time_ns,
+            allocations: s.allocations,
+            requests_done: s.requests_done,
+            live_objects: s.live_objects,
+            live_bytes: s.live_bytes,
+            retained_bytes: s.retained_bytes,
+            allocator_in_use_bytes: s.allocator_bytes_used,
+            allocator_reserved_bytes: s.allocator_bytes_reserved,
+            arenas: s.arenas,
+            rss_bytes: s.rss_bytes,
+        }
+    }
 }
 
 /// One generation's line of `gc.get_stats()`.
@@ -109,6 +149,8 @@ pub struct CellOutcome {
     pub gc_stats_at_return: [GenerationRecord; 3],
     /// Wall time of each request (from one checkpoint to the next), in nanoseconds.
     pub request_latencies: LatencySummary,
+    /// Memory samples in the order taken (empty with recording off).
+    pub memory_samples: Vec<SampleRecord>,
     /// Parameters in force, preset and default values filled in.
     pub workload_params: Vec<(String, String)>,
     pub strategy_params: Vec<(String, String)>,
@@ -157,13 +199,27 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         backend: SystemBackend::from_name(&spec.backend).ok_or_else(|| anyhow!("unknown backend {}", spec.backend))?,
     };
     let strategy_params = strategy.params();
-    let heap = Heap::new(HeapConfig { allocator, cascade_pause_threshold: spec.cascade_threshold }, strategy);
+    let config = HeapConfig {
+        allocator,
+        cascade_pause_threshold: spec.cascade_threshold,
+        record: spec.record,
+        sample_every: spec.sample_every,
+        max_live_bytes: Some(spec.max_heap_bytes),
+    };
+    let heap = Heap::new(config, strategy);
     let allocator_name = format!("{}/{}", spec.allocator, spec.backend);
 
     system::reset_peak_rss();
     let start = Instant::now();
-    let checksum = workload.run(&heap);
+    // A heap past its cap stops the workload with a `HeapCapExceeded` panic; the heap stays
+    // consistent and every handle is dropped by the unwinding, so the run is still reported.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| workload.run(&heap)));
     let wall_ns = start.elapsed().as_nanos() as u64;
+    let checksum = match ran {
+        Ok(checksum) => Some(checksum),
+        Err(payload) if payload.is::<HeapCapExceeded>() => None,
+        Err(payload) => std::panic::resume_unwind(payload),
+    };
     let peak_rss_bytes = system::peak_rss_bytes().context("reading VmHWM from /proc/self/status")?;
     let gc_stats_at_return = heap.gc_stats().map(|g| GenerationRecord {
         collections: g.collections,
@@ -173,8 +229,8 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     let report = heap.finish();
 
     Ok(CellOutcome {
-        status: "ok".into(),
-        checksum: checksum.to_string(),
+        status: if checksum.is_some() { "ok" } else { "leaked-over-cap" }.into(),
+        checksum: checksum.map_or(String::new(), |c| c.to_string()),
         wall_ns,
         memory_management_ns: report.memory_management_ns,
         pauses: report
@@ -197,6 +253,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         collections: report.stats.collections,
         gc_stats_at_return,
         request_latencies: LatencySummary::of(report.request_latencies_ns.iter().copied()),
+        memory_samples: report.memory_samples.iter().map(SampleRecord::from).collect(),
         workload_params: workload.params(),
         strategy_params,
         allocator: allocator_name,

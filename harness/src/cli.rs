@@ -111,6 +111,33 @@ pub struct RunnerArgs {
     /// combine the shards with `harness merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+
+    /// Take a memory sample every N object allocations (0: only at checkpoints and the end).
+    #[arg(long, value_name = "N", default_value_t = strategies::DEFAULT_SAMPLE_EVERY)]
+    pub sample_every: u64,
+
+    /// Recording of pauses, latencies and memory samples: `on`, `off`, or `both` (every cell
+    /// twice, to measure what recording costs; the summary prints the overhead).
+    #[arg(long, value_name = "MODE", default_value = "on", value_parser = ["on", "off", "both"])]
+    pub recording: String,
+}
+
+/// The checked runner settings.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub max_heap_bytes: u64,
+    pub shard: Option<Shard>,
+    pub sample_every: u64,
+    /// The recording modes every cell runs in (`[true]`, `[false]` or `[false, true]`).
+    pub recordings: Vec<bool>,
+}
+
+impl Limits {
+    /// `spec` once per recording mode.
+    pub fn expand(&self, spec: CellSpec) -> impl Iterator<Item = CellSpec> + '_ {
+        self.recordings.iter().map(move |&record| CellSpec { record, sample_every: self.sample_every, ..spec.clone() })
+    }
 }
 
 impl RunnerArgs {
@@ -122,8 +149,8 @@ impl RunnerArgs {
         self.repeat
     }
 
-    /// The checked limits: timeout, heap cap, shard; refuses (exit 2) on a bad value.
-    pub fn limits(&self) -> (Duration, u64, Option<Shard>) {
+    /// The checked settings; refuses (exit 2) on a bad value.
+    pub fn limits(&self) -> Limits {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             refuse(format!("--timeout {}: expected a positive number of seconds", self.timeout));
         }
@@ -132,7 +159,18 @@ impl RunnerArgs {
             None => system::default_heap_cap(),
         };
         let shard = self.shard.as_deref().map(|s| Shard::parse(s).unwrap_or_else(|e| refuse(e)));
-        (Duration::from_secs_f64(self.timeout), max_heap, shard)
+        let recordings = match self.recording.as_str() {
+            "off" => vec![false],
+            "both" => vec![false, true],
+            _ => vec![true],
+        };
+        Limits {
+            timeout: Duration::from_secs_f64(self.timeout),
+            max_heap_bytes: max_heap,
+            shard,
+            sample_every: self.sample_every,
+            recordings,
+        }
     }
 }
 
@@ -255,7 +293,7 @@ impl Cli {
     /// strategy and repeat, all sharing the workload settings.
     pub fn plan(&self) -> Plan {
         let repeats = self.runner.repeat().unwrap_or(1);
-        let (timeout, max_heap_bytes, shard) = self.runner.limits();
+        let limits = self.runner.limits();
         let workload_name = self.workload.clone().expect("clap requires --workload here");
         let mut workload_params = parse_pairs(&self.workload_params, "--wparam");
         if let Some(variant) = &self.variant {
@@ -299,21 +337,24 @@ impl Cli {
                     backend: self.backend.clone(),
                     cascade_threshold: self.cascade_threshold,
                     repeat,
-                    max_heap_bytes,
+                    max_heap_bytes: limits.max_heap_bytes,
+                    record: true,
+                    sample_every: limits.sample_every,
                 }
             })
+            .flat_map(|spec| limits.expand(spec).collect::<Vec<_>>())
             .collect();
         if let Some(out) = self.out.as_ref().filter(|out| out.exists()) {
             refuse(format!("--out {}: already exists; results are never written over", out.display()));
         }
-        let (cells, plan_cells, plan_digest) = number_cells(specs, shard);
+        let (cells, plan_cells, plan_digest) = number_cells(specs, limits.shard);
         Plan {
             cells,
             plan_cells,
             plan_digest,
-            shard,
+            shard: limits.shard,
             seed: self.seed,
-            timeout,
+            timeout: limits.timeout,
             experiment: "adhoc".into(),
             out: self.out.clone(),
         }

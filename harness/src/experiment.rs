@@ -207,7 +207,7 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
         return Err(source.error(file.backend.span(), format!("backend `{}` is unknown", file.backend.get_ref())));
     }
     check_names(source, &file)?;
-    let (timeout, max_heap_bytes, shard) = args.runner.limits();
+    let limits = args.runner.limits();
     let seed = args.seed.unwrap_or(file.seed);
     check_values(source, &file, size, seed)?;
 
@@ -223,7 +223,7 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
                     .build(&strategy_params)
                     .map_err(|e| source.error(strategy.span(), e))?;
                 for repeat in 1..=repeat {
-                    specs.push(CellSpec {
+                    specs.extend(limits.expand(CellSpec {
                         workload: workload.get_ref().clone(),
                         size: size_name.clone(),
                         seed,
@@ -234,8 +234,10 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
                         backend: file.backend.get_ref().clone(),
                         cascade_threshold,
                         repeat,
-                        max_heap_bytes,
-                    });
+                        max_heap_bytes: limits.max_heap_bytes,
+                        record: true,
+                        sample_every: limits.sample_every,
+                    }));
                 }
             }
         }
@@ -243,14 +245,14 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
     if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
         return Err(format!("--out {}: already exists; results are never written over", out.display()));
     }
-    let (cells, plan_cells, plan_digest) = number_cells(specs, shard);
+    let (cells, plan_cells, plan_digest) = number_cells(specs, limits.shard);
     Ok(Plan {
         cells,
         plan_cells,
         plan_digest,
-        shard,
+        shard: limits.shard,
         seed,
-        timeout,
+        timeout: limits.timeout,
         experiment: file.name.get_ref().clone(),
         out: args.out.clone(),
     })

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 
 use crate::cli::{MergeArgs, refuse};
-use crate::results::{self, Meta, PauseRow, RunRow};
+use crate::results::{self, MemoryRow, Meta, PauseRow, RunRow};
 use crate::runner::Gathered;
 
 struct Part {
@@ -45,7 +45,8 @@ fn read_part(dir: &Path) -> Result<Part> {
     .with_context(|| format!("reading {}", meta_path.display()))?;
     let runs: Vec<RunRow> = read_csv(&dir.join("runs.csv"))?;
     let pauses: Vec<PauseRow> = read_csv(&dir.join("pauses.csv"))?;
-    Ok(Part { meta, gathered: Gathered { runs, pauses } })
+    let memory: Vec<MemoryRow> = read_csv(&dir.join("memory.csv"))?;
+    Ok(Part { meta, gathered: Gathered { runs, pauses, memory } })
 }
 
 fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
@@ -78,6 +79,7 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
         meta.cells.extend(part.meta.cells);
         gathered.runs.extend(part.gathered.runs);
         gathered.pauses.extend(part.gathered.pauses);
+        gathered.memory.extend(part.gathered.memory);
     }
     meta.cells.sort_by_key(|c| c.id);
     if let Some(twice) = meta.cells.windows(2).find(|w| w[0].id == w[1].id) {
@@ -97,7 +99,12 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
     for row in &mut gathered.pauses {
         row.run_id.clone_from(&meta.run_id);
     }
+    for row in &mut gathered.memory {
+        row.run_id.clone_from(&meta.run_id);
+    }
     gathered.runs.sort_by_key(|r| r.cell);
-    gathered.pauses.sort_by_key(|p| p.cell); // stable: each cell's pauses stay in time order
+    // Stable sorts: each cell's pauses and samples stay in time order.
+    gathered.pauses.sort_by_key(|p| p.cell);
+    gathered.memory.sort_by_key(|m| m.cell);
     Ok((meta, gathered))
 }

@@ -25,6 +25,8 @@ pub struct RunRow {
     pub seed: u64,
     pub strategy: String,
     pub repeat: u32,
+    /// Whether pauses, latencies and memory samples were recorded (`--recording`).
+    pub recording: bool,
     pub allocator: String,
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
     pub status: String,
@@ -105,6 +107,57 @@ pub struct PauseRow {
     pub uncollectable: u64,
 }
 
+/// One row of `memory.csv`: one memory sample of one cell.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MemoryRow {
+    pub run_id: String,
+    pub cell: usize,
+    pub workload: String,
+    pub strategy: String,
+    pub repeat: u32,
+    /// `startup`, `request`, `interval` or `final`.
+    pub trigger: String,
+    /// Since the cell's heap was created.
+    pub time_ns: u64,
+    /// Objects the program had allocated: the axis on which strategies line up.
+    pub allocations: u64,
+    pub live_objects: u64,
+    pub live_bytes: u64,
+    pub allocator_in_use_bytes: u64,
+    pub allocator_reserved_bytes: u64,
+    pub arenas: u64,
+    /// Empty when `/proc/self/statm` could not be read.
+    pub rss_bytes: Option<u64>,
+    pub requests_done: u64,
+    /// `nogc`: bytes of dead objects never returned; 0 under every other strategy.
+    pub retained_bytes: u64,
+}
+
+pub fn memory_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<MemoryRow> {
+    outcome
+        .memory_samples
+        .iter()
+        .map(|m| MemoryRow {
+            run_id: run_id.into(),
+            cell: cell.id,
+            workload: cell.spec.workload.clone(),
+            strategy: cell.spec.strategy.clone(),
+            repeat: cell.spec.repeat,
+            trigger: m.trigger.clone(),
+            time_ns: m.time_ns,
+            allocations: m.allocations,
+            live_objects: m.live_objects,
+            live_bytes: m.live_bytes,
+            allocator_in_use_bytes: m.allocator_in_use_bytes,
+            allocator_reserved_bytes: m.allocator_reserved_bytes,
+            arenas: m.arenas,
+            rss_bytes: m.rss_bytes,
+            requests_done: m.requests_done,
+            retained_bytes: m.retained_bytes,
+        })
+        .collect()
+}
+
 pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<PauseRow> {
     outcome
         .pauses
@@ -138,6 +191,7 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
         seed: spec.seed,
         strategy: spec.strategy.clone(),
         repeat: spec.repeat,
+        recording: spec.record,
         allocator: format!("{}/{}", spec.allocator, spec.backend),
         status: result.status().into(),
         checksum: None,
@@ -236,11 +290,12 @@ pub fn default_folder(run_id: &str) -> PathBuf {
         .expect("some suffix is free")
 }
 
-/// Writes `runs.csv`, `pauses.csv` and `meta.json` into `folder`, whole or not at all.
+/// Writes `runs.csv`, `pauses.csv`, `memory.csv` and `meta.json` into `folder`, whole or not at all.
 pub fn write_run_folder(folder: &Path, gathered: &Gathered, meta: &Meta) -> Result<()> {
     write_folder_atomically(folder, |staging| {
         write_csv(&staging.join("runs.csv"), &gathered.runs)?;
         write_csv(&staging.join("pauses.csv"), &gathered.pauses)?;
+        write_csv(&staging.join("memory.csv"), &gathered.memory)?;
         write_json(&staging.join("meta.json"), meta)
     })
 }
@@ -305,7 +360,28 @@ fn configuration(row: &RunRow) -> String {
     if !row.strategy_params.is_empty() {
         text += &format!(" [{}]", row.strategy_params);
     }
+    if !row.recording {
+        text += " (recording off)";
+    }
     text
+}
+
+/// What recording costs, per configuration that ran both ways (`--recording both`): the median
+/// wall time with recording on over the median with it off, minus one.
+pub fn recording_overheads(rows: &[RunRow]) -> Vec<(String, f64)> {
+    let mut walls: BTreeMap<(String, String, String), [Vec<f64>; 2]> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.status == "ok") {
+        let key =
+            (row.workload.clone(), row.workload_params.clone(), format!("{} [{}]", row.strategy, row.strategy_params));
+        walls.entry(key).or_default()[row.recording as usize].extend(row.wall_time_ms);
+    }
+    walls
+        .into_iter()
+        .filter_map(|((workload, _, label), [off, on])| {
+            let (off, on) = (median(off)?, median(on)?);
+            Some((format!("{workload} {label}"), on / off - 1.0))
+        })
+        .collect()
 }
 
 /// The summary table printed after a run: one line per configuration (workload parameters,
@@ -339,20 +415,22 @@ pub fn summary_table(rows: &[RunRow]) -> String {
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for ((_, label), rows) in groups {
-        let ok: Vec<&RunRow> = rows.iter().copied().filter(|r| r.status == "ok").collect();
-        let median_f = |f: fn(&RunRow) -> Option<f64>| median(ok.iter().filter_map(|r| f(r)).collect());
+        let ok = rows.iter().filter(|r| r.status == "ok").count();
+        // Cells stopped at the heap cap have figures too (up to the stop); failed ones have none.
+        let measured: Vec<&RunRow> = rows.iter().copied().filter(|r| r.wall_time_ms.is_some()).collect();
+        let median_f = |f: fn(&RunRow) -> Option<f64>| median(measured.iter().filter_map(|r| f(r)).collect());
         let median_u =
-            |f: fn(&RunRow) -> Option<u64>| median(ok.iter().filter_map(|r| f(r).map(|v| v as f64)).collect());
+            |f: fn(&RunRow) -> Option<u64>| median(measured.iter().filter_map(|r| f(r).map(|v| v as f64)).collect());
         let ms = |v: Option<f64>| v.map_or("-".into(), |ms| format_duration_us(ms * 1e3));
         let us = |v: Option<f64>| v.map_or("-".into(), format_duration_us);
         let bytes = |v: Option<f64>| v.map_or("-".into(), |b| format_bytes(b as u64));
-        let walls: Vec<f64> = ok.iter().filter_map(|r| r.wall_time_ms).collect();
+        let walls: Vec<f64> = measured.iter().filter_map(|r| r.wall_time_ms).collect();
         let range = match (walls.iter().copied().reduce(f64::min), walls.iter().copied().reduce(f64::max)) {
             (Some(lo), Some(hi)) if walls.len() > 1 => format!("{}–{}", ms(Some(lo)), ms(Some(hi))),
             _ => String::new(),
         };
         let statuses: BTreeSet<&str> = rows.iter().map(|r| r.status.as_str()).filter(|s| *s != "ok").collect();
-        let mut ok_text = format!("{}/{}", ok.len(), rows.len());
+        let mut ok_text = format!("{ok}/{}", rows.len());
         if !statuses.is_empty() {
             ok_text += &format!(" ({})", statuses.into_iter().collect::<Vec<_>>().join(", "));
         }

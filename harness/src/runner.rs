@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use workloads::rng::SplitMix64;
 
 use crate::cell::{self, CellResult, CellSpec};
-use crate::results::{self, PauseRow, RunRow};
+use crate::results::{self, MemoryRow, PauseRow, RunRow};
 
 /// Everything a run will do, checked before anything runs.
 #[derive(Clone, Debug)]
@@ -93,12 +93,14 @@ pub struct PlannedCell {
 pub struct Gathered {
     pub runs: Vec<RunRow>,
     pub pauses: Vec<PauseRow>,
+    pub memory: Vec<MemoryRow>,
 }
 
 impl Gathered {
-    /// Whether every cell ended `ok`.
+    /// Whether every cell ran to its end or to the heap cap: a strategy that leaks past the
+    /// cap is a finding, not a failure; a crash or a timeout is.
     pub fn all_ok(&self) -> bool {
-        self.runs.iter().all(|r| r.status == "ok")
+        self.runs.iter().all(|r| r.status == "ok" || r.status == "leaked-over-cap")
     }
 }
 
@@ -106,24 +108,27 @@ impl Gathered {
 pub fn run_cells(run_id: &str, cells: &[PlannedCell], order_seed: u64, timeout: Duration) -> Gathered {
     let order = shuffled(cells.len(), order_seed);
     let progress = Progress::new(cells.len() as u64);
-    let mut finished: BTreeMap<usize, (RunRow, Vec<PauseRow>)> = BTreeMap::new();
+    let mut finished: BTreeMap<usize, (RunRow, Vec<PauseRow>, Vec<MemoryRow>)> = BTreeMap::new();
     for index in order {
         let cell = &cells[index];
         progress.starting(&describe(&cell.spec));
         let started = Instant::now();
         let result = cell::run_in_child(&cell.spec, timeout);
         progress.finished(&describe(&cell.spec), &result, started.elapsed());
-        let pauses = match &result {
-            CellResult::Ok(outcome) => results::pause_rows(run_id, cell, outcome),
-            _ => Vec::new(),
+        let (pauses, memory) = match &result {
+            CellResult::Ok(outcome) => {
+                (results::pause_rows(run_id, cell, outcome), results::memory_rows(run_id, cell, outcome))
+            }
+            _ => (Vec::new(), Vec::new()),
         };
-        finished.insert(cell.id, (results::row(run_id, cell, &result), pauses));
+        finished.insert(cell.id, (results::row(run_id, cell, &result), pauses, memory));
     }
     progress.done();
     let mut gathered = Gathered::default();
-    for (_, (row, pauses)) in finished {
+    for (_, (row, pauses, memory)) in finished {
         gathered.runs.push(row);
         gathered.pauses.extend(pauses);
+        gathered.memory.extend(memory);
     }
     gathered
 }
@@ -150,6 +155,9 @@ fn describe(spec: &CellSpec) -> String {
     }
     if spec.repeat > 1 {
         text += &format!(" repeat {}", spec.repeat);
+    }
+    if !spec.record {
+        text += " (recording off)";
     }
     text
 }

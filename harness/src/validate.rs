@@ -166,6 +166,8 @@ fn plan(args: &ValidateArgs) -> CellSpec {
         cascade_threshold: 1000,
         repeat: 1,
         max_heap_bytes: system::default_heap_cap(),
+        record: true,
+        sample_every: strategies::DEFAULT_SAMPLE_EVERY,
     }
 }
 

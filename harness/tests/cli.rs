@@ -43,10 +43,10 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with(
-        "run_id,cell,workload,size,seed,strategy,repeat,allocator,status,checksum,wall_time_ms,mm_time_ms"
+        "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,status,checksum,wall_time_ms,mm_time_ms"
     ));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 4, "one row per strategy");
+    assert_eq!(rows.len(), strategies::STRATEGIES.len(), "one row per strategy");
     let refcount = rows.iter().find(|r| r.contains(",refcount,")).unwrap();
     let weakref = rows.iter().find(|r| r.contains(",weakref,")).unwrap();
     let generational = rows.iter().find(|r| r.contains(",generational,")).unwrap();
@@ -55,6 +55,9 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     assert!(leaked(refcount) > 0, "parent pointers leak under pure refcounting: {refcount}");
     assert_eq!(leaked(weakref), 0, "weak back edges leak nothing: {weakref}");
     assert_eq!(leaked(generational), 0, "the cycle collector frees every tree: {generational}");
+    for file in ["pauses.csv", "memory.csv"] {
+        assert!(std::fs::read_to_string(out.join(file)).unwrap().lines().count() > 1, "{file} has rows");
+    }
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     for key in ["git_commit", "rustc", "cpu_model", "kernel", "seed", "command_line", "cells"] {
@@ -348,4 +351,47 @@ fn two_shards_merge_into_the_unsharded_run() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cells missing"));
+}
+
+#[test]
+fn a_leak_past_the_heap_cap_stops_the_cell_not_the_run() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .args(["--workload", "cycles", "--size", "small", "--strategy", "refcount,generational", "--max-heap", "4M"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("leaked-over-cap"));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let row = |strategy: &str| runs.lines().find(|l| l.contains(&format!(",{strategy},"))).unwrap().to_string();
+    assert!(row("refcount").contains(",leaked-over-cap,"), "{runs}");
+    assert!(row("generational").contains(",ok,"), "the collector keeps the heap under the cap: {runs}");
+}
+
+#[test]
+fn recording_both_ways_reports_its_overhead_and_memory_samples() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .args(["--workload", "cycles", "--size", "smoke", "--strategy", "generational", "--recording", "both"])
+        .args(["--sample-every", "1000", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("recording overhead, cycles generational"));
+    let memory = std::fs::read_to_string(out.join("memory.csv")).unwrap();
+    let mut lines = memory.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "run_id,cell,workload,strategy,repeat,trigger,time_ns,allocations,live_objects,live_bytes,\
+         allocator_in_use_bytes,allocator_reserved_bytes,arenas,rss_bytes,requests_done,retained_bytes"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.iter().any(|r| r.contains(",interval,")) && rows.iter().any(|r| r.contains(",final,")), "{memory}");
+    assert!(
+        rows.iter().all(|r| r.split(',').nth(1) == Some("1")),
+        "samples come from the recording cell (1) only: {memory}"
+    );
 }

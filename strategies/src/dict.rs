@@ -20,6 +20,9 @@ const MIN_CAPACITY: usize = 8;
 
 /// Where tables come from: the heap's allocator, with its live-bytes accounting.
 pub(crate) trait Blocks {
+    /// Called before a table grows, while the dict is unchanged: may stop the workload there
+    /// (the heap cap), by panicking.
+    fn admit(&self, size: usize);
     fn alloc_bytes(&self, size: usize) -> *mut u8;
     fn free_bytes(&self, block: *mut u8, size: usize);
 }
@@ -144,6 +147,7 @@ fn capacity_for(entries: usize) -> usize {
 /// # Safety
 /// `dict` names a live dict.
 unsafe fn rebuild(dict: ObjPtr, capacity: usize, blocks: &impl Blocks) {
+    blocks.admit(object::dict_table_size(capacity));
     // SAFETY: the new table is written whole before the body points at it; the old table is
     // read (live entries only) and then returned with the size it was allocated with.
     unsafe {

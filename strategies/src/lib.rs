@@ -7,7 +7,7 @@
 //!                    ├─► object.rs               block layout, kinds, traversal (the unsafe core)
 //!                    ├─► heap/collector.rs       CPython 3.11's generational cycle collector
 //!                    ├─► dyn Strategy            when/how garbage is found (strategy/)
-//!                    ├─► Recorder                pauses and memory-management time
+//!                    ├─► Recorder                pauses, memory-management time, memory samples
 //!                    └─► dyn Allocator (alloc/)  pymalloc-style arenas/pools, or malloc per object
 //! ```
 //!
@@ -23,8 +23,8 @@ pub mod strategy;
 pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBackend};
 pub use heap::{
     CallbackFn, CallbackId, Collection, FinalReport, FinalizerFn, FinalizerId, FinalizerKind, GENERATIONS,
-    GenerationStats, Handle, Heap, HeapConfig, HeapStats, LeakReport, WeakCallback,
+    GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, LeakReport, WeakCallback,
 };
 pub use object::Kind;
-pub use recorder::{Pause, PauseKind};
+pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};
 pub use strategy::{BackEdges, ParamError, ParamSpec, Params, STRATEGIES, Strategy, StrategyInfo};

@@ -252,6 +252,22 @@ pub(crate) unsafe fn gc_head(obj: ObjPtr) -> *mut GcHead {
     unsafe { obj.cast::<GcHead>().sub(1) }
 }
 
+/// Where a dead object that `nogc` keeps (its block never returned to the allocator) links to
+/// the next one, forming the heap's graveyard: the GC head's `prev` word for containers (they are
+/// untracked once dead, so `next` stays null and [`is_tracked`] false), the first payload word for
+/// atoms (an int's value, a str's hash: neither is needed to free the block). The words that
+/// freeing reads (kind, length, a list's items, a dict's table) are left alone.
+///
+/// # Safety
+/// `obj` must name a dead object whose block has not been returned; a container must be untracked.
+pub(crate) unsafe fn graveyard_link(obj: ObjPtr) -> *mut ObjPtr {
+    // SAFETY: the block is still ours (never returned); a container has its GC head before the
+    // header, an atom at least 8 payload bytes (int: the value; str: the hash), 8-aligned.
+    unsafe {
+        if (*obj).kind.is_container() { (&raw mut (*gc_head(obj)).prev).cast::<ObjPtr>() } else { body::<ObjPtr>(obj) }
+    }
+}
+
 /// The container whose GC head is `gc`.
 ///
 /// # Safety

@@ -13,6 +13,9 @@
 //!   live node.
 //! - `refcount`: what survives is exactly what the roots reach plus everything reachable from a
 //!   cycle: the cyclic garbage leaks, nothing else does.
+//! - `nogc`: the same as `refcount`, logically: the same objects survive and leak, the same
+//!   callbacks and finalizers run in the same order; every other object is dead but kept
+//!   (retained), none returned to the allocator.
 //!
 //! A failing case shrinks to a short, readable edge list.
 
@@ -265,10 +268,19 @@ fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) 
     assert_eq!(finalized, expected, "each garbage node's finalizer runs once, no live node's");
 }
 
-fn check_refcount_leaks_exactly_the_cycles(graph: &Graph) {
+/// Every object the test creates for `graph`.
+fn all_objects(graph: &Graph) -> BTreeSet<Object> {
+    let refs = graph.references();
+    refs.keys().chain(refs.values().flatten()).copied().collect()
+}
+
+/// Under pure refcounting (`refcount`, and `nogc`, which kills alike): the survivors are what
+/// the roots and the cycles reach; once the roots go, exactly the cyclic garbage leaks. Returns
+/// the callbacks and finalizers that ran, in order.
+fn check_refcount_leaks_exactly_the_cycles(strategy_name: &str, graph: &Graph) -> (Vec<usize>, Vec<usize>) {
     let heap = Heap::new(
         HeapConfig { allocator: allocator(), ..HeapConfig::default() },
-        strategy::find("refcount").unwrap().build(&Default::default()).unwrap(),
+        strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap(),
     );
     let baseline = heap.stats().live_objects;
     let log = Rc::new(RefCell::new(Log::default()));
@@ -279,7 +291,13 @@ fn check_refcount_leaks_exactly_the_cycles(graph: &Graph) {
     assert_eq!(heap.stats().live_objects - baseline, survivors.len() as u64, "survivors: {survivors:?}");
     drop(roots);
     let leaked = graph.closure(graph.cyclic_nodes());
-    assert_eq!(heap.finish().leaked.objects, leaked.len() as u64, "leaked: {leaked:?}");
+    let report = heap.finish();
+    assert_eq!(report.leaked.objects, leaked.len() as u64, "leaked: {leaked:?}");
+    let dead = all_objects(graph).len() - leaked.len();
+    let retained = if strategy_name == "nogc" { dead as u64 } else { 0 };
+    assert_eq!(report.stats.retained_objects, retained, "the dead are kept under nogc only");
+    let log = log.borrow();
+    (log.callbacks.clone(), log.finalizers.clone())
 }
 
 proptest! {
@@ -293,6 +311,13 @@ proptest! {
 
     #[test]
     fn refcount_leaks_exactly_the_cyclic_garbage(graph in graphs()) {
-        check_refcount_leaks_exactly_the_cycles(&graph);
+        check_refcount_leaks_exactly_the_cycles("refcount", &graph);
+    }
+
+    #[test]
+    fn nogc_kills_exactly_as_refcount_and_returns_nothing(graph in graphs()) {
+        let nogc = check_refcount_leaks_exactly_the_cycles("nogc", &graph);
+        let refcount = check_refcount_leaks_exactly_the_cycles("refcount", &graph);
+        prop_assert_eq!(nogc, refcount, "the same callbacks and finalizers, in the same order");
     }
 }

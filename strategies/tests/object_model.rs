@@ -10,11 +10,13 @@ mod common;
 
 use common::{allocators, cases};
 use proptest::prelude::*;
-use strategies::{AllocatorConfig, Handle, Heap, HeapConfig, Kind, WeakCallback, strategy};
+use strategies::{
+    AllocatorConfig, FinalizerKind, Handle, Heap, HeapCapExceeded, HeapConfig, Kind, WeakCallback, strategy,
+};
 
 fn heap_with(strategy_name: &str, allocator: AllocatorConfig) -> Heap {
     let strategy = strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap();
-    Heap::new(HeapConfig { allocator, cascade_pause_threshold: 100 }, strategy)
+    Heap::new(HeapConfig { allocator, cascade_pause_threshold: 100, ..HeapConfig::default() }, strategy)
 }
 
 fn for_each_heap(strategy_name: &str, test: impl Fn(&Heap)) {
@@ -357,6 +359,217 @@ fn teardown_frees_everything() {
         drop((dict, list, node, weak));
         let report = heap.finish(); // Drop asserts (debug) that nothing is left alive
         assert_eq!(report.leaked.objects, 6);
+    }
+}
+
+// ----- nogc -----------------------------------------------------------------------------------
+
+/// Builds a little of everything, with a callback and a finalizer that log, and drops it all.
+/// Returns the log: what died, in order, seen through callbacks and finalizers.
+fn build_and_drop_everything(heap: &Heap) -> Vec<i64> {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::clone(&log);
+    let callback = heap.register_callback(move |heap, _, arg| seen.borrow_mut().push(heap.int_value(arg.unwrap())));
+    let seen = Rc::clone(&log);
+    let finalizer = heap.register_finalizer(move |heap, this| {
+        seen.borrow_mut().push(heap.int_value(&heap.get(this, 0).unwrap()));
+    });
+    let watcher = heap.list(); // holds the weakrefs, which outlive their targets
+    {
+        let root = heap.dict();
+        for i in 0..50 {
+            let node = heap.instance(2);
+            heap.set(&node, 0, Some(&heap.int(1000 + i)));
+            heap.set(&node, 1, Some(&heap.tuple(&[Some(&heap.str("payload")), Some(&heap.list())])));
+            if i % 3 == 0 {
+                heap.set_finalizer(&node, finalizer, FinalizerKind::Pep442);
+            }
+            let arg = heap.int(2000 + i);
+            heap.list_append(&watcher, &heap.weakref(&node, Some(WeakCallback { id: callback, arg: Some(&arg) })));
+            heap.dict_set(&root, i as u64, &node);
+        }
+    }
+    let cleared = (0..heap.len(&watcher)).all(|i| heap.upgrade(&heap.get(&watcher, i).unwrap()).is_none());
+    assert!(cleared, "every weakref to a dead node is cleared");
+    log.borrow().clone()
+}
+
+#[test]
+fn nogc_objects_die_as_under_refcount() {
+    for allocator in allocators() {
+        let reference = heap_with("refcount", allocator);
+        let nogc = heap_with("nogc", allocator);
+        assert_eq!(build_and_drop_everything(&nogc), build_and_drop_everything(&reference));
+        let (a, b) = (reference.stats(), nogc.stats());
+        assert_eq!((b.live_objects, b.live_bytes), (a.live_objects, a.live_bytes), "the same objects are alive");
+        assert_eq!(a.retained_objects, 0);
+        // Per node: instance, int, tuple, str, list; the root dict; then, with the watcher, each
+        // weakref and its callback's argument, and the watcher itself.
+        assert_eq!(b.retained_objects, 50 * 5 + 1 + 50 * 2 + 1);
+        assert!(b.alloc.bytes_used > a.alloc.bytes_used, "the dead blocks were kept");
+    }
+}
+
+#[test]
+fn nogc_keeps_dead_blocks_until_teardown() {
+    for allocator in allocators() {
+        let heap = heap_with("nogc", allocator);
+        let baseline = heap.stats();
+        {
+            let list = heap.list();
+            for i in 0..1000 {
+                heap.list_append(&list, &heap.int(i * 1000)); // the items block moves as it grows
+            }
+            let dict = heap.dict();
+            heap.dict_set(&dict, 1, &list);
+            heap.dict_set(&dict, 2, &heap.str("some text"));
+        }
+        let after = heap.stats();
+        assert_eq!((after.live_objects, after.live_bytes), (baseline.live_objects, baseline.live_bytes));
+        assert_eq!(after.retained_objects, 999 + 3, "ints (not the cached 0), list, dict, str");
+        assert!(after.alloc.bytes_used - baseline.alloc.bytes_used >= after.retained_bytes);
+        let report = heap.finish(); // Drop frees the graveyard; valgrind checks nothing is left
+        assert_eq!(report.leaked.objects, 0, "the dead are not leaked: nothing logically alive is left");
+        assert!(report.pauses.is_empty() && report.memory_management_ns == 0, "nogc has no pauses");
+        assert_eq!(report.stats.retained_objects, 1002);
+    }
+}
+
+#[test]
+fn nogc_leaks_the_same_cycles_as_refcount() {
+    for allocator in allocators() {
+        let heap = heap_with("nogc", allocator);
+        for _ in 0..10 {
+            let first = heap.instance(1);
+            let second = heap.instance(1);
+            heap.set(&first, 0, Some(&second));
+            heap.set_back_edge(&second, 0, &first);
+        }
+        drop(heap.tuple(&[Some(&heap.list())]));
+        let report = heap.finish();
+        assert_eq!(report.leaked.objects, 20);
+        assert_eq!(report.stats.retained_objects, 2);
+    }
+}
+
+// ----- the heap cap -------------------------------------------------------------------------------
+
+const CAP: u64 = 64 << 10;
+
+fn capped_heap(strategy_name: &str, allocator: AllocatorConfig, cap: u64) -> Heap {
+    let strategy = strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap();
+    Heap::new(HeapConfig { allocator, max_live_bytes: Some(cap), ..HeapConfig::default() }, strategy)
+}
+
+/// Runs `workload` as the harness does: under `catch_unwind`, expecting the cap to stop it.
+fn stopped_at_cap(workload: impl FnOnce()) -> HeapCapExceeded {
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(workload)).expect_err("the cap stops it");
+    *payload.downcast_ref::<HeapCapExceeded>().expect("the payload is a HeapCapExceeded")
+}
+
+#[test]
+fn heap_cap_stops_refcount_leaking_cycles() {
+    for allocator in allocators() {
+        let heap = capped_heap("refcount", allocator, CAP);
+        let baseline = heap.stats().live_objects;
+        let rings = Cell::new(0u64);
+        let exceeded = stopped_at_cap(|| {
+            let scratch = heap.list(); // acyclic, held when the cap strikes: freed by the unwinding
+            loop {
+                let first = heap.instance(1);
+                let mut last = first.clone();
+                for _ in 1..5 {
+                    let next = heap.instance(1);
+                    heap.set(&last, 0, Some(&next));
+                    last = next;
+                }
+                heap.list_append(&scratch, &last);
+                heap.set_back_edge(&last, 0, &first);
+                rings.set(rings.get() + 1);
+            }
+        });
+        assert_eq!(exceeded.cap, CAP);
+        assert!(exceeded.live_bytes <= CAP && exceeded.live_bytes + exceeded.requested_bytes > CAP, "{exceeded:?}");
+        let leaked = rings.get() * 5;
+        assert_eq!(heap.stats().live_objects, baseline + leaked, "unwinding dropped every handle");
+        let report = heap.finish();
+        assert_eq!(report.cap_exceeded, Some(exceeded));
+        assert_eq!(report.leaked.objects, leaked);
+        assert_eq!(report.leaked.by_kind.get(&Kind::Instance), Some(&(leaked, leaked * 48)));
+    }
+}
+
+#[test]
+fn heap_cap_stops_nogc_on_acyclic_garbage() {
+    for allocator in allocators() {
+        let heap = capped_heap("nogc", allocator, CAP);
+        let exceeded = stopped_at_cap(|| {
+            for i in 0.. {
+                drop(heap.tuple(&[Some(&heap.int(1000 + i)), Some(&heap.str("x"))]));
+            }
+        });
+        assert!(exceeded.live_bytes + exceeded.requested_bytes > CAP);
+        let report = heap.finish();
+        assert_eq!(report.leaked.objects, 0);
+        assert!(report.stats.retained_bytes > CAP - (16 << 10), "retained bytes count against the cap");
+    }
+    // The same program under refcount runs in constant memory and is never stopped.
+    let heap = capped_heap("refcount", AllocatorConfig::default(), CAP);
+    for i in 0..20_000 {
+        drop(heap.tuple(&[Some(&heap.int(1000 + i)), Some(&heap.str("x"))]));
+    }
+    assert_eq!(heap.finish().cap_exceeded, None);
+}
+
+#[test]
+fn heap_cap_stops_list_and_dict_growth_with_the_heap_unchanged() {
+    for allocator in allocators() {
+        let heap = capped_heap("refcount", allocator, CAP);
+        let baseline = heap.stats();
+        // No new object: 1 is a cached small int. Only the items block and the table grow.
+        let one = heap.int(1);
+        stopped_at_cap(|| {
+            let list = heap.list();
+            loop {
+                heap.list_append(&list, &one);
+            }
+        });
+        stopped_at_cap(|| {
+            let dict = heap.dict();
+            for key in 0.. {
+                heap.dict_set(&dict, key, &one);
+            }
+        });
+        drop(one);
+        let after = heap.stats();
+        assert_eq!((after.live_objects, after.live_bytes), (baseline.live_objects, baseline.live_bytes));
+        heap.finish(); // teardown asserts (debug) that every refcount balanced
+    }
+}
+
+#[test]
+fn heap_cap_never_stops_a_finalizer_but_stops_the_next_allocation() {
+    for allocator in allocators() {
+        let heap = capped_heap("refcount", allocator, CAP);
+        // A finalizer that stores 128 KiB of objects in the globals: past the cap, inside user code.
+        let hoard = heap.register_finalizer(|heap, _| {
+            let list = heap.list();
+            for i in 0..4000 {
+                heap.list_append(&list, &heap.int(1000 + i));
+            }
+            heap.dict_set(&heap.globals(), 1, &list);
+        });
+        let stopped_after_finalizer = Cell::new(false);
+        stopped_at_cap(|| {
+            let x = heap.instance(0);
+            heap.set_finalizer(&x, hoard, FinalizerKind::Pep442);
+            drop(x);
+            stopped_after_finalizer.set(true);
+            let _next = heap.int(5000);
+        });
+        assert!(stopped_after_finalizer.get(), "the finalizer ran to the end");
+        assert_eq!(heap.stats().ignored_panics, 0, "no cap panic was raised (and swallowed) in the finalizer");
+        heap.finish();
     }
 }
 

@@ -223,7 +223,7 @@ impl Heap {
     }
 
     fn collect_with_pause(&self, generation: usize) -> Collection {
-        let start = Instant::now();
+        let start = self.record.then(Instant::now);
         self.gc.collecting.set(true);
         // User code inside a collection cannot unwind through it (see `Heap::run_user_code`); any
         // other panic here means the lists are inconsistent, so nothing may run afterwards.
@@ -231,7 +231,9 @@ impl Heap {
         let collection = self.collect_main(generation);
         std::mem::forget(abort_on_unwind);
         self.gc.collecting.set(false);
-        self.recorder.borrow_mut().record_collection(start, Instant::now(), &collection);
+        if let Some(start) = start {
+            self.recorder.borrow_mut().record_collection(start, Instant::now(), &collection);
+        }
         let mut stats = self.gc.stats.borrow_mut();
         let entry = &mut stats[generation];
         entry.collections += 1;

@@ -19,6 +19,23 @@
 //! Back edges (edges that close cycles) are stored strongly, or, under a strategy with
 //! [`BackEdges::Weak`], as a weakref object flagged `BACK_EDGE` that [`Heap::get`] follows
 //! transparently, so workloads compute the same thing under every strategy.
+//!
+//! Under a strategy that does not return blocks (`nogc`) a dead object goes to the graveyard
+//! instead of the allocator: an intrusive list through the dead blocks themselves
+//! ([`object::graveyard_link`]), freed when the heap is dropped.
+//!
+//! **Recording** ([`HeapConfig::record`]): the recorder keeps pauses, request latencies and
+//! memory samples. Per allocation the heap increments one counter and compares it with the
+//! next interval sample; clocks are read only at the ends of cascades and collections and at
+//! checkpoints. With recording off none of that runs (the counter still counts).
+//!
+//! **Heap cap** ([`HeapConfig::max_live_bytes`]): before the heap grows (a new object, a list's
+//! items growing, a dict's table growing) it checks that the bytes it holds stay within the cap;
+//! if not, it stops the workload with `panic_any(HeapCapExceeded { .. })`, at a point where
+//! nothing has changed yet, so the unwinding drops the workload's handles as usual and
+//! [`Heap::finish`] can still report. It never stops inside a collection, a finalizer or
+//! callback, teardown, or while already unwinding: there the allocation goes through, and the
+//! next one made by the workload itself stops it.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -30,7 +47,7 @@ use std::time::Instant;
 use crate::alloc::{AllocStats, Allocator, AllocatorConfig};
 use crate::dict::{self, Blocks};
 use crate::object::{self, DictBody, Header, InstanceBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
-use crate::recorder::{Pause, Recorder};
+use crate::recorder::{DEFAULT_SAMPLE_EVERY, HeapFigures, MemorySample, Pause, Recorder, SampleTrigger};
 use crate::strategy::{BackEdges, Checkpoint, CheckpointInfo, GcAction, Strategy};
 
 mod collector;
@@ -48,11 +65,54 @@ pub struct HeapConfig {
     pub allocator: AllocatorConfig,
     /// Refcount cascades freeing at least this many objects are recorded as pauses.
     pub cascade_pause_threshold: u64,
+    /// Record pauses, request latencies and memory samples (default `true`). Off: the report's
+    /// logs are empty and `memory_management_ns` is 0; no clock is read in cascades or
+    /// collections and no sample is taken. Collections still run and every counter still counts.
+    /// The harness runs cells both ways to measure what recording costs.
+    pub record: bool,
+    /// A memory sample every this many object allocations (default 100,000); 0: no interval
+    /// samples (checkpoint and final samples remain). See [`crate::recorder`] for the rule.
+    pub sample_every: u64,
+    /// Stop the workload when an allocation would take the bytes the heap holds past this many:
+    /// live bytes, plus, under `nogc`, the bytes of dead objects it keeps. The heap panics with a
+    /// [`HeapCapExceeded`] payload; see the module docs. `None`: no cap.
+    pub max_live_bytes: Option<u64>,
 }
 
 impl Default for HeapConfig {
     fn default() -> Self {
-        HeapConfig { allocator: AllocatorConfig::default(), cascade_pause_threshold: 1000 }
+        HeapConfig {
+            allocator: AllocatorConfig::default(),
+            cascade_pause_threshold: 1000,
+            record: true,
+            sample_every: DEFAULT_SAMPLE_EVERY,
+            max_live_bytes: None,
+        }
+    }
+}
+
+/// The panic payload with which the heap stops a workload that passed
+/// [`HeapConfig::max_live_bytes`] (`std::panic::panic_any`). Catch the workload with
+/// `catch_unwind`, find this with `payload.downcast_ref::<HeapCapExceeded>()`, then call
+/// [`Heap::finish`] as usual: the heap is consistent. (The default panic hook prints the payload
+/// as `Box<dyn Any>`; a harness that wants a message installs its own hook.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeapCapExceeded {
+    /// Bytes the heap held when the allocation was refused (live, plus retained under `nogc`).
+    pub live_bytes: u64,
+    /// Bytes the refused allocation asked for.
+    pub requested_bytes: u64,
+    /// The cap.
+    pub cap: u64,
+}
+
+impl fmt::Display for HeapCapExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "heap cap exceeded: {} bytes held + {} requested > cap of {} bytes",
+            self.live_bytes, self.requested_bytes, self.cap
+        )
     }
 }
 
@@ -94,6 +154,13 @@ pub struct HeapStats {
     pub live_objects: u64,
     /// Bytes of live objects, their list items and dict tables included.
     pub live_bytes: u64,
+    /// Dead objects whose blocks were kept rather than returned (`nogc`; 0 otherwise).
+    pub retained_objects: u64,
+    /// Their bytes, list items and dict tables included.
+    pub retained_bytes: u64,
+    /// Objects the program allocated (the alignment axis of memory samples: the small-int cache
+    /// and the weakrefs the `weakref` strategy makes for back edges are not counted).
+    pub allocations: u64,
     pub tracked_containers: u64,
     /// Collections so far, per generation.
     pub collections: [u64; GENERATIONS],
@@ -117,13 +184,27 @@ pub struct LeakReport {
 #[derive(Clone, Debug)]
 pub struct FinalReport {
     pub leaked: LeakReport,
+    /// Empty when recording is off, as are the latencies and the samples.
     pub pauses: Vec<Pause>,
     /// Wall time of each request, from one checkpoint to the next, in nanoseconds.
     pub request_latencies_ns: Vec<u64>,
-    /// Time spent in refcount cascades and in collections (the exit collection included).
+    /// Memory samples in the order taken; the last is the final one.
+    pub memory_samples: Vec<MemorySample>,
+    /// Time spent in refcount cascades and in collections (the exit collection included); 0
+    /// when recording is off.
     pub memory_management_ns: u64,
+    /// Set if the heap stopped the workload at its cap.
+    pub cap_exceeded: Option<HeapCapExceeded>,
     /// Counters at the end of the run, before teardown (the allocator's included).
     pub stats: HeapStats,
+}
+
+/// Who asked for an object: the program, or the runtime on its behalf (not counted).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Program,
+    /// A weakref standing for a back edge under [`BackEdges::Weak`].
+    BackEdge,
 }
 
 /// A strong reference to a live object of one heap.
@@ -196,11 +277,31 @@ pub struct Heap {
     recorder: RefCell<Recorder>,
     requests_done: Cell<u64>,
     startup_done: Cell<bool>,
+    /// Recording is on ([`HeapConfig::record`]).
+    record: bool,
+    /// Refcount cascades are timed: recording is on and the strategy returns blocks.
+    time_cascades: bool,
+    /// The strategy keeps dead objects' blocks (`nogc`): they go to the graveyard.
+    retain_dead: bool,
+    /// Objects the program allocated (see [`HeapStats::allocations`]).
+    allocations: Cell<u64>,
+    /// The allocation count at which the next interval sample is due (`u64::MAX`: never).
+    next_interval_sample: Cell<u64>,
+    retained_objects: Cell<u64>,
+    retained_bytes: Cell<u64>,
+    /// The last dead object kept under `nogc`; each links to the one before.
+    graveyard: Cell<ObjPtr>,
+    /// Most bytes the heap may hold (`u64::MAX`: no cap; set once the small-int cache is built).
+    cap: Cell<u64>,
+    cap_exceeded: Cell<Option<HeapCapExceeded>>,
+    /// Finalizers and callbacks running now (nested ones counted): no cap stop inside them.
+    user_code_depth: Cell<u32>,
 }
 
 impl Heap {
     pub fn new(config: HeapConfig, strategy: Box<dyn Strategy>) -> Heap {
         let has_collector = strategy.collector().is_some();
+        let retain_dead = !strategy.returns_blocks();
         let gc = match strategy.collector() {
             Some(collector) => GcState::new(collector.thresholds, collector.automatic),
             None => GcState::new([700, 10, 10], false),
@@ -224,13 +325,35 @@ impl Heap {
             pending_finalizers: RefCell::new(VecDeque::new()),
             tearing_down: Cell::new(false),
             ignored_panics: Cell::new(0),
-            recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold)),
+            recorder: RefCell::new(Recorder::new(config.cascade_pause_threshold, config.sample_every, config.record)),
             requests_done: Cell::new(0),
             startup_done: Cell::new(false),
+            record: config.record,
+            time_cascades: config.record && !retain_dead,
+            retain_dead,
+            allocations: Cell::new(0),
+            next_interval_sample: Cell::new(u64::MAX),
+            retained_objects: Cell::new(0),
+            retained_bytes: Cell::new(0),
+            graveyard: Cell::new(ptr::null_mut()),
+            cap: Cell::new(u64::MAX),
+            cap_exceeded: Cell::new(None),
+            user_code_depth: Cell::new(0),
         };
         let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
         heap.small_ints.set(small_ints).expect("set once");
+        heap.start_counting(&config);
         heap
+    }
+
+    /// The runtime's own objects exist: from here on allocations count, samples fall due and
+    /// the cap applies.
+    fn start_counting(&self, config: &HeapConfig) {
+        self.allocations.set(0);
+        if self.record {
+            self.next_interval_sample.set(self.recorder.borrow().schedule().next_interval(0));
+        }
+        self.cap.set(config.max_live_bytes.unwrap_or(u64::MAX));
     }
 
     // ----- allocation -------------------------------------------------------------------
@@ -274,9 +397,13 @@ impl Heap {
             self.incref(empty);
             return self.handle(empty);
         }
-        let references: Vec<ObjPtr> =
-            items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.new_reference(h))).collect();
+        // Checked before allocating and counted after: a panic (a foreign handle, the heap cap)
+        // leaves no half-built tuple and no extra reference behind.
+        let references: Vec<ObjPtr> = items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.own(h))).collect();
         let obj = self.allocate(Kind::Tuple, items.len());
+        for &item in references.iter().filter(|item| !item.is_null()) {
+            self.incref(item);
+        }
         // SAFETY: fresh tuple: its slots are the `items.len()` pointers after the header.
         unsafe { object::slots(obj) }.copy_from_slice(&references);
         self.track(obj);
@@ -315,9 +442,11 @@ impl Heap {
 
     /// A weak reference to `target` (an instance), with an optional callback.
     pub fn weakref(&self, target: &Handle<'_>, callback: Option<WeakCallback<'_, '_>>) -> Handle<'_> {
-        let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"));
-        if let Some(callback) = callback {
+        if let Some(callback) = &callback {
             assert!((callback.id.0 as usize) < self.callbacks.borrow().len(), "unknown callback id");
+        }
+        let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"), Origin::Program);
+        if let Some(callback) = callback {
             // SAFETY: `obj` is the live weakref just made.
             unsafe {
                 let body = object::body::<WeakrefBody>(obj);
@@ -464,7 +593,8 @@ impl Heap {
         let new = match self.back_edges {
             BackEdges::Strong => self.new_reference(target),
             BackEdges::Weak => {
-                let weak = self.new_weakref_object(self.expect(target, &[Kind::Instance], "a back edge's target"));
+                let target = self.expect(target, &[Kind::Instance], "a back edge's target");
+                let weak = self.new_weakref_object(target, Origin::BackEdge);
                 // SAFETY: `weak` is the live weakref just made.
                 unsafe { (*weak).flags |= flags::BACK_EDGE };
                 weak
@@ -484,8 +614,10 @@ impl Heap {
         // SAFETY: a live list's body is a ListBody.
         let len = unsafe { (*object::body::<ListBody>(obj)).len };
         assert!(index <= len, "list_insert at {index} in a list of length {len}");
-        let new = self.new_reference(value);
+        // Grown first, counted after: if growing stops at the heap cap, nothing has changed.
+        let new = self.own(value);
         self.resize_list(obj, len + 1);
+        self.incref(new);
         // SAFETY: after the resize the list has `len + 1` slots; the last one is free.
         let slots = unsafe { object::slots(obj) };
         slots.copy_within(index..len, index + 1);
@@ -512,7 +644,9 @@ impl Heap {
 
     pub fn dict_set(&self, d: &Handle<'_>, key: u64, value: &Handle<'_>) {
         let obj = self.expect(d, &[Kind::Dict], "dict_set");
-        let new = self.new_reference(value);
+        // Stored first, counted after: if the table's growth stops at the heap cap, the dict is
+        // unchanged and no reference was taken. Nothing runs between the two.
+        let new = self.own(value);
         // CPython's MAINTAIN_TRACKING: a dict untracked by a full collection is tracked again as
         // soon as it holds something that could be part of a cycle.
         // SAFETY: both objects are alive (handles).
@@ -522,6 +656,7 @@ impl Heap {
             }
         }
         let old = dict::insert(obj, key, new, self);
+        self.incref(new);
         if !old.is_null() {
             self.decref(old);
         }
@@ -556,14 +691,20 @@ impl Heap {
     /// The workload has built its long-lived heap.
     pub fn startup_done(&self) {
         self.startup_done.set(true);
-        self.recorder.borrow_mut().record_startup_done();
+        if self.record {
+            self.recorder.borrow_mut().record_startup_done();
+            self.sample_at_checkpoint(SampleTrigger::Startup);
+        }
         self.checkpoint(Checkpoint::StartupDone);
     }
 
     /// The workload has finished one unit of work.
     pub fn request_done(&self) {
         self.requests_done.set(self.requests_done.get() + 1);
-        self.recorder.borrow_mut().record_request_done();
+        if self.record {
+            self.recorder.borrow_mut().record_request_done();
+            self.sample_at_checkpoint(SampleTrigger::Request);
+        }
         self.checkpoint(Checkpoint::RequestDone);
     }
 
@@ -593,6 +734,9 @@ impl Heap {
         HeapStats {
             live_objects: self.live_objects.get(),
             live_bytes: self.live_bytes.get(),
+            retained_objects: self.retained_objects.get(),
+            retained_bytes: self.retained_bytes.get(),
+            allocations: self.allocations.get(),
             tracked_containers: self.tracked_count.get(),
             collections: self.gc_stats().map(|g| g.collections),
             requests_done: self.requests_done.get(),
@@ -604,17 +748,99 @@ impl Heap {
 
     /// Ends the run: counts what leaked, then frees everything. Taking the heap by value
     /// proves that no handle is left.
+    ///
+    /// The final memory sample is taken first, when the workload has just returned (or was
+    /// stopped at the heap cap), before the globals are released and the exit collection runs.
     pub fn finish(mut self) -> FinalReport {
+        if self.record {
+            self.sample_memory(SampleTrigger::Final);
+        }
         self.release_globals();
         if self.strategy.borrow().collect_at_exit() {
             self.collect(GENERATIONS - 1);
         }
         let leaked = self.leak_report();
         let stats = self.stats();
-        let recorder = self.recorder.replace(Recorder::new(0));
-        let memory_management_ns = recorder.memory_management_ns();
-        let (pauses, request_latencies_ns) = recorder.into_log();
-        FinalReport { leaked, memory_management_ns, pauses, request_latencies_ns, stats }
+        let log = self.recorder.get_mut().take_log();
+        FinalReport {
+            leaked,
+            pauses: log.pauses,
+            request_latencies_ns: log.request_latencies_ns,
+            memory_samples: log.memory_samples,
+            memory_management_ns: log.memory_management_ns,
+            cap_exceeded: self.cap_exceeded.get(),
+            stats,
+        }
+    }
+
+    // ----- memory samples -------------------------------------------------------------
+
+    /// Takes a checkpoint sample if the schedule allows one now.
+    fn sample_at_checkpoint(&self, trigger: SampleTrigger) {
+        if self.recorder.borrow().schedule().checkpoint_due(trigger, self.allocations.get()) {
+            self.sample_memory(trigger);
+        }
+    }
+
+    /// The interval sample due at this allocation count; off the allocation fast path.
+    #[cold]
+    #[inline(never)]
+    fn sample_interval(&self) {
+        self.sample_memory(SampleTrigger::Interval);
+    }
+
+    /// Records the heap's and the process's memory now, and when the next interval sample is due.
+    fn sample_memory(&self, trigger: SampleTrigger) {
+        let figures = HeapFigures {
+            allocations: self.allocations.get(),
+            requests_done: self.requests_done.get(),
+            live_objects: self.live_objects.get(),
+            live_bytes: self.live_bytes.get(),
+            retained_bytes: self.retained_bytes.get(),
+            alloc: self.allocator.borrow().stats(),
+        };
+        let mut recorder = self.recorder.borrow_mut();
+        recorder.record_sample(trigger, figures);
+        self.next_interval_sample.set(recorder.schedule().next_interval(self.allocations.get()));
+    }
+
+    // ----- heap cap -------------------------------------------------------------------
+
+    /// Lets the heap grow by `bytes`, or stops the workload at the cap. One comparison when
+    /// under the cap.
+    #[inline]
+    fn admit(&self, bytes: usize) {
+        if self.held_bytes() + bytes as u64 > self.cap.get() {
+            self.stop_at_cap(bytes);
+        }
+    }
+
+    /// Bytes the heap holds from the allocator: live, plus the dead objects `nogc` keeps.
+    fn held_bytes(&self) -> u64 {
+        self.live_bytes.get() + self.retained_bytes.get()
+    }
+
+    /// Whether the workload may be stopped here: it is the workload's own call, not a
+    /// collection's, a finalizer's or callback's, not teardown, and no panic is unwinding.
+    fn at_stopping_point(&self) -> bool {
+        !self.gc.is_collecting()
+            && self.user_code_depth.get() == 0
+            && !self.tearing_down.get()
+            && !std::thread::panicking()
+    }
+
+    /// Past the cap: panics with [`HeapCapExceeded`] where the workload may be stopped;
+    /// elsewhere lets the allocation through (the workload's next one stops it).
+    #[cold]
+    #[inline(never)]
+    fn stop_at_cap(&self, requested: usize) {
+        if !self.at_stopping_point() {
+            return;
+        }
+        let exceeded =
+            HeapCapExceeded { live_bytes: self.held_bytes(), requested_bytes: requested as u64, cap: self.cap.get() };
+        self.cap_exceeded.set(Some(exceeded));
+        std::panic::panic_any(exceeded);
     }
 
     // ----- reference counting ---------------------------------------------------------
@@ -674,7 +900,8 @@ impl Heap {
             return;
         }
         // Inside a collection, freeing is part of the collection's pause: no clock of its own.
-        let start = (!self.gc.is_collecting()).then(Instant::now);
+        // Under `nogc` a cascade returns nothing, and with recording off nothing is timed.
+        let start = (self.time_cascades && !self.gc.is_collecting()).then(Instant::now);
         let mut stack = std::mem::take(&mut *self.cascade_stack.borrow_mut());
         stack.push(obj);
         let mut freed = 0u64;
@@ -803,7 +1030,10 @@ impl Heap {
     /// carries on: it must not unwind through a refcount cascade or a collection, which would
     /// leave objects half freed and GC lists pointing at freed sentinels.
     fn run_user_code(&self, what: &str, user_code: impl FnOnce()) {
-        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(user_code)) {
+        self.user_code_depth.set(self.user_code_depth.get() + 1);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(user_code));
+        self.user_code_depth.set(self.user_code_depth.get() - 1);
+        if let Err(panic) = outcome {
             let message = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -816,15 +1046,41 @@ impl Heap {
 
     // ----- objects and blocks ---------------------------------------------------------
 
-    /// A fresh object with refcount 1 (not yet tracked, payload unwritten).
+    /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
+    /// unwritten). Counts the allocation and takes the interval sample when one is due.
     fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
+        let allocations = self.allocations.get() + 1;
+        self.allocations.set(allocations);
+        if allocations == self.next_interval_sample.get() {
+            self.sample_interval();
+        }
+        self.allocate_uncounted(kind, len)
+    }
+
+    /// A fresh object, not counted as a program allocation (the runtime's own: back-edge
+    /// weakrefs). May run a collection first, and stops the workload if it would pass the cap.
+    fn allocate_uncounted(&self, kind: Kind, len: usize) -> ObjPtr {
+        let size = object::block_size(kind, len);
         if kind.is_container() && self.gc.note_allocation() {
             self.collect_generations();
         }
-        let block = self.alloc_bytes(object::block_size(kind, len));
+        if self.held_bytes() + size as u64 > self.cap.get() {
+            self.stop_before_allocating(kind, size);
+        }
+        let block = self.alloc_bytes(size);
         self.live_objects.set(self.live_objects.get() + 1);
         // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
         unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
+    }
+
+    /// The cap stops an object's allocation: first takes back the gen-0 count it was given, so
+    /// that the collector's counts stay those of the objects that exist.
+    #[cold]
+    fn stop_before_allocating(&self, kind: Kind, size: usize) {
+        if kind.is_container() && self.at_stopping_point() {
+            self.gc.note_deallocation();
+        }
+        self.stop_at_cap(size);
     }
 
     fn new_int_object(&self, value: i64) -> ObjPtr {
@@ -834,8 +1090,11 @@ impl Heap {
         obj
     }
 
-    fn new_weakref_object(&self, target: ObjPtr) -> ObjPtr {
-        let obj = self.allocate(Kind::Weakref, 0);
+    fn new_weakref_object(&self, target: ObjPtr, origin: Origin) -> ObjPtr {
+        let obj = match origin {
+            Origin::Program => self.allocate(Kind::Weakref, 0),
+            Origin::BackEdge => self.allocate_uncounted(Kind::Weakref, 0),
+        };
         // SAFETY: `obj` is a fresh weakref block and `target` a live instance; the new weakref
         // goes to the front of the target's weaklist. Test: object_model::weakref_dies_with_target.
         unsafe {
@@ -868,10 +1127,71 @@ impl Heap {
         self.tracked_count.set(self.tracked_count.get() - 1);
     }
 
-    /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
-    /// Its references must already have been dropped or handed over.
+    /// Ends a dead object: it leaves the weakref and GC lists and the live counts, then its
+    /// blocks go back to the allocator, or, under `nogc`, to the graveyard. Its references must
+    /// already have been dropped or handed over.
     fn free_object(&self, obj: ObjPtr) {
-        // SAFETY: `obj` has refcount zero and is unreachable; we read its layout one last time.
+        self.retire(obj);
+        if self.retain_dead {
+            self.bury(obj);
+        } else {
+            self.return_blocks(obj);
+        }
+    }
+
+    /// The bookkeeping of a death, whatever happens to the blocks: unlinks a weakref from its
+    /// target, untracks a container, counts the deallocation.
+    fn retire(&self, obj: ObjPtr) {
+        // SAFETY: `obj` has refcount zero and is unreachable, but its block is still ours.
+        unsafe {
+            if (*obj).kind == Kind::Weakref {
+                self.unlink_weakref(obj);
+            }
+            if (*obj).kind.is_container() {
+                if object::is_tracked(obj) {
+                    self.untrack(obj);
+                }
+                self.gc.note_deallocation();
+            }
+        }
+        self.live_objects.set(self.live_objects.get() - 1);
+    }
+
+    /// Keeps a retired object's blocks (`nogc`): its bytes move from live to retained and it
+    /// joins the graveyard, which teardown frees.
+    fn bury(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is retired (untracked, no references left to it) and its block is ours;
+        // `graveyard_link` writes only a word freeing does not read.
+        // Test: object_model::nogc_keeps_dead_blocks_until_teardown.
+        let bytes = unsafe {
+            object::graveyard_link(obj).write(self.graveyard.get());
+            owned_bytes(obj) as u64
+        };
+        self.graveyard.set(obj);
+        self.live_bytes.set(self.live_bytes.get() - bytes);
+        self.retained_bytes.set(self.retained_bytes.get() + bytes);
+        self.retained_objects.set(self.retained_objects.get() + 1);
+    }
+
+    /// Returns every block of the graveyard to the allocator (teardown).
+    fn empty_graveyard(&self) {
+        let mut obj = self.graveyard.replace(ptr::null_mut());
+        // Counted as live again for the moment it takes `return_blocks` to free them.
+        self.live_bytes.set(self.live_bytes.get() + self.retained_bytes.replace(0));
+        self.retained_objects.set(0);
+        while !obj.is_null() {
+            // SAFETY: every graveyard object was buried once and not freed since; the link is
+            // read before its block goes back. Test: object_model::nogc_keeps_dead_blocks_until_teardown
+            // (valgrind: no leak, no invalid read).
+            let next = unsafe { *object::graveyard_link(obj) };
+            self.return_blocks(obj);
+            obj = next;
+        }
+    }
+
+    /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
+    fn return_blocks(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is retired; we read its layout one last time.
         unsafe {
             match (*obj).kind {
                 Kind::List => {
@@ -886,17 +1206,9 @@ impl Heap {
                         self.free_bytes((*dict).table, object::dict_table_size((*dict).capacity));
                     }
                 }
-                Kind::Weakref => self.unlink_weakref(obj),
                 _ => {}
             }
-            if (*obj).kind.is_container() {
-                if object::is_tracked(obj) {
-                    self.untrack(obj);
-                }
-                self.gc.note_deallocation();
-            }
             let size = object::own_block_size(obj);
-            self.live_objects.set(self.live_objects.get() - 1);
             self.free_bytes(object::block_start(obj).as_ptr(), size);
         }
     }
@@ -943,6 +1255,10 @@ impl Heap {
             }
             if new_len == 0 {
                 new_capacity = 0;
+            }
+            if new_len > len {
+                // Growing (an insert): nothing has changed yet, so the cap may stop it here.
+                self.admit(object::list_items_size(new_capacity));
             }
             let items = if new_capacity == 0 {
                 ptr::null_mut()
@@ -1057,6 +1373,8 @@ impl Drop for Heap {
                 self.decref(obj);
             }
             debug_assert_eq!(self.live_objects.get(), 0, "teardown left objects alive");
+            self.empty_graveyard();
+            debug_assert_eq!(self.live_bytes.get(), 0, "teardown left blocks allocated");
             self.gc.free_lists();
         }
     }
@@ -1119,6 +1437,10 @@ impl Heap {
 }
 
 impl Blocks for Heap {
+    fn admit(&self, size: usize) {
+        Heap::admit(self, size);
+    }
+
     fn alloc_bytes(&self, size: usize) -> *mut u8 {
         self.live_bytes.set(self.live_bytes.get() + size as u64);
         self.allocator.borrow_mut().alloc(size).as_ptr()

@@ -8,6 +8,7 @@
 
 mod generational;
 mod manual;
+mod nogc;
 mod refcount;
 mod weakref;
 
@@ -78,6 +79,13 @@ pub trait Strategy: fmt::Debug {
         None
     }
 
+    /// Whether the blocks of dead objects go back to the allocator. `false` only for `nogc`:
+    /// objects still die (weakrefs cleared, callbacks and finalizers run, references released),
+    /// but their blocks are kept until the heap is dropped.
+    fn returns_blocks(&self) -> bool {
+        true
+    }
+
     /// Whether a full collection runs once the workload has returned, before leaks are counted
     /// (CPython collects at interpreter exit).
     fn collect_at_exit(&self) -> bool {
@@ -129,7 +137,7 @@ impl StrategyInfo {
 }
 
 /// Every strategy, in the order results list them.
-pub static STRATEGIES: &[StrategyInfo] = &[refcount::INFO, weakref::INFO, generational::INFO, manual::INFO];
+pub static STRATEGIES: &[StrategyInfo] = &[refcount::INFO, weakref::INFO, generational::INFO, manual::INFO, nogc::INFO];
 
 /// The registry entry named `name`.
 pub fn find(name: &str) -> Option<&'static StrategyInfo> {
