@@ -653,3 +653,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn many_callbacks_due_at_once_run_without_nesting() {
+    // WeakValueDictionary's pattern: a dict holds the weakrefs, and each callback deletes its own
+    // entry, which frees the weakref. 200,000 callbacks fall due when one list of targets is
+    // dropped; on a small stack this overflowed while each weakref's free drained the queue again.
+    let worker = std::thread::Builder::new().stack_size(256 << 10).spawn(|| {
+        for_each_heap("refcount", |heap| {
+            let calls = std::rc::Rc::new(std::cell::Cell::new(0u32));
+            let counter = calls.clone();
+            let callback = heap.register_callback(move |heap, _, key| {
+                counter.set(counter.get() + 1);
+                let key = heap.int_value(key.expect("the key")) as u64;
+                assert!(heap.dict_remove(&heap.globals(), key).is_some(), "the entry was there");
+            });
+            let owners = heap.list();
+            for i in 0..200_000 {
+                let target = heap.instance(1);
+                heap.list_append(&owners, &target);
+                let key = heap.int(i);
+                let weak = heap.weakref(&target, Some(WeakCallback { id: callback, arg: Some(&key) }));
+                heap.dict_set(&heap.globals(), i as u64, &weak);
+            }
+            drop(owners);
+            assert_eq!(calls.get(), 200_000, "every callback ran once");
+            assert_eq!(heap.dict_keys(&heap.globals()).len(), 0, "every entry removed itself");
+        });
+    });
+    worker.unwrap().join().expect("draining many callbacks must not overflow the stack");
+}

@@ -296,6 +296,9 @@ pub struct Heap {
     cap_exceeded: Cell<Option<HeapCapExceeded>>,
     /// Finalizers and callbacks running now (nested ones counted): no cap stop inside them.
     user_code_depth: Cell<u32>,
+    /// A drain of the finalizer or callback queue is running (see `run_pending_finalizers`).
+    draining_finalizers: Cell<bool>,
+    draining_callbacks: Cell<bool>,
 }
 
 impl Heap {
@@ -339,6 +342,8 @@ impl Heap {
             cap: Cell::new(u64::MAX),
             cap_exceeded: Cell::new(None),
             user_code_depth: Cell::new(0),
+            draining_finalizers: Cell::new(false),
+            draining_callbacks: Cell::new(false),
         };
         let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
         heap.small_ints.set(small_ints).expect("set once");
@@ -946,11 +951,19 @@ impl Heap {
         true
     }
 
+    /// Runs every queued finalizer. Freeing what a finalizer leaves behind can queue more; an
+    /// inner call returns at once and this loop runs them, so the depth stays one however many
+    /// finalizers are due (nested drains overflowed the stack with thousands of them).
     fn run_pending_finalizers(&self) {
+        if self.draining_finalizers.replace(true) {
+            return;
+        }
         loop {
-            let Some(obj) = self.pending_finalizers.borrow_mut().pop_front() else { return };
+            // Popped in its own statement: the queue's borrow must end before user code runs.
+            let Some(obj) = self.pending_finalizers.borrow_mut().pop_front() else { break };
             self.invoke_finalizer(self.handle(obj)); // owns the +1 taken when deferred
         }
+        self.draining_finalizers.set(false);
     }
 
     /// Runs `obj`'s finalizer, then drops the handle (which frees it unless it was resurrected).
@@ -1003,11 +1016,18 @@ impl Heap {
         cleared
     }
 
+    /// Runs every queued weakref callback, one level deep as [`Heap::run_pending_finalizers`]:
+    /// dropping a weakref after its callback frees it, which drains the queue again; that inner
+    /// drain returns at once (test: `object_model::many_callbacks_due_at_once_run_without_nesting`).
     fn run_pending_callbacks(&self) {
+        if self.draining_callbacks.replace(true) {
+            return;
+        }
         loop {
-            let Some(weak) = self.pending_callbacks.borrow_mut().pop_front() else { return };
+            let Some(weak) = self.pending_callbacks.borrow_mut().pop_front() else { break };
             self.invoke_weakref_callback(self.handle(weak)); // owns the +1 taken when queued
         }
+        self.draining_callbacks.set(false);
     }
 
     /// Runs a cleared weakref's callback with its argument, then drops the handle.
