@@ -263,6 +263,7 @@ pub(crate) unsafe fn gc_head(obj: ObjPtr) -> *mut GcHead {
 pub(crate) unsafe fn graveyard_link(obj: ObjPtr) -> *mut ObjPtr {
     // SAFETY: the block is still ours (never returned); a container has its GC head before the
     // header, an atom at least 8 payload bytes (int: the value; str: the hash), 8-aligned.
+    // Test: object_model::nogc_keeps_dead_blocks_until_teardown (under valgrind in CI).
     unsafe {
         if (*obj).kind.is_container() { (&raw mut (*gc_head(obj)).prev).cast::<ObjPtr>() } else { body::<ObjPtr>(obj) }
     }

@@ -1163,6 +1163,7 @@ impl Heap {
     /// target, untracks a container, counts the deallocation.
     fn retire(&self, obj: ObjPtr) {
         // SAFETY: `obj` has refcount zero and is unreachable, but its block is still ours.
+        // Tests: object_model::refcounts_balance, object_model::weakref_dies_with_target.
         unsafe {
             if (*obj).kind == Kind::Weakref {
                 self.unlink_weakref(obj);
@@ -1211,7 +1212,9 @@ impl Heap {
 
     /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
     fn return_blocks(&self, obj: ObjPtr) {
-        // SAFETY: `obj` is retired; we read its layout one last time.
+        // SAFETY: `obj` is retired and its blocks are returned once (directly, or from the
+        // graveyard at teardown); we read its layout one last time.
+        // Test: object_model::teardown_frees_everything (live bytes return to zero).
         unsafe {
             match (*obj).kind {
                 Kind::List => {
