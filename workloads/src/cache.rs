@@ -47,13 +47,11 @@
 //! finds garbage. Once the count stops drifting, collections come only from its floor: a container
 //! freed while the count is 0 does not lower it, so the count is a random walk reflected at 0, and
 //! how fast it climbs depends on which allocations count. CPython's free lists (80 lists, 80 dicts,
-//! tuples) hand objects out and take them back without touching the count; the model counts every
-//! container. At `default` size (seed 1) against CPython 3.11 (collections per generation; neither
-//! side finds garbage): `strong` 39/3/0 on both sides; `weak-value` 30/2/0 against 29/2/0; without
-//! callbacks 150/13/1 against 140/12/1. With the twin's two lists made a `list` subclass (which
-//! bypasses the free list) CPython gives exactly the model's figures, so the gap is that free list,
-//! and it grows with the length of the steady state: at 2,000,000 operations `weak-value` makes 37
-//! collections, CPython 33.
+//! tuples) hand objects out and take them back without touching the count; the model counted
+//! every container until it modelled those free lists (`heap/collector.rs`, `FreeLists`), and then
+//! ran 7–12% more collections than CPython here (`weak-value` without callbacks at `default`:
+//! 150/13/1 against 140/12/1). With the free lists modelled both sides agree exactly (`harness
+//! validate --workload cache --wparam variant=weak-value --wparam callbacks=false`).
 
 use strategies::{CallbackId, Handle, Heap, ParamSpec, WeakCallback};
 

@@ -1081,11 +1081,16 @@ impl Heap {
     /// weakrefs). May run a collection first, and stops the workload if it would pass the cap.
     fn allocate_uncounted(&self, kind: Kind, len: usize) -> ObjPtr {
         let size = object::block_size(kind, len);
-        if kind.is_container() && self.gc.note_allocation() {
-            self.collect_generations();
+        let mut counted = false;
+        if kind.is_container() {
+            let collect;
+            (counted, collect) = self.gc.note_allocation(kind, len);
+            if collect {
+                self.collect_generations();
+            }
         }
         if self.held_bytes() + size as u64 > self.cap.get() {
-            self.stop_before_allocating(kind, size);
+            self.stop_before_allocating(counted, size);
         }
         let block = self.alloc_bytes(size);
         self.live_objects.set(self.live_objects.get() + 1);
@@ -1096,9 +1101,9 @@ impl Heap {
     /// The cap stops an object's allocation: first takes back the gen-0 count it was given, so
     /// that the collector's counts stay those of the objects that exist.
     #[cold]
-    fn stop_before_allocating(&self, kind: Kind, size: usize) {
-        if kind.is_container() && self.at_stopping_point() {
-            self.gc.note_deallocation();
+    fn stop_before_allocating(&self, counted: bool, size: usize) {
+        if counted && self.at_stopping_point() {
+            self.gc.uncount_allocation();
         }
         self.stop_at_cap(size);
     }
@@ -1172,7 +1177,7 @@ impl Heap {
                 if object::is_tracked(obj) {
                     self.untrack(obj);
                 }
-                self.gc.note_deallocation();
+                self.gc.note_deallocation((*obj).kind, (*obj).len as usize);
             }
         }
         self.live_objects.set(self.live_objects.get() - 1);
