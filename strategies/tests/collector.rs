@@ -476,3 +476,31 @@ fn kept_alive_empty_dicts_never_trigger_a_full_collection() {
     let after = heap.gc_stats().map(|g| g.collections);
     assert_eq!([0, 1, 2].map(|g| after[g] - before[g]), [1308, 118, 0]);
 }
+
+#[test]
+fn free_lists_hide_reused_tuples_lists_and_dicts_from_the_gen0_count() {
+    // CPython 3.11, automatic collection off, after gc.collect():
+    //   101 lists alive, then freed: 80 go to the list free list, 21 are counted (count -21);
+    //   50 new lists come from the free list (count unchanged);
+    //   3,000 1-tuples: counted (+3000); freed: 2,000 to the tuple free list, 1,000 counted.
+    let heap = disabled();
+    heap.collect(2);
+    let count = || heap.gc_counts()[0] as i64;
+    let start = count();
+    let lists: Vec<_> = (0..101).map(|_| heap.list()).collect();
+    assert_eq!(count() - start, 101);
+    drop(lists);
+    assert_eq!(count() - start, 80, "80 lists went back to the free list uncounted");
+    let reused: Vec<_> = (0..50).map(|_| heap.list()).collect();
+    assert_eq!(count() - start, 80, "lists from the free list are not counted");
+    let one = heap.int(1);
+    let tuples: Vec<_> = (0..3000).map(|_| heap.tuple(&[Some(&one)])).collect();
+    assert_eq!(count() - start, 3080);
+    drop(tuples);
+    assert_eq!(count() - start, 2080, "2,000 tuples of size 1 fit on their free list");
+    drop(reused);
+    heap.collect(2);
+    let dicts: Vec<_> = (0..10).map(|_| heap.dict()).collect();
+    assert_eq!(count(), 10, "a full collection empties the free lists, as clear_freelists does");
+    drop(dicts);
+}
