@@ -33,6 +33,9 @@ pub struct RunRow {
     pub checksum: Option<String>,
     pub wall_time_ms: Option<f64>,
     pub mm_time_ms: Option<f64>,
+    /// Wall time minus the memory-management time spent while the workload ran (the exit
+    /// collection, which runs after it, is in `mm_time_ms` only).
+    pub mutator_time_ms: Option<f64>,
     pub pause_count: Option<u64>,
     /// Empty when the cell recorded no pause.
     pub pause_p50_us: Option<f64>,
@@ -179,6 +182,22 @@ pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Ve
         .collect()
 }
 
+/// The cell's wall time minus the memory management inside it: every pause after the workload
+/// returned (the exit collection: the collections beyond those `gc.get_stats()` counted at
+/// return) is taken out of the memory-management total first.
+fn mutator_ns(outcome: &CellOutcome) -> u64 {
+    let during_run: u64 = outcome.gc_stats_at_return.iter().map(|g| g.collections).sum();
+    let after_return: u64 = outcome
+        .pauses
+        .iter()
+        .filter(|p| p.kind == "collection")
+        .skip(during_run as usize)
+        .map(|p| p.duration_ns)
+        .sum();
+    let in_run = outcome.memory_management_ns.saturating_sub(after_return);
+    outcome.wall_ns.saturating_sub(in_run)
+}
+
 pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
     let spec = &cell.spec;
     let pairs =
@@ -197,6 +216,7 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
         checksum: None,
         wall_time_ms: None,
         mm_time_ms: None,
+        mutator_time_ms: None,
         pause_count: None,
         pause_p50_us: None,
         pause_p99_us: None,
@@ -227,6 +247,7 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
             row.checksum = (outcome.status == "ok").then(|| outcome.checksum.clone());
             row.wall_time_ms = Some(outcome.wall_ns as f64 / 1e6);
             row.mm_time_ms = Some(outcome.memory_management_ns as f64 / 1e6);
+            row.mutator_time_ms = Some(mutator_ns(outcome) as f64 / 1e6);
             row.pause_count = Some(pauses.count);
             if pauses.count > 0 {
                 row.pause_p50_us = Some(us(pauses.p50_ns));
