@@ -54,10 +54,12 @@ fn execute(plan: &Plan) -> ExitCode {
     let gathered = runner::run_cells(&run_id, &plan.cells, plan.seed, plan.timeout);
 
     println!("\n{}", results::summary_table(&gathered.runs));
-    for (configuration, overhead) in results::recording_overheads(&gathered.runs) {
+    for overhead in results::recording_overheads(&gathered.runs) {
         println!(
-            "recording overhead, {configuration}: {:+.1}% wall time (median with recording on vs off)",
-            overhead * 100.0
+            "recording overhead, {}: {:+.1}% wall time by minimum, {:+.1}% by median (recording on vs off)",
+            overhead.configuration,
+            overhead.by_minimum * 100.0,
+            overhead.by_median * 100.0
         );
     }
     let mismatches = results::checksum_mismatches(&gathered.runs);

@@ -187,13 +187,8 @@ pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Ve
 /// return) is taken out of the memory-management total first.
 fn mutator_ns(outcome: &CellOutcome) -> u64 {
     let during_run: u64 = outcome.gc_stats_at_return.iter().map(|g| g.collections).sum();
-    let after_return: u64 = outcome
-        .pauses
-        .iter()
-        .filter(|p| p.kind == "collection")
-        .skip(during_run as usize)
-        .map(|p| p.duration_ns)
-        .sum();
+    let after_return: u64 =
+        outcome.pauses.iter().filter(|p| p.kind == "collection").skip(during_run as usize).map(|p| p.duration_ns).sum();
     let in_run = outcome.memory_management_ns.saturating_sub(after_return);
     outcome.wall_ns.saturating_sub(in_run)
 }
@@ -387,22 +382,35 @@ fn configuration(row: &RunRow) -> String {
     text
 }
 
-/// What recording costs, per configuration that ran both ways (`--recording both`): the median
-/// wall time with recording on over the median with it off, minus one.
-pub fn recording_overheads(rows: &[RunRow]) -> Vec<(String, f64)> {
+/// What recording costs, per configuration that ran both ways (`--recording both`): wall time
+/// with recording on over wall time with it off, minus one, by medians and by minimums (the
+/// minimum is the figure least disturbed by a busy machine).
+pub fn recording_overheads(rows: &[RunRow]) -> Vec<RecordingOverhead> {
     let mut walls: BTreeMap<(String, String, String), [Vec<f64>; 2]> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.status == "ok") {
         let key =
             (row.workload.clone(), row.workload_params.clone(), format!("{} [{}]", row.strategy, row.strategy_params));
         walls.entry(key).or_default()[row.recording as usize].extend(row.wall_time_ms);
     }
+    let min = |v: &[f64]| v.iter().copied().reduce(f64::min);
     walls
         .into_iter()
         .filter_map(|((workload, _, label), [off, on])| {
-            let (off, on) = (median(off)?, median(on)?);
-            Some((format!("{workload} {label}"), on / off - 1.0))
+            Some(RecordingOverhead {
+                configuration: format!("{workload} {label}"),
+                by_minimum: min(&on)? / min(&off)? - 1.0,
+                by_median: median(on)? / median(off)? - 1.0,
+            })
         })
         .collect()
+}
+
+/// See [`recording_overheads`].
+#[derive(Debug, PartialEq)]
+pub struct RecordingOverhead {
+    pub configuration: String,
+    pub by_median: f64,
+    pub by_minimum: f64,
 }
 
 /// The summary table printed after a run: one line per configuration (workload parameters,
