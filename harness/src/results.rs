@@ -490,8 +490,14 @@ pub fn summary_table(rows: &[RunRow]) -> String {
             leaked,
         ]);
     }
+    align_table(&lines)
+}
+
+/// Lines of cells as a text table: the first column left-aligned, the others right-aligned.
+pub fn align_table(lines: &[Vec<String>]) -> String {
+    let columns = lines.first().map_or(0, Vec::len);
     let widths: Vec<usize> =
-        (0..header.len()).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+        (0..columns).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
     lines
         .iter()
         .map(|line| {

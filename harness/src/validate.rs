@@ -411,19 +411,7 @@ fn table(rows: &[ComparisonRow]) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..6).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
-    lines
-        .iter()
-        .map(|line| {
-            line.iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
-                .collect::<Vec<_>>()
-                .join("  ")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    results::align_table(&lines)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@
 use strategies::{Handle, Heap, ParamSpec};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "btree",
@@ -173,17 +173,14 @@ impl Workload for BTree {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        [
+        named_params([
             ("records", self.records.to_string()),
             ("degree", self.degree.to_string()),
             ("rebuild", self.rebuild.to_string()),
             ("rounds", self.rounds.to_string()),
             ("lookups", self.lookups.to_string()),
             ("parents", self.parents.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ])
     }
 }
 

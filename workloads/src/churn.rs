@@ -77,7 +77,7 @@ use rand_distr::{Distribution, Poisson, Zipf};
 use strategies::{Handle, Heap, Kind, ParamSpec};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "churn",
@@ -265,7 +265,7 @@ impl Workload for Churn {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        [
+        named_params([
             ("operations", self.operations.to_string()),
             ("initial", self.initial.to_string()),
             ("roots", self.roots.to_string()),
@@ -276,10 +276,7 @@ impl Workload for Churn {
             ("descend", self.descend.to_string()),
             ("mix", self.mix.to_string()),
             ("request-ops", self.request_ops.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ])
     }
 }
 

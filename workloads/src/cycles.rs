@@ -19,7 +19,7 @@
 use strategies::{Handle, Heap, ParamSpec};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "cycles",
@@ -118,17 +118,14 @@ impl Workload for Cycles {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        [
+        named_params([
             ("batches", self.batches.to_string()),
             ("rings", self.rings.to_string()),
             ("ring-size", self.ring_size.to_string()),
             ("survive", self.survive.to_string()),
             ("pool", self.pool.to_string()),
             ("explicit-collect", self.explicit_collect.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ])
     }
 }
 

@@ -167,3 +167,8 @@ pub(crate) fn invalid(workload: &WorkloadInfo, name: &str, value: impl fmt::Disp
         reason: reason.to_string(),
     }
 }
+
+/// A workload's parameters in force, for [`Workload::params`].
+pub(crate) fn named_params<const N: usize>(pairs: [(&str, String); N]) -> Vec<(String, String)> {
+    pairs.into_iter().map(|(name, value)| (name.to_string(), value)).collect()
+}

@@ -88,7 +88,7 @@
 use strategies::{Handle, Heap, Kind, ParamSpec};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "requests",
@@ -273,7 +273,7 @@ impl Workload for Requests {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        [
+        named_params([
             ("long-lived", self.long_lived.to_string()),
             ("requests", self.requests.to_string()),
             ("objects-per-request", self.objects_per_request.to_string()),
@@ -281,10 +281,7 @@ impl Workload for Requests {
             ("sample", self.sample.to_string()),
             ("cache", self.cache.to_string()),
             ("cache-store", self.cache_store.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ])
     }
 }
 

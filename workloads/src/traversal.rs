@@ -24,7 +24,7 @@
 use strategies::{Handle, Heap, ParamSpec};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "traversal",
@@ -85,10 +85,7 @@ impl Workload for Traversal {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        [("levels", self.levels.to_string()), ("collections", self.collections.to_string())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
+        named_params([("levels", self.levels.to_string()), ("collections", self.collections.to_string())])
     }
 }
 
