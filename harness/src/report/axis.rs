@@ -39,6 +39,12 @@ struct DisplayUnit {
 }
 
 impl Unit {
+    /// Ticks of a log axis go at powers of this: 10, or 4 for bytes, whose powers are the
+    /// binary sizes people use (1 KiB = 4⁵, 4 KiB, 16 KiB, 64 KiB, 256 KiB, 1 MiB, …).
+    fn log_base(self) -> f64 {
+        if self == Unit::Bytes { 4.0 } else { 10.0 }
+    }
+
     /// The display unit that suits values up to `max` (base units).
     fn display_for(self, max: f64) -> DisplayUnit {
         let pick = |steps: &[(f64, &'static str)]| {
@@ -73,13 +79,15 @@ impl Axis {
         Axis { lo, hi, log: false, unit, display: unit.display_for(hi.abs().max(lo.abs())), categories: Vec::new() }
     }
 
-    /// A logarithmic axis covering `min..=max` (both > 0), widened to whole decades.
+    /// A logarithmic axis covering `min..=max` (both > 0), widened to whole powers of its base
+    /// (see [`Unit::log_base`]).
     pub fn log(min: f64, max: f64, unit: Unit) -> Axis {
         assert!(min > 0.0 && max >= min, "a log axis needs positive bounds, got {min}..{max}");
-        let lo = 10f64.powf(min.log10().floor());
-        let mut hi = 10f64.powf(max.log10().ceil());
+        let base = unit.log_base();
+        let lo = base.powf(min.log(base).floor());
+        let mut hi = base.powf(max.log(base).ceil());
         if hi <= lo {
-            hi = lo * 10.0;
+            hi = lo * base;
         }
         Axis { lo, hi, log: true, unit, display: unit.display_for(hi), categories: Vec::new() }
     }
@@ -181,8 +189,8 @@ impl Axis {
         }
     }
 
-    /// Tick positions with labels: nice numbers in the display unit (linear), or decades,
-    /// with 2 and 5 between them when the axis spans at most two decades (log).
+    /// Tick positions with labels: nice numbers in the display unit (linear), or powers of the
+    /// log base, with finer multiples when the axis spans few of them (log).
     fn major_ticks(&self, max_points: usize) -> Vec<f64> {
         let max_points = max_points.max(2);
         if self.unit == Unit::Category {
@@ -195,37 +203,62 @@ impl Axis {
                 .map(|t| t * divisor)
                 .collect();
         }
-        let in_range = |v: &f64| *v >= self.lo * 0.999 && *v <= self.hi * 1.001;
-        let (first, last) = ((self.lo.log10() - 1e-9).ceil() as i32, (self.hi.log10() + 1e-9).floor() as i32);
-        let decades: Vec<f64> = (first..=last).map(|d| 10f64.powi(d)).collect();
-        if decades.len() >= 4 {
-            let stride = decades.len().div_ceil(max_points).max(1);
-            return decades.into_iter().step_by(stride).collect();
+        let base = self.unit.log_base();
+        let (first, last) = self.exponents();
+        let powers: Vec<f64> = (first..=last).map(|e| base.powi(e)).collect();
+        if powers.len() >= 4 {
+            let stride = powers.len().div_ceil(max_points).max(1);
+            return powers.into_iter().step_by(stride).collect();
         }
-        let with_halves: Vec<f64> =
-            (first - 1..=last).flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(d))).filter(in_range).collect();
-        if (2..=max_points).contains(&with_halves.len()) {
-            return with_halves;
+        // Few powers: add 2 and 5 times each decade (2 times each power of 4).
+        let multiples: &[f64] = if base == 10.0 { &[1.0, 2.0, 5.0] } else { &[1.0, 2.0] };
+        let finer: Vec<f64> = (first - 1..=last)
+            .flat_map(|e| multiples.iter().map(move |m| m * base.powi(e)))
+            .filter(|v| self.in_range(*v))
+            .collect();
+        if (2..=max_points).contains(&finer.len()) {
+            return finer;
         }
-        if decades.len() == 2 {
-            return decades;
+        if powers.len() >= 2 {
+            return powers;
         }
-        // Less than a decade: nice linear steps read best.
-        nice_linear_ticks(self.lo, self.hi, max_points.min(5)).into_iter().filter(|v| *v > 0.0).collect()
+        // Less than one power: nice linear steps in the display unit read best.
+        let divisor = self.display.divisor;
+        nice_linear_ticks(self.lo / divisor, self.hi / divisor, max_points.min(5))
+            .into_iter()
+            .map(|t| t * divisor)
+            .filter(|v| *v > 0.0)
+            .collect()
     }
 
-    /// Light grid positions: on a log axis, 1…9 times each decade when every decade is
-    /// labelled, each decade when some are skipped; the ticks themselves on a linear axis.
+    /// The exponents of the first and last power of the log base inside the axis.
+    fn exponents(&self) -> (i32, i32) {
+        let base = self.unit.log_base();
+        ((self.lo.log(base) - 1e-9).ceil() as i32, (self.hi.log(base) + 1e-9).floor() as i32)
+    }
+
+    fn in_range(&self, value: f64) -> bool {
+        value >= self.lo * 0.999 && value <= self.hi * 1.001
+    }
+
+    /// Light grid positions: on a log axis, every multiple of each power (1…9 × 10ᵏ; 1, 2 × 4ᵏ)
+    /// when every power is labelled, each power when some are skipped; the ticks themselves on
+    /// a linear axis.
     fn minor_ticks(&self, max_major: usize) -> Vec<f64> {
         if !self.log {
             return self.major_ticks(max_major);
         }
-        let (first, last) = (self.lo.log10().floor() as i32, self.hi.log10().ceil() as i32);
-        let decades_labelled = self.major_ticks(max_major).len() as i32 > last - first;
-        let multiples: &[f64] = if decades_labelled { &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0] } else { &[1.0] };
-        (first..=last)
-            .flat_map(|d| multiples.iter().map(move |m| m * 10f64.powi(d)))
-            .filter(|v| *v >= self.lo * 0.999 && *v <= self.hi * 1.001)
+        let base = self.unit.log_base();
+        let (first, last) = self.exponents();
+        let every_power_labelled = self.major_ticks(max_major).len() as i32 > last - first;
+        let multiples: Vec<f64> = match (every_power_labelled, base == 10.0) {
+            (false, _) => vec![1.0],
+            (true, true) => (1..10).map(f64::from).collect(),
+            (true, false) => vec![1.0, 2.0],
+        };
+        (first - 1..=last)
+            .flat_map(|e| multiples.iter().map(move |m| m * base.powi(e)))
+            .filter(|v| self.in_range(*v))
             .collect()
     }
 }
@@ -331,8 +364,18 @@ mod tests {
         assert_eq!(axis.describe("pause"), "pause (log scale)");
         let labels: Vec<String> = axis.major_ticks(10).iter().map(|t| axis.tick_label(*t)).collect();
         assert_eq!(labels, ["1 µs", "10 µs", "100 µs", "1 ms", "10 ms", "100 ms"]);
-        let few = Axis::log(120.0, 900.0, Unit::Bytes);
+        let few = Axis::log(120.0, 900.0, Unit::Duration);
         assert_eq!(few.major_ticks(10), [100.0, 200.0, 500.0, 1000.0]);
+    }
+
+    #[test]
+    fn log_byte_axes_tick_at_binary_sizes() {
+        let axis = Axis::log(3_000.0, 90_000_000.0, Unit::Bytes);
+        assert_eq!(axis.range(), 1024.0..(256u64 << 20) as f64);
+        let labels: Vec<String> = axis.major_ticks(8).iter().map(|t| axis.tick_label(*t)).collect();
+        assert_eq!(labels, ["1 KiB", "16 KiB", "256 KiB", "4 MiB", "64 MiB"]);
+        let few = Axis::log(100.0, 900.0, Unit::Bytes);
+        assert_eq!(few.tick_labels(10), ["64 B", "128 B", "256 B", "512 B", "1 KiB"]);
     }
 
     #[test]
