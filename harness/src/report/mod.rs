@@ -267,6 +267,18 @@ mod tests {
     }
 
     #[test]
+    fn a_run_whose_cells_all_failed_still_gets_a_report() {
+        let dir = TempDir::new().unwrap();
+        let failed = |strategy| FixtureCell { status: "failed", ..cell(strategy, 1, 0.0, Vec::new()) };
+        write_fixture(dir.path(), "adhoc", &[failed("refcount"), failed("generational")], false);
+        let summary = write_report(dir.path()).unwrap();
+        assert_eq!(chart_stems(&summary), ["summary-cycles-smoke"]);
+        let html = std::fs::read_to_string(&summary.report).unwrap();
+        assert!(html.contains("2 cells did not end ok"));
+        assert!(html.contains("generational (no ok repeat)") || html.contains("0/1"));
+    }
+
+    #[test]
     fn a_second_report_replaces_the_charts_of_the_first() {
         let dir = TempDir::new().unwrap();
         write_fixture(dir.path(), "adhoc", &plain_run(), false);

@@ -161,12 +161,14 @@ fn push_point(lines: &mut Vec<SweepLine>, label: String, x: f64, figures: [Optio
     }
 }
 
-/// The strategy and the values of the other swept parameters it sets.
+/// The strategy and the values of the other swept parameters it sets, without their prefix:
+/// `generational threshold1=10`.
 fn line_label(configuration: &Configuration, others: &[String]) -> String {
     let mut label = configuration.strategy.clone();
     for parameter in others {
         if let Some(value) = configuration.given.get(parameter) {
-            label += &format!(" {parameter}={value}");
+            let key = parameter.split_once('.').map_or(parameter.as_str(), |(_, key)| key);
+            label += &format!(" {key}={value}");
         }
     }
     label
