@@ -58,6 +58,8 @@ for folder in run sweep; do
         test -s "$work/$folder/report.html" -a -n "$(ls "$work/$folder/charts/"*.svg 2>/dev/null)"
 done
 check "sweep: a sweep chart" test -s "$work/sweep/charts/sweep-cycles.png"
+"$HARNESS" --workload cycles --size smoke --strategy refcount --no-report --out "$work/bare" >"$work/bare.log" 2>&1
+check "--no-report: no report.html, no charts" test ! -e "$work/bare/report.html" -a ! -e "$work/bare/charts"
 
 # 2. Fonts hidden: a mount namespace with an empty tmpfs over every font folder (fontconfig then
 #    finds none), or, where namespaces are not allowed, fontconfig pointed at an empty config.
@@ -89,7 +91,7 @@ else
     echo "no mount namespace here: hiding fonts from fontconfig with an empty configuration"
     check "charts and report tests with fontconfig finding no font" \
         env WORK="$work" HARNESS="$(realpath "$HARNESS")" bash -c \
-        'export FONTCONFIG_FILE=$WORK/fonts.conf; "$HARNESS" report "$WORK/nofonts" >/dev/null && cargo test --locked -q -p harness report::'
+        'export FONTCONFIG_FILE=$WORK/fonts.conf; "$HARNESS" report "$WORK/nofonts" >/dev/null && cargo test --locked -q -p harness --bin harness report::'
 fi
 same_pngs() {
     local png
