@@ -190,7 +190,7 @@ def check(browser, page, screenshot):
     for domain in ("Page", "Runtime", "Log"):
         browser.send(f"{domain}.enable", session=session)
     browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1300, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+                 {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
     browser.events.clear()
     browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
     browser.wait(lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == session)

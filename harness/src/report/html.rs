@@ -17,14 +17,14 @@ use crate::results::{checksum_mismatches, format_bytes, format_duration_us};
 
 const STYLE: &str = r#"
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0 auto;
-       max-width: 1240px; padding: 1rem 1.5rem 4rem; color: #222; line-height: 1.45; }
+       max-width: 1400px; padding: 1rem 1.5rem 4rem; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 h2 { margin-top: 2.4rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 h3 { margin-top: 1.6rem; }
 .lead { color: #555; margin-top: 0; }
 nav ul { columns: 2; padding-left: 1.2rem; }
-table { border-collapse: collapse; font-size: .86rem; margin: .6rem 0; }
-th, td { border-bottom: 1px solid #e4e4e4; padding: .25rem .55rem; text-align: right; vertical-align: top; }
+table { border-collapse: collapse; font-size: .82rem; margin: .6rem 0; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: .25rem .45rem; text-align: right; vertical-align: top; }
 td { white-space: nowrap; }
 td:first-child, .meta td { white-space: normal; }
 .wide { overflow-x: auto; }
