@@ -10,6 +10,7 @@ mod cell;
 mod cli;
 mod experiment;
 mod merge;
+mod report;
 mod results;
 mod runner;
 mod system;

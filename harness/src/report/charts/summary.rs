@@ -1,0 +1,257 @@
+//! Summary bars for one program, one bar group per configuration (medians over the `ok`
+//! repeats): wall time split into mutator and memory management, with the exit collection that
+//! runs after the workload returned and the wall-time range over repeats; peak RSS and peak
+//! reserved bytes; bytes leaked.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::pauses::part_names;
+use super::{
+    Chart, Figure, INK, Legend, MAX_BARS, PanelAxes, Section, Swatch, TICK_SIZE, WIDTH, color, font, panel, text_size,
+    titled, with_legend, y_label_width,
+};
+use crate::report::axis::{Axis, Unit, human};
+use crate::report::data::{Analysis, Configuration, Program};
+use crate::results::median;
+
+/// Draws the summary bars of `program`.
+pub fn draw(analysis: &Analysis, program: &Program, dir: &Path, charts: &mut Vec<Chart>) -> Result<()> {
+    let bars: Vec<Bar> = program.configurations.iter().map(|c| Bar::of(analysis, c)).collect();
+    let parts: Vec<&[Bar]> = bars.chunks(MAX_BARS).collect();
+    for (part, chunk) in parts.iter().enumerate() {
+        let (stem, of) = part_names("summary", &program.slug, part, parts.len());
+        let figure = SummaryBars { title: format!("Summary: {}{of}", program.label), bars: chunk };
+        let chart = Chart {
+            stem,
+            section: Section::Summary,
+            title: figure.title.clone(),
+            caption: "Medians over the ok repeats of each configuration. Time: the workload's wall time split into \
+                      mutator and memory management (collections and refcount cascades), then the exit collection \
+                      that runs after the workload returned; the whisker is the wall-time range over repeats. \
+                      Memory: peak resident set of the cell's process and the allocator's peak reserved bytes. \
+                      Leaked: objects refcounting never freed, still alive at the workload's return."
+                .into(),
+            size: (0, 0),
+        };
+        super::render(&figure, dir, chart, charts)?;
+    }
+    Ok(())
+}
+
+/// One configuration's medians (`None` when no repeat ended `ok`).
+struct Bar {
+    label: String,
+    figures: Option<BarFigures>,
+}
+
+struct BarFigures {
+    mutator_ns: f64,
+    memory_management_ns: f64,
+    after_return_ns: f64,
+    wall_range_ns: (f64, f64),
+    peak_rss_bytes: f64,
+    peak_reserved_bytes: f64,
+    leaked_bytes: f64,
+    leaked_objects: f64,
+}
+
+impl Bar {
+    fn of(analysis: &Analysis, configuration: &Configuration) -> Bar {
+        let splits: Vec<_> = configuration.ok_rows().filter_map(|r| analysis.time_split(r)).collect();
+        let wall_ns = configuration.median(|r| r.wall_time_ms).map(|ms| ms * 1e6);
+        // The median wall time, divided as the median repeat divides it, so that the bar's
+        // length is the median wall time and the whisker stays centred on its end.
+        let mm_share = median(
+            splits.iter().map(|s| s.memory_management_ns / (s.mutator_ns + s.memory_management_ns).max(1.0)).collect(),
+        );
+        let figures = match (wall_ns, mm_share) {
+            (Some(wall_ns), Some(share)) => Some(BarFigures {
+                mutator_ns: wall_ns * (1.0 - share),
+                memory_management_ns: wall_ns * share,
+                after_return_ns: median(splits.iter().map(|s| s.after_return_ns).collect()).unwrap_or(0.0),
+                wall_range_ns: configuration.range(|r| r.wall_time_ms.map(|ms| ms * 1e6)).unwrap_or((wall_ns, wall_ns)),
+                peak_rss_bytes: configuration.median(|r| r.peak_rss_bytes.map(|b| b as f64)).unwrap_or(0.0),
+                peak_reserved_bytes: configuration.median(|r| r.peak_reserved_bytes.map(|b| b as f64)).unwrap_or(0.0),
+                leaked_bytes: configuration.median(|r| r.leaked_bytes.map(|b| b as f64)).unwrap_or(0.0),
+                leaked_objects: configuration.median(|r| r.leaked_objects.map(|b| b as f64)).unwrap_or(0.0),
+            }),
+            _ => None,
+        };
+        let label = if figures.is_some() {
+            configuration.label.clone()
+        } else {
+            format!("{} (no ok repeat)", configuration.label)
+        };
+        Bar { label, figures }
+    }
+}
+
+struct SummaryBars<'b> {
+    title: String,
+    bars: &'b [Bar],
+}
+
+/// Height of one configuration's row in a panel, and the panel's fixed part (caption, axis).
+const BAR_ROW: u32 = 34;
+const PANEL_CHROME: u32 = 110;
+
+/// Where a bar's value label goes, in pixels from the bar's end.
+const LABEL_OFFSET: (i32, i32) = (6, 0);
+
+/// Palette entries of the bars' parts.
+const MUTATOR: usize = 0;
+const MEMORY_MANAGEMENT: usize = 2;
+const EXIT_COLLECTION: usize = 1;
+const PEAK_RSS: usize = 4;
+const PEAK_RESERVED: usize = 3;
+const LEAKED: usize = 6;
+
+impl SummaryBars<'_> {
+    fn legend(&self) -> Legend {
+        let mut legend = Legend::new();
+        legend.add("mutator", color(MUTATOR), Swatch::Box);
+        legend.add("memory management", color(MEMORY_MANAGEMENT), Swatch::Box);
+        legend.add("exit collection (after the workload)", color(EXIT_COLLECTION), Swatch::Box);
+        let ranges = self.bars.iter().filter_map(|b| b.figures.as_ref()).any(|f| f.wall_range_ns.1 > f.wall_range_ns.0);
+        if ranges {
+            legend.add("wall-time range over repeats", INK, Swatch::Line);
+        }
+        legend.add("peak RSS", color(PEAK_RSS), Swatch::Box);
+        legend.add("peak reserved bytes", color(PEAK_RESERVED), Swatch::Box);
+        legend.add("leaked bytes", color(LEAKED), Swatch::Box);
+        legend
+    }
+
+    fn categories(&self) -> Axis {
+        Axis::categories(self.bars.iter().rev().map(|b| b.label.clone()).collect())
+    }
+
+    /// The category position of bar `i` (the first bar on top).
+    fn position(&self, i: usize) -> f64 {
+        (self.bars.len() - 1 - i) as f64
+    }
+
+    /// An x axis from zero that leaves room right of the longest bar for its value label.
+    fn value_axis(&self, values: &[(f64, String)], unit: Unit) -> Axis {
+        let plot_width = WIDTH as f64 - y_label_width(&self.categories()) as f64 - 60.0;
+        let label_px = values.iter().map(|(_, text)| text_size(text, &font(TICK_SIZE)).0).max().unwrap_or(0) as f64;
+        let max = values.iter().map(|(v, _)| *v).fold(0.0, f64::max);
+        let room = ((label_px + 16.0) / plot_width).min(0.6);
+        Axis::linear(0.0, if max > 0.0 { max / (1.0 - room) } else { 1.0 }, unit)
+    }
+}
+
+impl Figure for SummaryBars<'_> {
+    fn size(&self) -> (u32, u32) {
+        let panel = PANEL_CHROME + self.bars.len() as u32 * BAR_ROW;
+        (WIDTH, 50 + 3 * panel + self.legend().height(WIDTH))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = titled(root, &self.title)?;
+        let plots = with_legend(&area, &self.legend())?;
+        let panels = plots.split_evenly((3, 1));
+        let figures: Vec<(f64, &BarFigures)> =
+            self.bars.iter().enumerate().filter_map(|(i, b)| Some((self.position(i), b.figures.as_ref()?))).collect();
+        let value_style = font(TICK_SIZE).color(&INK).pos(Pos::new(HPos::Left, VPos::Center));
+        let rect = |x0: f64, x1: f64, y0: f64, y1: f64, c: RGBColor| Rectangle::new([(x0, y0), (x1, y1)], c.filled());
+
+        let time_labels: Vec<(f64, String)> = figures
+            .iter()
+            .map(|(_, f)| {
+                let wall = f.mutator_ns + f.memory_management_ns;
+                let mut text = human(wall, Unit::Duration);
+                if f.after_return_ns > 0.0 {
+                    text += &format!(" + {} exit", human(f.after_return_ns, Unit::Duration));
+                }
+                ((wall + f.after_return_ns).max(f.wall_range_ns.1), text)
+            })
+            .collect();
+        let x = self.value_axis(&time_labels, Unit::Duration);
+        let axes = PanelAxes {
+            title: "time: mutator, memory management, exit collection",
+            x_desc: x.describe("time"),
+            y_desc: "configuration".into(),
+            x,
+            y: self.categories(),
+        };
+        let mut chart = panel(&panels[0], axes)?;
+        for ((y, f), (end, text)) in figures.iter().zip(&time_labels) {
+            let wall = f.mutator_ns + f.memory_management_ns;
+            chart.draw_series([
+                rect(0.0, f.mutator_ns, y - 0.32, y + 0.32, color(MUTATOR)),
+                rect(f.mutator_ns, wall, y - 0.32, y + 0.32, color(MEMORY_MANAGEMENT)),
+                rect(wall, wall + f.after_return_ns, y - 0.32, y + 0.32, color(EXIT_COLLECTION)),
+            ])?;
+            let (lo, hi) = f.wall_range_ns;
+            if hi > lo {
+                let whisker = INK.stroke_width(2);
+                chart.draw_series([
+                    PathElement::new(vec![(lo, *y), (hi, *y)], whisker),
+                    PathElement::new(vec![(lo, y - 0.15), (lo, y + 0.15)], whisker),
+                    PathElement::new(vec![(hi, y - 0.15), (hi, y + 0.15)], whisker),
+                ])?;
+            }
+            chart.draw_series([
+                EmptyElement::at((*end, *y)) + Text::new(text.clone(), LABEL_OFFSET, value_style.clone())
+            ])?;
+        }
+
+        let memory_labels: Vec<(f64, String)> = figures
+            .iter()
+            .flat_map(|(_, f)| {
+                [f.peak_rss_bytes, f.peak_reserved_bytes].map(|b| (b, format!("{} ", human(b, Unit::Bytes))))
+            })
+            .collect();
+        let x = self.value_axis(&memory_labels, Unit::Bytes);
+        let axes = PanelAxes {
+            title: "peak memory: RSS and allocator reserved bytes",
+            x_desc: x.describe("bytes"),
+            y_desc: "configuration".into(),
+            x,
+            y: self.categories(),
+        };
+        let mut chart = panel(&panels[1], axes)?;
+        for (y, f) in &figures {
+            for (value, offset, c) in
+                [(f.peak_rss_bytes, 0.17, color(PEAK_RSS)), (f.peak_reserved_bytes, -0.17, color(PEAK_RESERVED))]
+            {
+                chart.draw_series([rect(0.0, value, y + offset - 0.15, y + offset + 0.15, c)])?;
+                let style = font(TICK_SIZE - 2).color(&INK).pos(Pos::new(HPos::Left, VPos::Center));
+                chart
+                    .draw_series([EmptyElement::at((value, y + offset))
+                        + Text::new(human(value, Unit::Bytes), LABEL_OFFSET, style)])?;
+            }
+        }
+
+        let leak_labels: Vec<(f64, String)> = figures
+            .iter()
+            .map(|(_, f)| {
+                let objects = human(f.leaked_objects, Unit::Count);
+                (f.leaked_bytes, format!("{} ({objects} objects)", human(f.leaked_bytes, Unit::Bytes)))
+            })
+            .collect();
+        let x = self.value_axis(&leak_labels, Unit::Bytes);
+        let axes = PanelAxes {
+            title: "leaked at the workload's return",
+            x_desc: x.describe("bytes"),
+            y_desc: "configuration".into(),
+            x,
+            y: self.categories(),
+        };
+        let mut chart = panel(&panels[2], axes)?;
+        for ((y, f), (end, text)) in figures.iter().zip(leak_labels) {
+            chart.draw_series([rect(0.0, f.leaked_bytes, y - 0.32, y + 0.32, color(LEAKED))])?;
+            chart.draw_series([EmptyElement::at((end, *y)) + Text::new(text, LABEL_OFFSET, value_style.clone())])?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,251 @@
+//! Sweep charts, for runs whose configurations differ in a parameter (experiments): the swept
+//! parameter on the x axis against wall time, memory-management time, p99 and max pause, peak
+//! RSS and peak reserved bytes, one chart per workload.
+//!
+//! When several parameters are swept, the one with the most values is the x axis and each
+//! combination of the others (with the strategy) is a line. Configurations that do not set the
+//! x parameter (a `refcount` beside a swept `generational`) are dashed reference lines.
+
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+use super::{Chart, Figure, Legend, PanelAxes, Section, Swatch, WIDTH, color, panel, titled, with_legend};
+use crate::report::axis::{Axis, Unit};
+use crate::report::data::{Analysis, Configuration, slug};
+use crate::results::RunRow;
+
+/// The panels: (title, unit, the figure of a row in base units).
+type Metric = (&'static str, Unit, fn(&RunRow) -> Option<f64>);
+const METRICS: [Metric; 6] = [
+    ("wall time", Unit::Duration, |r| r.wall_time_ms.map(|ms| ms * 1e6)),
+    ("memory-management time", Unit::Duration, |r| r.mm_time_ms.map(|ms| ms * 1e6)),
+    ("p99 pause", Unit::Duration, |r| r.pause_p99_us.map(|us| us * 1e3)),
+    ("max pause", Unit::Duration, |r| r.pause_max_us.map(|us| us * 1e3)),
+    ("peak RSS", Unit::Bytes, |r| r.peak_rss_bytes.map(|b| b as f64)),
+    ("peak reserved bytes", Unit::Bytes, |r| r.peak_reserved_bytes.map(|b| b as f64)),
+];
+
+/// Draws one sweep chart per workload that has a swept parameter.
+pub fn draw(analysis: &Analysis, dir: &Path, charts: &mut Vec<Chart>, notes: &mut Vec<String>) -> Result<()> {
+    if analysis.swept.is_empty() {
+        if analysis.folder.meta.as_ref().is_some_and(|m| m.experiment != "adhoc") {
+            notes.push("No parameter varies across this experiment's cells, so there is no sweep chart.".into());
+        }
+        return Ok(());
+    }
+    for workload in analysis.workloads() {
+        let configurations: Vec<&Configuration> =
+            analysis.configurations_of(workload).into_iter().map(|(_, c)| c).collect();
+        let Some(sweep) = Sweep::of(&analysis.swept, &configurations) else { continue };
+        let title = format!("Sweep of {}: {workload}", sweep.parameter);
+        let others = if sweep.others.is_empty() {
+            String::new()
+        } else {
+            format!(", one line per value of {}", sweep.others.join(", "))
+        };
+        let chart = Chart {
+            stem: format!("sweep-{}", slug(workload)),
+            section: Section::Sweep,
+            title: title.clone(),
+            caption: format!(
+                "Medians over the ok repeats against {}{others}; error bars span the repeats' range. Dashed: \
+                 configurations that do not set {} (their median, for reference). Axes are logarithmic where \
+                 the values span 50× or more.",
+                sweep.parameter, sweep.parameter
+            ),
+            size: (0, 0),
+        };
+        super::render(&SweepChart { title, sweep }, dir, chart, charts)?;
+    }
+    Ok(())
+}
+
+/// The lines of one workload's sweep chart.
+struct Sweep {
+    /// The x-axis parameter, e.g. `generational.threshold0`.
+    parameter: String,
+    /// The other swept parameters that tell lines apart.
+    others: Vec<String>,
+    x: Axis,
+    lines: Vec<SweepLine>,
+    references: Vec<Reference>,
+}
+
+/// A line: configurations that differ only in the x parameter.
+struct SweepLine {
+    label: String,
+    /// (x position, figures of each metric).
+    points: Vec<(f64, [Option<Spread>; 6])>,
+}
+
+/// A configuration without the x parameter: its medians as horizontal lines.
+struct Reference {
+    label: String,
+    medians: [Option<f64>; 6],
+}
+
+/// Median, smallest and largest over the `ok` repeats.
+#[derive(Clone, Copy, Debug)]
+struct Spread {
+    median: f64,
+    lo: f64,
+    hi: f64,
+}
+
+fn figures(configuration: &Configuration) -> [Option<Spread>; 6] {
+    METRICS.map(|(_, _, figure)| {
+        let median = configuration.median(figure)?;
+        let (lo, hi) = configuration.range(figure)?;
+        Some(Spread { median, lo, hi })
+    })
+}
+
+impl Sweep {
+    /// The sweep among `configurations`: `None` when no swept parameter takes two values here.
+    fn of(swept: &[String], configurations: &[&Configuration]) -> Option<Sweep> {
+        let values_of = |parameter: &String| {
+            let mut values: Vec<&String> = Vec::new();
+            for c in configurations {
+                if let Some(v) = c.given.get(parameter).filter(|v| !values.contains(v)) {
+                    values.push(v);
+                }
+            }
+            values
+        };
+        let present: Vec<(&String, Vec<&String>)> =
+            swept.iter().map(|p| (p, values_of(p))).filter(|(_, values)| values.len() > 1).collect();
+        let (parameter, values) = present.iter().max_by_key(|(_, values)| values.len())?.clone();
+        let others: Vec<String> = present.iter().map(|(p, _)| (*p).clone()).filter(|p| p != parameter).collect();
+
+        // Numeric values go on a numeric axis; others (`true`, `false`) are categories, in the
+        // order they first appear.
+        let numbers: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
+        let categories: Vec<String> =
+            if numbers.is_some() { Vec::new() } else { values.iter().map(|v| v.to_string()).collect() };
+        let x = match &numbers {
+            Some(numbers) => Axis::for_parameter(numbers),
+            None => Axis::categories(categories.clone()),
+        };
+        let position = |value: &String| match numbers {
+            Some(_) => value.parse().unwrap_or(f64::NAN),
+            None => categories.iter().position(|c| c == value).map_or(f64::NAN, |i| i as f64),
+        };
+
+        let mut lines: Vec<SweepLine> = Vec::new();
+        let mut references = Vec::new();
+        for c in configurations {
+            let Some(value) = c.given.get(parameter) else {
+                references.push(Reference {
+                    label: format!("{} (not swept)", c.label),
+                    medians: figures(c).map(|f| f.map(|f| f.median)),
+                });
+                continue;
+            };
+            push_point(&mut lines, line_label(c, &others), position(value), figures(c));
+        }
+        for line in &mut lines {
+            line.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        Some(Sweep { parameter: parameter.clone(), others, x, lines, references })
+    }
+}
+
+fn push_point(lines: &mut Vec<SweepLine>, label: String, x: f64, figures: [Option<Spread>; 6]) {
+    match lines.iter_mut().find(|l| l.label == label) {
+        Some(line) => line.points.push((x, figures)),
+        None => lines.push(SweepLine { label, points: vec![(x, figures)] }),
+    }
+}
+
+/// The strategy and the values of the other swept parameters it sets, without their prefix:
+/// `generational threshold1=10`.
+fn line_label(configuration: &Configuration, others: &[String]) -> String {
+    let mut label = configuration.strategy.clone();
+    for parameter in others {
+        if let Some(value) = configuration.given.get(parameter) {
+            let key = parameter.split_once('.').map_or(parameter.as_str(), |(_, key)| key);
+            label += &format!(" {key}={value}");
+        }
+    }
+    label
+}
+
+struct SweepChart {
+    title: String,
+    sweep: Sweep,
+}
+
+const SWEEP_PANEL_HEIGHT: u32 = 340;
+
+impl SweepChart {
+    fn legend(&self) -> Legend {
+        let mut legend = Legend::new();
+        for (i, line) in self.sweep.lines.iter().enumerate() {
+            legend.add(line.label.clone(), color(i), Swatch::Line);
+        }
+        for (i, reference) in self.sweep.references.iter().enumerate() {
+            legend.add(reference.label.clone(), color(self.sweep.lines.len() + i), Swatch::DashedLine);
+        }
+        legend
+    }
+}
+
+impl Figure for SweepChart {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, 50 + 3 * SWEEP_PANEL_HEIGHT + self.legend().height(WIDTH))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = titled(root, &self.title)?;
+        let plots = with_legend(&area, &self.legend())?;
+        let sweep = &self.sweep;
+        for (m, (panel_area, (title, unit, _))) in plots.split_evenly((3, 2)).iter().zip(METRICS).enumerate() {
+            let values = sweep
+                .lines
+                .iter()
+                .flat_map(|l| l.points.iter().filter_map(|(_, f)| f[m]).flat_map(|f| [f.median, f.lo, f.hi]))
+                .chain(sweep.references.iter().filter_map(|r| r.medians[m]));
+            let y = Axis::for_amounts(values, unit, false);
+            let axes = PanelAxes {
+                title,
+                x_desc: sweep.x.describe(&sweep.parameter),
+                y_desc: y.describe(title),
+                x: sweep.x.clone(),
+                y: y.clone(),
+            };
+            let mut chart = panel(panel_area, axes)?;
+            let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
+            for (i, line) in sweep.lines.iter().enumerate() {
+                let c = color(i);
+                let figures: Vec<(f64, Spread)> = line
+                    .points
+                    .iter()
+                    .filter_map(|(x, f)| Some((*x, f[m]?)))
+                    .filter(|(x, f)| x.is_finite() && y.shows(f.median))
+                    .collect();
+                chart.draw_series(LineSeries::new(figures.iter().map(|(x, f)| (*x, f.median)), c.stroke_width(2)))?;
+                chart.draw_series(figures.iter().map(|(x, f)| Circle::new((*x, f.median), 5, c.filled())))?;
+                for (x, f) in figures.iter().filter(|(_, f)| f.hi > f.lo && y.shows(f.lo)) {
+                    let style = c.stroke_width(2);
+                    let cap =
+                        |value: f64| EmptyElement::at((*x, value)) + PathElement::new(vec![(-6, 0), (6, 0)], style);
+                    chart.draw_series([PathElement::new(vec![(*x, f.lo), (*x, f.hi)], style)])?;
+                    chart.draw_series([cap(f.lo), cap(f.hi)])?;
+                }
+            }
+            for (i, reference) in sweep.references.iter().enumerate() {
+                let Some(value) = reference.medians[m].filter(|v| y.shows(*v)) else { continue };
+                let style = color(sweep.lines.len() + i).stroke_width(2);
+                chart.draw_series([DashedPathElement::new(vec![(x_lo, value), (x_hi, value)], 8, 5, style)])?;
+            }
+        }
+        Ok(())
+    }
+}
