@@ -120,6 +120,11 @@ pub struct RunnerArgs {
     /// twice, to measure what recording costs; the summary prints the overhead).
     #[arg(long, value_name = "MODE", default_value = "on", value_parser = ["on", "off", "both"])]
     pub recording: String,
+
+    /// Do not draw the charts and report.html at the end (`harness report RUN_DIR` draws them
+    /// later).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// The checked runner settings.
@@ -206,6 +211,16 @@ pub enum Command {
     Experiment(ExperimentArgs),
     /// Combine the partial run folders of `--shard` runs into one run folder.
     Merge(MergeArgs),
+    /// Draw the charts (RUN_DIR/charts/, SVG and PNG) and write RUN_DIR/report.html from a run
+    /// folder's files; runs and experiments do this at the end unless given --no-report.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The run folder (with runs.csv, pauses.csv, meta.json and, if sampled, memory.csv).
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -395,3 +395,31 @@ fn recording_both_ways_reports_its_overhead_and_memory_samples() {
         "samples come from the recording cell (1) only: {memory}"
     );
 }
+
+#[test]
+fn runs_draw_their_report_unless_told_not_to_and_report_redraws_it() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .args([
+            "--workload",
+            "cycles",
+            "--size",
+            "smoke",
+            "--strategy",
+            "refcount,generational",
+            "--no-report",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(!out.join("report.html").exists() && !out.join("charts").exists(), "--no-report draws nothing");
+    harness().arg("report").arg(&out).assert().success().stdout(predicate::str::contains("report.html"));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<img"), "the page shows the charts inline");
+    let charts: Vec<_> = std::fs::read_dir(out.join("charts")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(charts.iter().any(|n| n.to_string_lossy().ends_with(".svg")));
+    assert!(charts.iter().any(|n| n.to_string_lossy().ends_with(".png")));
+    harness().arg("report").arg(dir.path()).assert().code(2).stderr(predicate::str::contains("not a run folder"));
+}

@@ -185,7 +185,10 @@ impl<'a> Analysis<'a> {
         // Programs and configurations are keyed by the parameters as given, which a failed
         // cell shares with its `ok` siblings (its row has no parameters in force).
         let mut programs: Vec<(String, Program<'a>)> = Vec::new();
-        for row in &folder.runs {
+        // Cells run with recording off (`--recording both`) exist to measure the recorder's
+        // cost, which the run's summary prints; they have no pauses or samples to draw.
+        let any_recorded = folder.runs.iter().any(|r| r.recording);
+        for row in folder.runs.iter().filter(|r| r.recording || !any_recorded) {
             let given = given_by_cell.get(&row.cell).cloned().unwrap_or_default();
             let workload_prefix = format!("{}.", row.workload);
             let workload_given: Vec<(&String, &String)> =

@@ -14,9 +14,6 @@
 //!   html::page             tables, overhead, inline charts, metadata -> report.html
 //! ```
 
-// Until `harness report` and the end-of-run call are wired into main.rs, only the tests call in.
-#![allow(dead_code)]
-
 mod axis;
 mod charts;
 mod data;
@@ -142,11 +139,13 @@ mod tests {
                 seed: 7,
                 strategy: c.strategy.into(),
                 repeat: c.repeat,
+                recording: true,
                 allocator: "pymalloc/jemalloc".into(),
                 status: c.status.into(),
                 checksum: ok.then(|| "abc".into()),
                 wall_time_ms: some_if_ok(c.wall_ms),
                 mm_time_ms: some_if_ok(mm_ms),
+                mutator_time_ms: some_if_ok(c.wall_ms - mm_ms),
                 pause_count: ok.then_some(c.pauses_ns.len() as u64),
                 pause_p50_us: c.pauses_ns.get(c.pauses_ns.len() / 2).map(|ns| *ns as f64 / 1e3),
                 pause_p99_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
