@@ -64,7 +64,7 @@ check "--no-report: no report.html, no charts" test ! -e "$work/bare/report.html
 # 2. Fonts hidden: a mount namespace with an empty tmpfs over every font folder (fontconfig then
 #    finds none), or, where namespaces are not allowed, fontconfig pointed at an empty config.
 mkdir -p "$work/nofonts"
-cp "$work/run/"{runs.csv,pauses.csv,meta.json} "$work/nofonts/"
+cp "$work/run/"{runs.csv,pauses.csv,memory.csv,meta.json} "$work/nofonts/"
 cat >"$work/fonts.conf" <<'EOF'
 <?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "fonts.dtd">
