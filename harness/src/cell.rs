@@ -157,6 +157,18 @@ pub struct CellOutcome {
     pub allocator: String,
 }
 
+impl CellOutcome {
+    /// The collection pauses, split into those of the workload's run and those after it
+    /// returned (the exit collection): the first `n` collection pauses are the run's, `n` being
+    /// the collections `gc.get_stats()` counted when the workload returned.
+    pub fn collections_split_at_return(&self) -> (Vec<&PauseRecord>, Vec<&PauseRecord>) {
+        let during_run: u64 = self.gc_stats_at_return.iter().map(|g| g.collections).sum();
+        let mut collections: Vec<&PauseRecord> = self.pauses.iter().filter(|p| p.kind == "collection").collect();
+        let after_return = collections.split_off((during_run as usize).min(collections.len()));
+        (collections, after_return)
+    }
+}
+
 /// How a cell ended.
 #[derive(Clone, Debug)]
 pub enum CellResult {

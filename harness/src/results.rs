@@ -182,14 +182,12 @@ pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Ve
         .collect()
 }
 
-/// The cell's wall time minus the memory management inside it: every pause after the workload
-/// returned (the exit collection: the collections beyond those `gc.get_stats()` counted at
-/// return) is taken out of the memory-management total first.
+/// The cell's wall time minus the memory management inside it: the pauses after the workload
+/// returned (the exit collection) are taken out of the memory-management total first.
 fn mutator_ns(outcome: &CellOutcome) -> u64 {
-    let during_run: u64 = outcome.gc_stats_at_return.iter().map(|g| g.collections).sum();
-    let after_return: u64 =
-        outcome.pauses.iter().filter(|p| p.kind == "collection").skip(during_run as usize).map(|p| p.duration_ns).sum();
-    let in_run = outcome.memory_management_ns.saturating_sub(after_return);
+    let (_, after_return) = outcome.collections_split_at_return();
+    let after_return_ns: u64 = after_return.iter().map(|p| p.duration_ns).sum();
+    let in_run = outcome.memory_management_ns.saturating_sub(after_return_ns);
     outcome.wall_ns.saturating_sub(in_run)
 }
 

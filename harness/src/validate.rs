@@ -321,7 +321,7 @@ fn comparison_rows(spec: &CellSpec, timed: &TwinLog, counted: &TwinLog, ours: &C
             within_target: targeted.then(|| (ours - cpython).abs() <= TOLERANCE * cpython),
         });
     };
-    let our_collections = collection_pauses(ours);
+    let (our_collections, _) = ours.collections_split_at_return();
     for generation in 0..3 {
         let (before, after, mine) =
             (timed.stats_before[generation], timed.stats[generation], ours.gc_stats_at_return[generation]);
@@ -374,13 +374,6 @@ fn comparison_rows(spec: &CellSpec, timed: &TwinLog, counted: &TwinLog, ours: &C
     push("peak_rss", None, "bytes", timed.peak_rss_bytes.unwrap_or(0) as f64, ours.peak_rss_bytes as f64, false);
     push("wall_time", None, "ms", timed.wall_ns as f64 / 1e6, ours.wall_ns as f64 / 1e6, false);
     rows
-}
-
-/// Our collections during the workload, the exit collection left out: the first `n` collection
-/// pauses, `n` being the collections `gc.get_stats()` counted when the workload returned.
-fn collection_pauses(ours: &CellOutcome) -> Vec<&cell::PauseRecord> {
-    let during_run: u64 = ours.gc_stats_at_return.iter().map(|g| g.collections).sum();
-    ours.pauses.iter().filter(|p| p.kind == "collection").take(during_run as usize).collect()
 }
 
 fn mean(values: &[u64]) -> f64 {

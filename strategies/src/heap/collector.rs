@@ -107,7 +107,7 @@ const DICT_FREE_LIST_MAX: u16 = 80;
 
 impl FreeLists {
     /// The free list an object of `kind` and `len` goes back to, with its capacity.
-    fn on_free(&self, kind: Kind, len: usize) -> Option<(&Cell<u16>, u16)> {
+    fn list_for(&self, kind: Kind, len: usize) -> Option<(&Cell<u16>, u16)> {
         match kind {
             Kind::Tuple if (1..=TUPLE_FREE_LISTS).contains(&len) => Some((&self.tuples[len - 1], TUPLE_FREE_LIST_MAX)),
             Kind::List => Some((&self.lists, LIST_FREE_LIST_MAX)),
@@ -116,17 +116,19 @@ impl FreeLists {
         }
     }
 
-    /// Takes an object from its free list, if CPython would: `true` means "not counted".
+    /// Takes an object from its free list, if CPython would: `true` means "not counted". The
+    /// largest tuple size goes back to its list but is never taken out (`size < MAXSAVESIZE`).
     fn pop(&self, kind: Kind, len: usize) -> bool {
-        let list = match kind {
-            Kind::Tuple if (1..TUPLE_FREE_LISTS).contains(&len) => &self.tuples[len - 1],
-            Kind::List => &self.lists,
-            Kind::Dict => &self.dicts,
-            _ => return false,
-        };
-        let available = list.get();
-        list.set(available.saturating_sub(1));
-        available > 0
+        if kind == Kind::Tuple && len == TUPLE_FREE_LISTS {
+            return false;
+        }
+        match self.list_for(kind, len) {
+            Some((list, _)) if list.get() > 0 => {
+                list.set(list.get() - 1);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Empties every free list.
@@ -138,7 +140,7 @@ impl FreeLists {
 
     /// Puts a dead object on its free list, if there is room: `true` means "not counted".
     fn push(&self, kind: Kind, len: usize) -> bool {
-        match self.on_free(kind, len) {
+        match self.list_for(kind, len) {
             Some((list, max)) if list.get() < max => {
                 list.set(list.get() + 1);
                 true

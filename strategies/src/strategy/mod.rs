@@ -66,8 +66,11 @@ pub trait Strategy: fmt::Debug {
 
     fn back_edges(&self) -> BackEdges;
 
-    /// Every parameter with the value in force (defaults filled in), for result files.
-    fn params(&self) -> Vec<(String, String)>;
+    /// Every parameter with the value in force (defaults filled in), for result files; none
+    /// for strategies without parameters.
+    fn params(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 
     /// The cycle collector's settings; `None` for strategies that rely on refcounting alone.
     fn collector(&self) -> Option<CollectorConfig> {

@@ -45,10 +45,6 @@ impl Strategy for NoGc {
         BackEdges::Strong
     }
 
-    fn params(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
-
     fn returns_blocks(&self) -> bool {
         false
     }

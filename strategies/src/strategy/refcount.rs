@@ -26,8 +26,4 @@ impl Strategy for Refcount {
     fn back_edges(&self) -> BackEdges {
         BackEdges::Strong
     }
-
-    fn params(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
 }

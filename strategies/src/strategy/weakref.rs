@@ -27,8 +27,4 @@ impl Strategy for Weakref {
     fn back_edges(&self) -> BackEdges {
         BackEdges::Weak
     }
-
-    fn params(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
 }
