@@ -2,9 +2,11 @@
 //! Mutator API that workloads program against, and the garbage-collection strategies.
 //!
 //! ```text
-//!   workloads ──► Heap / Handle (heap.rs)       safe API: allocate, read/write slots, weakrefs,
-//!                    │                           checkpoints; strong handles own one refcount
-//!                    ├─► object.rs               block layout, kinds, traversal (the unsafe core)
+//!   workloads ──► Heap / Handle (heap/)         safe API: allocate, read/write slots, weakrefs,
+//!                    │                           checkpoints; strong handles own one refcount;
+//!                    │                           one module per idea (see heap/mod.rs)
+//!                    ├─► object.rs, dict.rs      block layout, kinds, traversal, the dict table
+//!                    ├─► heap/gc_list.rs         the intrusive lists of tracked containers
 //!                    ├─► heap/collector.rs       CPython 3.11's generational cycle collector
 //!                    ├─► dyn Strategy            when/how garbage is found (strategy/)
 //!                    ├─► Recorder                pauses, memory-management time, memory samples

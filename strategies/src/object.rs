@@ -387,58 +387,6 @@ pub(crate) unsafe fn for_each_reference(obj: ObjPtr, mut visit: impl FnMut(ObjPt
     }
 }
 
-/// Empty GC list sentinel, pointing at itself.
-pub(crate) fn new_gc_list() -> NonNull<GcHead> {
-    let head = Box::into_raw(Box::new(GcHead { next: ptr::null_mut(), prev: ptr::null_mut() }));
-    // SAFETY: `head` was just allocated by Box and is exclusively ours.
-    unsafe {
-        (*head).next = head;
-        (*head).prev = head;
-        NonNull::new_unchecked(head)
-    }
-}
-
-/// Frees a sentinel made by [`new_gc_list`].
-///
-/// # Safety
-/// `head` came from `new_gc_list` and is not used afterwards.
-pub(crate) unsafe fn free_gc_list(head: NonNull<GcHead>) {
-    // SAFETY: `head` was made by `Box::into_raw` in `new_gc_list`.
-    drop(unsafe { Box::from_raw(head.as_ptr()) });
-}
-
-/// Appends container `obj` to the list at `head`.
-///
-/// # Safety
-/// `obj` is a live container not in any list; `head` is a live list sentinel.
-pub(crate) unsafe fn gc_list_append(head: NonNull<GcHead>, obj: ObjPtr) {
-    // SAFETY: every node of a circular list has valid next/prev; we splice before `head`.
-    unsafe {
-        let node = gc_head(obj);
-        let head = head.as_ptr();
-        let last = (*head).prev;
-        (*node).prev = last;
-        (*node).next = head;
-        (*last).next = node;
-        (*head).prev = node;
-    }
-}
-
-/// Removes container `obj` from whatever list it is in.
-///
-/// # Safety
-/// `obj` is a live container that is in a list.
-pub(crate) unsafe fn gc_list_remove(obj: ObjPtr) {
-    // SAFETY: its neighbours are live list nodes (objects or the sentinel).
-    unsafe {
-        let node = gc_head(obj);
-        (*(*node).prev).next = (*node).next;
-        (*(*node).next).prev = (*node).prev;
-        (*node).next = ptr::null_mut();
-        (*node).prev = ptr::null_mut();
-    }
-}
-
 /// Whether container `obj` is in a GC list.
 ///
 /// # Safety
@@ -456,23 +404,6 @@ pub(crate) unsafe fn is_tracked(obj: ObjPtr) -> bool {
 pub(crate) unsafe fn may_be_tracked(obj: ObjPtr) -> bool {
     // SAFETY: forwarded.
     unsafe { !obj.is_null() && (*obj).kind.is_container() && ((*obj).kind != Kind::Tuple || is_tracked(obj)) }
-}
-
-/// Every container in the list at `head`, in list order.
-///
-/// # Safety
-/// `head` is a live list sentinel whose nodes are live containers.
-pub(crate) unsafe fn gc_list_objects(head: NonNull<GcHead>) -> Vec<ObjPtr> {
-    let mut out = Vec::new();
-    // SAFETY: walking a well-formed circular list until we are back at the sentinel.
-    unsafe {
-        let mut node = (*head.as_ptr()).next;
-        while node != head.as_ptr() {
-            out.push(from_gc_head(node));
-            node = (*node).next;
-        }
-    }
-    out
 }
 
 /// CPython-style string hash (FNV-1a here; any fixed function keeps runs deterministic).

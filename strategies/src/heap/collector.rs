@@ -24,13 +24,15 @@
 //! 10. `delete_garbage`: clear each object's references (`tp_clear`) and let refcounting free it.
 //!
 //! Every list walk is an explicit loop over the intrusive lists; nothing recurses. Under debug
-//! assertions the lists are validated between phases, as CPython's `validate_list` does.
+//! assertions the lists are validated between phases, as CPython's `gc_list::validate` does.
 
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::time::Instant;
 
 use super::Heap;
+use super::free_lists::FreeLists;
+use super::gc_list;
 use crate::object::{self, GcHead, InstanceBody, Kind, ObjPtr, WeakrefBody, flags};
 
 /// Generations of the collector: 0 (youngest) to 2 (oldest, a "full" collection).
@@ -83,78 +85,11 @@ pub(super) struct GcState {
     free_lists: FreeLists,
 }
 
-/// CPython 3.11's free lists as far as the gen-0 count sees them. A tuple, list or dict that
-/// CPython takes from its type's free list is not counted as an allocation, and one it puts back
-/// is not counted as a deallocation (the object never passes through `_PyObject_GC_Link` or
-/// `PyObject_GC_Del`). Without this the model ran 3–27% more collections than CPython on
-/// workloads that churn small tuples, lists or dicts. Only the counts are modelled: memory is
-/// allocated and freed as usual.
-///
-/// - tuples: one list per size; sizes 1–20 go back (at most 2,000 each), sizes 1–19 are reused
-///   (`PyTuple_MAXSAVESIZE` = 20, as `maybe_freelist_push`/`_pop` test it);
-/// - lists and dicts: 80 each (`PyList_MAXFREELIST`, `PyDict_MAXFREELIST`).
-#[derive(Default)]
-struct FreeLists {
-    tuples: [Cell<u16>; TUPLE_FREE_LISTS],
-    lists: Cell<u16>,
-    dicts: Cell<u16>,
-}
-
-const TUPLE_FREE_LISTS: usize = 20;
-const TUPLE_FREE_LIST_MAX: u16 = 2000;
-const LIST_FREE_LIST_MAX: u16 = 80;
-const DICT_FREE_LIST_MAX: u16 = 80;
-
-impl FreeLists {
-    /// The free list an object of `kind` and `len` goes back to, with its capacity.
-    fn list_for(&self, kind: Kind, len: usize) -> Option<(&Cell<u16>, u16)> {
-        match kind {
-            Kind::Tuple if (1..=TUPLE_FREE_LISTS).contains(&len) => Some((&self.tuples[len - 1], TUPLE_FREE_LIST_MAX)),
-            Kind::List => Some((&self.lists, LIST_FREE_LIST_MAX)),
-            Kind::Dict => Some((&self.dicts, DICT_FREE_LIST_MAX)),
-            _ => None,
-        }
-    }
-
-    /// Takes an object from its free list, if CPython would: `true` means "not counted". The
-    /// largest tuple size goes back to its list but is never taken out (`size < MAXSAVESIZE`).
-    fn pop(&self, kind: Kind, len: usize) -> bool {
-        if kind == Kind::Tuple && len == TUPLE_FREE_LISTS {
-            return false;
-        }
-        match self.list_for(kind, len) {
-            Some((list, _)) if list.get() > 0 => {
-                list.set(list.get() - 1);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Empties every free list.
-    fn clear(&self) {
-        for list in self.tuples.iter().chain([&self.lists, &self.dicts]) {
-            list.set(0);
-        }
-    }
-
-    /// Puts a dead object on its free list, if there is room: `true` means "not counted".
-    fn push(&self, kind: Kind, len: usize) -> bool {
-        match self.list_for(kind, len) {
-            Some((list, max)) if list.get() < max => {
-                list.set(list.get() + 1);
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
 impl GcState {
     pub(super) fn new(thresholds: [u64; GENERATIONS], automatic: bool) -> GcState {
         GcState {
-            generations: [object::new_gc_list(), object::new_gc_list(), object::new_gc_list()],
-            permanent: object::new_gc_list(),
+            generations: [gc_list::new(), gc_list::new(), gc_list::new()],
+            permanent: gc_list::new(),
             counts: Default::default(),
             thresholds: Cell::new(thresholds),
             automatic: Cell::new(automatic),
@@ -221,8 +156,8 @@ impl GcState {
     /// Called once, when the heap is dropped, after every container was freed.
     pub(super) unsafe fn free_lists(&self) {
         for list in self.all_lists() {
-            // SAFETY: each sentinel came from `new_gc_list` and is freed once, here.
-            unsafe { object::free_gc_list(list) };
+            // SAFETY: each sentinel came from `gc_list::new` and is freed once, here.
+            unsafe { gc_list::free(list) };
         }
     }
 }
@@ -259,7 +194,7 @@ impl Heap {
     pub fn freeze(&self) {
         for (list, count) in self.gc.generations.iter().zip(&self.gc.counts) {
             // SAFETY: both are live list sentinels.
-            unsafe { gc_list_merge(*list, self.gc.permanent) };
+            unsafe { gc_list::merge(*list, self.gc.permanent) };
             count.set(0);
         }
     }
@@ -267,13 +202,13 @@ impl Heap {
     /// `gc.unfreeze()`: moves the permanent generation back into the oldest generation.
     pub fn unfreeze(&self) {
         // SAFETY: both are live list sentinels.
-        unsafe { gc_list_merge(self.gc.permanent, self.gc.generations[GENERATIONS - 1]) };
+        unsafe { gc_list::merge(self.gc.permanent, self.gc.generations[GENERATIONS - 1]) };
     }
 
     /// `gc.get_freeze_count()`.
     pub fn freeze_count(&self) -> u64 {
         // SAFETY: a live list sentinel.
-        unsafe { gc_list_size(self.gc.permanent) }
+        unsafe { gc_list::size(self.gc.permanent) }
     }
 
     /// `len(gc.garbage)`: objects found unreachable but kept, because a legacy finalizer made
@@ -308,7 +243,7 @@ impl Heap {
     }
 
     fn collect_with_pause(&self, generation: usize) -> Collection {
-        let start = self.record.then(Instant::now);
+        let start = self.mode.record.then(Instant::now);
         self.gc.collecting.set(true);
         // User code inside a collection cannot unwind through it (see `Heap::run_user_code`); any
         // other panic here means the lists are inconsistent, so nothing may run afterwards.
@@ -339,8 +274,8 @@ impl Heap {
         let young = gc.generations[generation];
         let old = gc.generations[(generation + 1).min(GENERATIONS - 1)];
         let full = generation == GENERATIONS - 1;
-        let unreachable = TempList::new();
-        let finalizers = TempList::new();
+        let unreachable = gc_list::TempList::new();
+        let finalizers = gc_list::TempList::new();
         let mut collection = Collection { generation, ..Collection::default() };
         // Objects only move between these lists, or are freed (which unlinks them); user code
         // (callbacks, finalizers) runs only on objects that hold references, never on freed ones.
@@ -348,16 +283,16 @@ impl Heap {
         // Tests: collector::*, collector_oracle::* (proptest against a reachability oracle).
         unsafe {
             for younger in &gc.generations[..generation] {
-                gc_list_merge(*younger, young);
+                gc_list::merge(*younger, young);
             }
-            validate_list(young, Collecting::No);
+            gc_list::validate(young, gc_list::Collecting::No);
 
             collection.examined = update_refs(young);
             subtract_refs(young);
             let untrack = Untrack { tuples: true, dicts: full };
             let scan = self.move_unreachable(young, unreachable.head(), untrack);
-            validate_list(young, Collecting::No);
-            validate_list(unreachable.head(), Collecting::Yes);
+            gc_list::validate(young, gc_list::Collecting::No);
+            gc_list::validate(unreachable.head(), gc_list::Collecting::Yes);
 
             let survivors = collection.examined - scan.unreachable - scan.untracked;
             if full {
@@ -367,7 +302,7 @@ impl Heap {
                 if generation == 1 {
                     gc.long_lived_pending.set(gc.long_lived_pending.get() + survivors);
                 }
-                gc_list_merge(young, old);
+                gc_list::merge(young, old);
             }
 
             let garbage = move_legacy_finalizers(unreachable.head(), finalizers.head());
@@ -375,18 +310,18 @@ impl Heap {
             if garbage.legacy > 0 {
                 uncollectable += move_legacy_finalizer_reachable(finalizers.head());
             }
-            validate_list(finalizers.head(), Collecting::No);
-            validate_list(unreachable.head(), Collecting::Yes);
+            gc_list::validate(finalizers.head(), gc_list::Collecting::No);
+            gc_list::validate(unreachable.head(), gc_list::Collecting::Yes);
 
             if garbage.weakly_referenced {
                 collection.collected += self.handle_weakrefs(unreachable.head(), old);
             }
             // Only a finalizer can make garbage reachable again (a weakref callback is handed
             // reachable objects only), so without one the re-scan would find nothing to save.
-            let final_unreachable = TempList::new();
+            let final_unreachable = gc_list::TempList::new();
             let collectable = if garbage.finalizable && self.finalize_garbage(unreachable.head()) {
                 self.handle_resurrected_objects(unreachable.head(), final_unreachable.head(), old);
-                collection.collected += gc_list_size(final_unreachable.head());
+                collection.collected += gc_list::size(final_unreachable.head());
                 final_unreachable.head()
             } else {
                 collection.collected += scan.unreachable - uncollectable;
@@ -403,136 +338,6 @@ impl Heap {
         }
         collection
     }
-
-    /// Step 7 (`handle_weakrefs`): clears every weakref that is garbage or points at garbage, then
-    /// runs the callbacks of the cleared weakrefs that are not themselves garbage. Returns how
-    /// many of those weakrefs their own callback freed (they count as collected, as in CPython).
-    ///
-    /// # Safety
-    /// `unreachable` holds the garbage (COLLECTING set); `old` is a live generation list.
-    unsafe fn handle_weakrefs(&self, unreachable: NonNull<GcHead>, old: NonNull<GcHead>) -> u64 {
-        let callbacks_due = TempList::new();
-        // SAFETY: forwarded; weakref lists link live weakrefs (each unlinks itself when freed).
-        unsafe {
-            for_each_in_list(unreachable, |obj| {
-                if (*obj).kind == Kind::Weakref {
-                    // A weakref that is garbage is cleared first; its callback never runs (bpo-38006).
-                    self.unlink_weakref(obj);
-                }
-                if !(*obj).kind.is_weakly_referenceable() {
-                    return;
-                }
-                for weak in self.take_weakrefs_to(obj) {
-                    let body = object::body::<WeakrefBody>(weak);
-                    if (*body).callback == 0 || (*weak).flags & flags::COLLECTING != 0 {
-                        continue;
-                    }
-                    self.incref(weak);
-                    object::gc_list_remove(weak);
-                    object::gc_list_append(callbacks_due.head(), weak);
-                }
-            });
-            let mut freed_by_callback = 0;
-            while let Some(weak) = first_in_list(callbacks_due.head()) {
-                self.invoke_weakref_callback(self.handle(weak)); // drops our reference
-                if first_in_list(callbacks_due.head()) == Some(weak) {
-                    object::gc_list_remove(weak);
-                    object::gc_list_append(old, weak);
-                } else {
-                    freed_by_callback += 1;
-                }
-            }
-            freed_by_callback
-        }
-    }
-
-    /// Step 8 (`finalize_garbage`): runs each garbage object's finalizer, at most once in the
-    /// object's life (PEP 442). A finalizer may resurrect its object. Returns whether any ran.
-    ///
-    /// # Safety
-    /// `unreachable` holds the garbage.
-    unsafe fn finalize_garbage(&self, unreachable: NonNull<GcHead>) -> bool {
-        let mut ran = false;
-        let seen = TempList::new();
-        // SAFETY: forwarded; an object freed while its finalizer runs leaves `seen` by itself.
-        unsafe {
-            while let Some(obj) = first_in_list(unreachable) {
-                object::gc_list_remove(obj);
-                object::gc_list_append(seen.head(), obj);
-                if needs_finalizing(obj) {
-                    (*obj).flags |= flags::FINALIZED;
-                    self.incref(obj);
-                    self.invoke_finalizer(self.handle(obj));
-                    ran = true;
-                }
-            }
-            gc_list_merge(seen.head(), unreachable);
-        }
-        ran
-    }
-
-    /// Step 9 (`handle_resurrected_objects`): finds, among the garbage, what a finalizer or
-    /// callback made reachable again (and all it reaches), and moves it to `old`; the rest goes to
-    /// `still_unreachable`.
-    ///
-    /// # Safety
-    /// `unreachable` holds the former garbage; the other two are live lists.
-    unsafe fn handle_resurrected_objects(
-        &self,
-        unreachable: NonNull<GcHead>,
-        still_unreachable: NonNull<GcHead>,
-        old: NonNull<GcHead>,
-    ) {
-        // SAFETY: forwarded.
-        unsafe {
-            update_refs(unreachable);
-            subtract_refs(unreachable);
-            self.move_unreachable(unreachable, still_unreachable, Untrack { tuples: false, dicts: false });
-            for_each_in_list(still_unreachable, |obj| (*obj).flags &= !flags::UNREACHABLE);
-            gc_list_merge(unreachable, old);
-        }
-    }
-
-    /// Step 10 (`delete_garbage`): breaks every cycle by clearing each object's references
-    /// (`tp_clear`); refcounting then frees them. An object that survives its clearing moves
-    /// to `old`.
-    ///
-    /// # Safety
-    /// `collectable` holds garbage with no reference from outside it.
-    unsafe fn delete_garbage(&self, collectable: NonNull<GcHead>, old: NonNull<GcHead>) {
-        // SAFETY: forwarded; we hold a reference on `obj` while clearing, so it is freed (and
-        // unlinked) only by our decref, never under our feet.
-        unsafe {
-            while let Some(obj) = first_in_list(collectable) {
-                self.incref(obj);
-                self.clear_references(obj);
-                self.decref(obj);
-                if first_in_list(collectable) == Some(obj) {
-                    (*obj).flags &= !flags::COLLECTING;
-                    object::gc_list_remove(obj);
-                    object::gc_list_append(old, obj);
-                }
-            }
-        }
-    }
-
-    /// Step 6, last part (`handle_legacy_finalizers`): objects with a legacy finalizer go to
-    /// `garbage`; all the uncollectable objects move to `old`.
-    ///
-    /// # Safety
-    /// `finalizers` holds the uncollectable set.
-    unsafe fn handle_legacy_finalizers(&self, finalizers: NonNull<GcHead>, old: NonNull<GcHead>) {
-        // SAFETY: forwarded; `garbage` holds a counted reference to each object it lists.
-        unsafe {
-            for_each_in_list(finalizers, |obj| {
-                if (*obj).flags & flags::LEGACY_FINALIZER != 0 {
-                    self.incref(obj);
-                    self.gc.garbage.borrow_mut().push(obj);
-                }
-            });
-            gc_list_merge(finalizers, old);
-        }
-    }
 }
 
 /// Phase 2 (`update_refs`): each object's `gc_refs` starts as its refcount, and it is marked as
@@ -544,7 +349,7 @@ unsafe fn update_refs(list: NonNull<GcHead>) -> u64 {
     let mut objects = 0;
     // SAFETY: forwarded.
     unsafe {
-        for_each_in_list(list, |obj| {
+        gc_list::for_each(list, |obj| {
             (*obj).gc_refs = (*obj).refcnt;
             (*obj).flags |= flags::COLLECTING;
             objects += 1;
@@ -561,7 +366,7 @@ unsafe fn update_refs(list: NonNull<GcHead>) -> u64 {
 unsafe fn subtract_refs(list: NonNull<GcHead>) {
     // SAFETY: forwarded; only COLLECTING objects (in `list`) are written.
     unsafe {
-        for_each_in_list(list, |obj| {
+        gc_list::for_each(list, |obj| {
             object::for_each_reference(obj, |child| {
                 if (*child).flags & flags::COLLECTING != 0 {
                     debug_assert!((*child).gc_refs > 0, "more references found than counted");
@@ -614,8 +419,8 @@ impl Heap {
                         }
                         if (*child).flags & flags::UNREACHABLE != 0 {
                             (*child).flags &= !flags::UNREACHABLE;
-                            object::gc_list_remove(child);
-                            object::gc_list_append(young, child);
+                            gc_list::remove(child);
+                            gc_list::append(young, child);
                             (*child).gc_refs = 1;
                             scan.unreachable -= 1;
                         } else if (*child).gc_refs == 0 {
@@ -632,8 +437,8 @@ impl Heap {
                     node = next;
                 } else {
                     let next = (*node).next;
-                    object::gc_list_remove(obj);
-                    object::gc_list_append(unreachable, obj);
+                    gc_list::remove(obj);
+                    gc_list::append(unreachable, obj);
                     (*obj).flags |= flags::UNREACHABLE;
                     scan.unreachable += 1;
                     node = next;
@@ -680,12 +485,12 @@ unsafe fn move_legacy_finalizers(unreachable: NonNull<GcHead>, finalizers: NonNu
     let mut traits = GarbageTraits { legacy: 0, weakly_referenced: false, finalizable: false };
     // SAFETY: forwarded.
     unsafe {
-        for_each_in_list(unreachable, |obj| {
+        gc_list::for_each(unreachable, |obj| {
             (*obj).flags &= !flags::UNREACHABLE;
             if (*obj).flags & flags::LEGACY_FINALIZER != 0 {
                 (*obj).flags &= !flags::COLLECTING;
-                object::gc_list_remove(obj);
-                object::gc_list_append(finalizers, obj);
+                gc_list::remove(obj);
+                gc_list::append(finalizers, obj);
                 traits.legacy += 1;
                 return;
             }
@@ -724,8 +529,8 @@ unsafe fn move_legacy_finalizer_reachable(finalizers: NonNull<GcHead>) -> u64 {
             object::for_each_reference(object::from_gc_head(node), |child| {
                 if (*child).flags & flags::COLLECTING != 0 {
                     (*child).flags &= !flags::COLLECTING;
-                    object::gc_list_remove(child);
-                    object::gc_list_append(finalizers, child);
+                    gc_list::remove(child);
+                    gc_list::append(finalizers, child);
                     moved += 1;
                 }
             });
@@ -735,6 +540,139 @@ unsafe fn move_legacy_finalizer_reachable(finalizers: NonNull<GcHead>) -> u64 {
     moved
 }
 
+/// Phases 6 (end) to 10: the ones that run user code and free.
+impl Heap {
+    /// Step 6, last part (`handle_legacy_finalizers`): objects with a legacy finalizer go to
+    /// `garbage`; all the uncollectable objects move to `old`.
+    ///
+    /// # Safety
+    /// `finalizers` holds the uncollectable set.
+    unsafe fn handle_legacy_finalizers(&self, finalizers: NonNull<GcHead>, old: NonNull<GcHead>) {
+        // SAFETY: forwarded; `garbage` holds a counted reference to each object it lists.
+        unsafe {
+            gc_list::for_each(finalizers, |obj| {
+                if (*obj).flags & flags::LEGACY_FINALIZER != 0 {
+                    self.incref(obj);
+                    self.gc.garbage.borrow_mut().push(obj);
+                }
+            });
+            gc_list::merge(finalizers, old);
+        }
+    }
+
+    /// Step 7 (`handle_weakrefs`): clears every weakref that is garbage or points at garbage, then
+    /// runs the callbacks of the cleared weakrefs that are not themselves garbage. Returns how
+    /// many of those weakrefs their own callback freed (they count as collected, as in CPython).
+    ///
+    /// # Safety
+    /// `unreachable` holds the garbage (COLLECTING set); `old` is a live generation list.
+    unsafe fn handle_weakrefs(&self, unreachable: NonNull<GcHead>, old: NonNull<GcHead>) -> u64 {
+        let callbacks_due = gc_list::TempList::new();
+        // SAFETY: forwarded; weakref lists link live weakrefs (each unlinks itself when freed).
+        unsafe {
+            gc_list::for_each(unreachable, |obj| {
+                if (*obj).kind == Kind::Weakref {
+                    // A weakref that is garbage is cleared first; its callback never runs (bpo-38006).
+                    self.unlink_weakref(obj);
+                }
+                if !(*obj).kind.is_weakly_referenceable() {
+                    return;
+                }
+                for weak in self.take_weakrefs_to(obj) {
+                    let body = object::body::<WeakrefBody>(weak);
+                    if (*body).callback == 0 || (*weak).flags & flags::COLLECTING != 0 {
+                        continue;
+                    }
+                    self.incref(weak);
+                    gc_list::remove(weak);
+                    gc_list::append(callbacks_due.head(), weak);
+                }
+            });
+            let mut freed_by_callback = 0;
+            while let Some(weak) = gc_list::first(callbacks_due.head()) {
+                self.invoke_weakref_callback(self.handle(weak)); // drops our reference
+                if gc_list::first(callbacks_due.head()) == Some(weak) {
+                    gc_list::remove(weak);
+                    gc_list::append(old, weak);
+                } else {
+                    freed_by_callback += 1;
+                }
+            }
+            freed_by_callback
+        }
+    }
+
+    /// Step 8 (`finalize_garbage`): runs each garbage object's finalizer, at most once in the
+    /// object's life (PEP 442). A finalizer may resurrect its object. Returns whether any ran.
+    ///
+    /// # Safety
+    /// `unreachable` holds the garbage.
+    unsafe fn finalize_garbage(&self, unreachable: NonNull<GcHead>) -> bool {
+        let mut ran = false;
+        let seen = gc_list::TempList::new();
+        // SAFETY: forwarded; an object freed while its finalizer runs leaves `seen` by itself.
+        unsafe {
+            while let Some(obj) = gc_list::first(unreachable) {
+                gc_list::remove(obj);
+                gc_list::append(seen.head(), obj);
+                if needs_finalizing(obj) {
+                    (*obj).flags |= flags::FINALIZED;
+                    self.incref(obj);
+                    self.invoke_finalizer(self.handle(obj));
+                    ran = true;
+                }
+            }
+            gc_list::merge(seen.head(), unreachable);
+        }
+        ran
+    }
+
+    /// Step 9 (`handle_resurrected_objects`): finds, among the garbage, what a finalizer or
+    /// callback made reachable again (and all it reaches), and moves it to `old`; the rest goes to
+    /// `still_unreachable`.
+    ///
+    /// # Safety
+    /// `unreachable` holds the former garbage; the other two are live lists.
+    unsafe fn handle_resurrected_objects(
+        &self,
+        unreachable: NonNull<GcHead>,
+        still_unreachable: NonNull<GcHead>,
+        old: NonNull<GcHead>,
+    ) {
+        // SAFETY: forwarded.
+        unsafe {
+            update_refs(unreachable);
+            subtract_refs(unreachable);
+            self.move_unreachable(unreachable, still_unreachable, Untrack { tuples: false, dicts: false });
+            gc_list::for_each(still_unreachable, |obj| (*obj).flags &= !flags::UNREACHABLE);
+            gc_list::merge(unreachable, old);
+        }
+    }
+
+    /// Step 10 (`delete_garbage`): breaks every cycle by clearing each object's references
+    /// (`tp_clear`); refcounting then frees them. An object that survives its clearing moves
+    /// to `old`.
+    ///
+    /// # Safety
+    /// `collectable` holds garbage with no reference from outside it.
+    unsafe fn delete_garbage(&self, collectable: NonNull<GcHead>, old: NonNull<GcHead>) {
+        // SAFETY: forwarded; we hold a reference on `obj` while clearing, so it is freed (and
+        // unlinked) only by our decref, never under our feet.
+        unsafe {
+            while let Some(obj) = gc_list::first(collectable) {
+                self.incref(obj);
+                self.clear_references(obj);
+                self.decref(obj);
+                if gc_list::first(collectable) == Some(obj) {
+                    (*obj).flags &= !flags::COLLECTING;
+                    gc_list::remove(obj);
+                    gc_list::append(old, obj);
+                }
+            }
+        }
+    }
+}
+
 /// Aborts the process if dropped during a panic: a guard over code that must not unwind.
 struct AbortOnUnwind(&'static str);
 
@@ -742,128 +680,5 @@ impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
         eprintln!("fatal: {}; the GC lists may be inconsistent, aborting", self.0);
         std::process::abort();
-    }
-}
-
-/// A list head that lives for one phase: a sentinel, freed when dropped (the list must be
-/// empty by then).
-struct TempList(NonNull<GcHead>);
-
-impl TempList {
-    fn new() -> TempList {
-        TempList(object::new_gc_list())
-    }
-
-    fn head(&self) -> NonNull<GcHead> {
-        self.0
-    }
-}
-
-impl Drop for TempList {
-    fn drop(&mut self) {
-        // SAFETY: the sentinel came from `new_gc_list`; the collector empties every temporary
-        // list before its phase ends (checked here under debug assertions).
-        unsafe {
-            debug_assert!(first_in_list(self.0).is_none(), "a temporary GC list was left non-empty");
-            object::free_gc_list(self.0);
-        }
-    }
-}
-
-/// Calls `f` on every object of `list`, allowing `f` to move or free the current object.
-///
-/// # Safety
-/// `list` is a live list of live containers; `f` may unlink the current object but no other.
-unsafe fn for_each_in_list(list: NonNull<GcHead>, mut f: impl FnMut(ObjPtr)) {
-    // SAFETY: forwarded; `next` is read before `f` can move the current node.
-    unsafe {
-        let mut node = (*list.as_ptr()).next;
-        while node != list.as_ptr() {
-            let next = (*node).next;
-            f(object::from_gc_head(node));
-            node = next;
-        }
-    }
-}
-
-/// The first object of `list`, if any.
-///
-/// # Safety
-/// `list` is a live list.
-unsafe fn first_in_list(list: NonNull<GcHead>) -> Option<ObjPtr> {
-    // SAFETY: forwarded.
-    unsafe {
-        let first = (*list.as_ptr()).next;
-        (first != list.as_ptr()).then(|| object::from_gc_head(first))
-    }
-}
-
-/// Number of objects in `list` (`gc_list_size`).
-///
-/// # Safety
-/// `list` is a live list.
-unsafe fn gc_list_size(list: NonNull<GcHead>) -> u64 {
-    let mut size = 0;
-    // SAFETY: forwarded.
-    unsafe { for_each_in_list(list, |_| size += 1) };
-    size
-}
-
-/// Moves every object of `from` to the end of `to` (`gc_list_merge`), in O(1).
-///
-/// # Safety
-/// Both are live, distinct lists.
-unsafe fn gc_list_merge(from: NonNull<GcHead>, to: NonNull<GcHead>) {
-    // SAFETY: splicing two well-formed circular lists.
-    unsafe {
-        let (from, to) = (from.as_ptr(), to.as_ptr());
-        if (*from).next == from {
-            return;
-        }
-        let (first, last) = ((*from).next, (*from).prev);
-        let tail = (*to).prev;
-        (*tail).next = first;
-        (*first).prev = tail;
-        (*last).next = to;
-        (*to).prev = last;
-        (*from).next = from;
-        (*from).prev = from;
-    }
-}
-
-/// What `validate_list` expects of the COLLECTING flag.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Collecting {
-    Yes,
-    No,
-}
-
-/// Under debug assertions, checks that `list` is a well-formed circular list of tracked
-/// containers whose COLLECTING flag is as expected (CPython's `validate_list`).
-///
-/// # Safety
-/// `list` is a live list.
-unsafe fn validate_list(list: NonNull<GcHead>, collecting: Collecting) {
-    if !cfg!(debug_assertions) {
-        return;
-    }
-    // SAFETY: forwarded; read-only walk.
-    unsafe {
-        let head = list.as_ptr();
-        let mut prev = head;
-        let mut node = (*head).next;
-        while node != head {
-            assert_eq!((*node).prev, prev, "GC list: broken prev link");
-            let obj = object::from_gc_head(node);
-            assert!((*obj).kind.is_container(), "GC list: holds an atom");
-            assert_eq!(
-                (*obj).flags & flags::COLLECTING != 0,
-                collecting == Collecting::Yes,
-                "GC list: COLLECTING flag"
-            );
-            prev = node;
-            node = (*node).next;
-        }
-        assert_eq!((*head).prev, prev, "GC list: broken tail link");
     }
 }

@@ -1,0 +1,152 @@
+//! Objects and blocks: a new object's block from the allocator (counted, sampled, capped, and
+//! the gen-0 count that may trigger a collection), tracking, and the end of a dead object
+//! (retired from every list and count, its blocks returned or, under `nogc`, buried).
+
+use std::ptr::NonNull;
+
+use super::Heap;
+use super::gc_list;
+use crate::dict::Blocks;
+use crate::object::{self, DictBody, Kind, ListBody, ObjPtr};
+
+impl Heap {
+    /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
+    /// unwritten). Counts the allocation and takes the interval sample when one is due.
+    pub(super) fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
+        let allocations = self.counters.allocations.get() + 1;
+        self.counters.allocations.set(allocations);
+        if allocations == self.next_interval_sample.get() {
+            self.sample_interval();
+        }
+        self.allocate_uncounted(kind, len)
+    }
+
+    /// A fresh object, not counted as a program allocation (the runtime's own: back-edge
+    /// weakrefs). May run a collection first, and stops the workload if it would pass the cap.
+    pub(super) fn allocate_uncounted(&self, kind: Kind, len: usize) -> ObjPtr {
+        let size = object::block_size(kind, len);
+        let mut counted = false;
+        if kind.is_container() {
+            let collect;
+            (counted, collect) = self.gc.note_allocation(kind, len);
+            if collect {
+                self.collect_generations();
+            }
+        }
+        if self.held_bytes() + size as u64 > self.cap.limit.get() {
+            self.stop_before_allocating(counted, size);
+        }
+        let block = self.alloc_bytes(size);
+        self.counters.live_objects.set(self.counters.live_objects.get() + 1);
+        // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
+        unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
+    }
+
+    /// Starts tracking container `obj` in the youngest generation.
+    pub(super) fn track(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is a live container in no list.
+        unsafe { gc_list::append(self.gc.youngest(), obj) };
+        self.counters.tracked.set(self.counters.tracked.get() + 1);
+    }
+
+    /// Stops tracking container `obj` (its contents cannot form a cycle).
+    pub(super) fn untrack(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is a live, tracked container.
+        unsafe { gc_list::remove(obj) };
+        self.counters.tracked.set(self.counters.tracked.get() - 1);
+    }
+
+    /// Ends a dead object: it leaves the weakref and GC lists and the live counts, then its
+    /// blocks go back to the allocator, or, under `nogc`, to the graveyard. Its references must
+    /// already have been dropped or handed over.
+    pub(super) fn free_object(&self, obj: ObjPtr) {
+        self.retire(obj);
+        if self.mode.retain_dead {
+            self.bury(obj);
+        } else {
+            self.return_blocks(obj);
+        }
+    }
+
+    /// The bookkeeping of a death, whatever happens to the blocks: unlinks a weakref from its
+    /// target, untracks a container, counts the deallocation.
+    pub(super) fn retire(&self, obj: ObjPtr) {
+        // SAFETY: `obj` has refcount zero and is unreachable, but its block is still ours.
+        // Tests: object_model::refcounts_balance, object_model::weakref_dies_with_target.
+        unsafe {
+            if (*obj).kind == Kind::Weakref {
+                self.unlink_weakref(obj);
+            }
+            if (*obj).kind.is_container() {
+                if object::is_tracked(obj) {
+                    self.untrack(obj);
+                }
+                self.gc.note_deallocation((*obj).kind, (*obj).len as usize);
+            }
+        }
+        self.counters.live_objects.set(self.counters.live_objects.get() - 1);
+    }
+    /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
+    pub(super) fn return_blocks(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is retired and its blocks are returned once (directly, or from the
+        // graveyard at teardown); we read its layout one last time.
+        // Test: object_model::teardown_frees_everything (live bytes return to zero).
+        unsafe {
+            match (*obj).kind {
+                Kind::List => {
+                    let list = object::body::<ListBody>(obj);
+                    if (*list).capacity > 0 {
+                        self.free_bytes((*list).items.cast(), object::list_items_size((*list).capacity));
+                    }
+                }
+                Kind::Dict => {
+                    let dict = object::body::<DictBody>(obj);
+                    if (*dict).capacity > 0 {
+                        self.free_bytes((*dict).table, object::dict_table_size((*dict).capacity));
+                    }
+                }
+                _ => {}
+            }
+            let size = object::own_block_size(obj);
+            self.free_bytes(object::block_start(obj).as_ptr(), size);
+        }
+    }
+}
+
+impl Blocks for Heap {
+    fn admit(&self, size: usize) {
+        Heap::admit(self, size);
+    }
+
+    fn alloc_bytes(&self, size: usize) -> *mut u8 {
+        self.counters.live_bytes.set(self.counters.live_bytes.get() + size as u64);
+        self.allocator.borrow_mut().alloc(size).as_ptr()
+    }
+
+    fn free_bytes(&self, block: *mut u8, size: usize) {
+        self.counters.live_bytes.set(self.counters.live_bytes.get() - size as u64);
+        // SAFETY: every block freed here came from `alloc_bytes` with the same size (the object
+        // model records sizes in headers, list capacities and dict capacities).
+        // Test: object_model::teardown_frees_everything (live bytes return to zero).
+        unsafe { self.allocator.borrow_mut().free(NonNull::new_unchecked(block), size) };
+    }
+}
+
+/// Bytes an object owns: its block plus a list's items or a dict's table.
+///
+/// # Safety
+/// `obj` names a live object.
+pub(super) unsafe fn owned_bytes(obj: ObjPtr) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe {
+        object::own_block_size(obj)
+            + match (*obj).kind {
+                Kind::List => object::list_items_size((*object::body::<ListBody>(obj)).capacity),
+                Kind::Dict => match (*object::body::<DictBody>(obj)).capacity {
+                    0 => 0,
+                    capacity => object::dict_table_size(capacity),
+                },
+                _ => 0,
+            }
+    }
+}

@@ -1,0 +1,166 @@
+//! The end of a run: [`Heap::finish`] (the final sample, the exit collection, the leak walk)
+//! and dropping the heap, which frees everything, leaked cycles included, with no user code.
+
+use std::collections::HashSet;
+use std::ptr;
+
+use super::blocks::owned_bytes;
+use super::gc_list;
+use super::{FinalReport, GENERATIONS, Heap, LeakReport};
+use crate::dict;
+use crate::object::{self, Kind, ObjPtr, WeakrefBody};
+use crate::recorder::SampleTrigger;
+
+impl Heap {
+    /// Ends the run: counts what leaked, then frees everything. Taking the heap by value
+    /// proves that no handle is left.
+    ///
+    /// The final memory sample is taken first, when the workload has just returned (or was
+    /// stopped at the heap cap), before the globals are released and the exit collection runs.
+    pub fn finish(mut self) -> FinalReport {
+        if self.mode.record {
+            self.sample_memory(SampleTrigger::Final);
+        }
+        self.release_globals();
+        if self.strategy.borrow().collect_at_exit() {
+            self.collect(GENERATIONS - 1);
+        }
+        let leaked = self.leak_report();
+        let stats = self.stats();
+        let log = self.recorder.get_mut().take_log();
+        FinalReport {
+            leaked,
+            pauses: log.pauses,
+            request_latencies_ns: log.request_latencies_ns,
+            memory_samples: log.memory_samples,
+            memory_management_ns: log.memory_management_ns,
+            cap_exceeded: self.cap.exceeded.get(),
+            stats,
+        }
+    }
+
+    /// Walks every object reachable from the tracked containers. Once the workload has
+    /// returned there are no roots, so all of it is leaked (garbage refcounting never freed).
+    pub(super) fn leak_report(&self) -> LeakReport {
+        // The small ints and `()` belong to the runtime, not to the workload.
+        let runtime_owned: HashSet<ObjPtr> = self
+            .runtime
+            .small_ints
+            .get()
+            .expect("built")
+            .iter()
+            .chain(self.runtime.empty_tuple.get())
+            .copied()
+            .collect();
+        // SAFETY: the GC lists hold live containers; their references are live objects.
+        let mut stack = unsafe { self.tracked_objects() };
+        let mut seen: HashSet<ObjPtr> = stack.iter().copied().collect();
+        let mut report = LeakReport::default();
+        while let Some(obj) = stack.pop() {
+            // SAFETY: as above.
+            unsafe {
+                object::for_each_reference(obj, |child| {
+                    if !runtime_owned.contains(&child) && seen.insert(child) {
+                        stack.push(child);
+                    }
+                });
+                let bytes = owned_bytes(obj) as u64;
+                let entry = report.by_kind.entry((*obj).kind).or_default();
+                entry.0 += 1;
+                entry.1 += bytes;
+                report.objects += 1;
+                report.bytes += bytes;
+            }
+        }
+        report
+    }
+}
+
+impl Drop for Heap {
+    /// Frees everything, leaked cycles included: every container drops its references (as
+    /// `tp_clear` does), then the last references go. Weakref callbacks do not run.
+    fn drop(&mut self) {
+        self.tearing_down.set(true); // no finalizer or callback runs from here on
+        self.release_globals();
+        // SAFETY: the GC lists hold live containers; we hold +1 on each while clearing.
+        // Test: object_model::teardown_frees_everything.
+        unsafe {
+            let containers = self.tracked_objects();
+            for &obj in &containers {
+                self.incref(obj);
+            }
+            for &obj in &containers {
+                self.clear_references(obj);
+            }
+            for &obj in &containers {
+                self.decref(obj);
+            }
+            for obj in self.gc.garbage().take() {
+                self.decref(obj);
+            }
+            for &obj in self.runtime.small_ints.get().expect("built").iter().chain(self.runtime.empty_tuple.get()) {
+                self.decref(obj);
+            }
+            debug_assert_eq!(self.counters.live_objects.get(), 0, "teardown left objects alive");
+            self.empty_graveyard();
+            debug_assert_eq!(self.counters.live_bytes.get(), 0, "teardown left blocks allocated");
+            self.gc.free_lists();
+        }
+    }
+}
+
+impl Heap {
+    pub(super) fn release_globals(&mut self) {
+        if let Some(globals) = self.runtime.globals.take() {
+            self.decref(globals);
+        }
+    }
+
+    /// Every tracked container, in every generation and the permanent one.
+    ///
+    /// # Safety
+    /// The GC lists must be well formed (they are, outside a collection's phases).
+    pub(super) unsafe fn tracked_objects(&self) -> Vec<ObjPtr> {
+        // SAFETY: forwarded.
+        self.gc.all_lists().into_iter().flat_map(|list| unsafe { gc_list::objects(list) }).collect()
+    }
+
+    /// Drops every reference `obj` holds (CPython's `tp_clear`).
+    ///
+    /// # Safety
+    /// `obj` is a live container on which the caller holds a reference.
+    pub(super) unsafe fn clear_references(&self, obj: ObjPtr) {
+        // Each reference is taken out (its slot nulled) before it is released, and the slots are
+        // found afresh after every release: a release can run finalizers and callbacks, which may
+        // change `obj` (a list may grow and move its items).
+        let mut index = 0;
+        // SAFETY: `obj` stays alive (the caller's reference); each accessor is used on its kind.
+        while let Some(child) = unsafe { self.take_reference(obj, index) } {
+            index += 1;
+            if !child.is_null() {
+                self.decref(child);
+            }
+        }
+    }
+
+    /// Takes the `index`-th reference out of `obj`, leaving its slot empty; `None` past the end.
+    ///
+    /// # Safety
+    /// `obj` is a live container.
+    pub(super) unsafe fn take_reference(&self, obj: ObjPtr, index: usize) -> Option<ObjPtr> {
+        // SAFETY: forwarded; each kind is read through its own layout.
+        unsafe {
+            match (*obj).kind {
+                Kind::Tuple | Kind::Instance | Kind::List => {
+                    object::slots(obj).get_mut(index).map(|slot| std::mem::replace(slot, ptr::null_mut()))
+                }
+                Kind::Dict => dict::take_entry(obj, index),
+                Kind::Weakref if index == 0 => {
+                    self.unlink_weakref(obj);
+                    Some(std::mem::replace(&mut (*object::body::<WeakrefBody>(obj)).callback_arg, ptr::null_mut()))
+                }
+                Kind::Weakref | Kind::Int | Kind::Str => None,
+            }
+        }
+    }
+}
