@@ -46,7 +46,7 @@ pub(crate) fn lookup(dict: ObjPtr, key: u64) -> ObjPtr {
 
 /// Stores `value` (an owned reference) under `key`; returns the old value's reference, or null.
 pub(crate) fn insert(dict: ObjPtr, key: u64, value: ObjPtr, blocks: &impl Blocks) -> ObjPtr {
-    // SAFETY: see `lookup`.
+    // SAFETY: see `lookup`. Test: object_model::dict_grows_and_keeps_order.
     unsafe {
         let body = object::body::<DictBody>(dict);
         if (*body).capacity == 0 {
@@ -74,7 +74,7 @@ pub(crate) fn insert(dict: ObjPtr, key: u64, value: ObjPtr, blocks: &impl Blocks
 
 /// Removes `key`; returns its value's reference (now the caller's), or null if absent.
 pub(crate) fn remove(dict: ObjPtr, key: u64) -> ObjPtr {
-    // SAFETY: see `lookup`.
+    // SAFETY: see `lookup`. Test: object_model::dict_grows_and_keeps_order.
     unsafe {
         let body = object::body::<DictBody>(dict);
         if (*body).capacity == 0 {
@@ -96,7 +96,7 @@ pub(crate) fn remove(dict: ObjPtr, key: u64) -> ObjPtr {
 /// deleting its key as `remove` does; `None` past the last entry. Used to clear a dict entry by
 /// entry (`tp_clear`) while releases in between may change the dict.
 pub(crate) fn take_entry(dict: ObjPtr, entry: usize) -> Option<ObjPtr> {
-    // SAFETY: see `lookup`.
+    // SAFETY: see `lookup`. Test: object_model::dict_grows_and_keeps_order.
     unsafe {
         let key = object::dict_entries(dict).get(entry)?.key;
         if object::dict_entries(dict)[entry].value.is_null() {
@@ -150,6 +150,7 @@ unsafe fn rebuild(dict: ObjPtr, capacity: usize, blocks: &impl Blocks) {
     blocks.admit(object::dict_table_size(capacity));
     // SAFETY: the new table is written whole before the body points at it; the old table is
     // read (live entries only) and then returned with the size it was allocated with.
+    // Test: object_model::dict_grows_and_keeps_order.
     unsafe {
         let body = object::body::<DictBody>(dict);
         let old = *body;

@@ -13,7 +13,12 @@
 //!                    └─► dyn Allocator (alloc/)  pymalloc-style arenas/pools, or malloc per object
 //! ```
 //!
-//! `unsafe` lives in `alloc/` and in `object.rs`/`heap.rs`; no raw pointer leaves this crate.
+//! `unsafe` lives in `alloc/` (arenas, system allocators, valgrind client requests), in
+//! `object.rs` and `dict.rs` (the only code that computes addresses inside an object), in the
+//! `heap/` modules that follow object pointers (all but `api`, `cap`, `checkpoints`,
+//! `free_lists` and `mod`), and in `recorder.rs` (one `pread` of `/proc/self/statm`). No raw
+//! pointer leaves this crate. Every `unsafe` block has a `// SAFETY:` comment naming its
+//! invariant and the test that checks it.
 
 pub mod alloc;
 mod dict;

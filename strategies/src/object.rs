@@ -228,6 +228,7 @@ pub(crate) unsafe fn init_header(block: NonNull<u8>, kind: Kind, len: usize) -> 
 /// `obj` must name a live object.
 pub(crate) unsafe fn block_start(obj: ObjPtr) -> NonNull<u8> {
     // SAFETY: containers were laid out by `init_header` with the GC head just before the header.
+    // Test: object_model::sizes_match_layout.
     unsafe {
         let gc = if (*obj).kind.is_container() { GC_HEAD_SIZE } else { 0 };
         NonNull::new_unchecked(obj.cast::<u8>().sub(gc))
@@ -239,7 +240,7 @@ pub(crate) unsafe fn block_start(obj: ObjPtr) -> NonNull<u8> {
 /// # Safety
 /// `obj` must name a live object.
 pub(crate) unsafe fn own_block_size(obj: ObjPtr) -> usize {
-    // SAFETY: the header of a live object is initialised.
+    // SAFETY: the header of a live object is initialised. Test: object_model::sizes_match_layout.
     unsafe { block_size((*obj).kind, (*obj).len as usize) }
 }
 
@@ -248,7 +249,7 @@ pub(crate) unsafe fn own_block_size(obj: ObjPtr) -> usize {
 /// # Safety
 /// `obj` must name a live container.
 pub(crate) unsafe fn gc_head(obj: ObjPtr) -> *mut GcHead {
-    // SAFETY: containers carry their GC head immediately before the header.
+    // SAFETY: containers carry their GC head immediately before the header. Test: object_model::sizes_match_layout.
     unsafe { obj.cast::<GcHead>().sub(1) }
 }
 
@@ -275,6 +276,7 @@ pub(crate) unsafe fn graveyard_link(obj: ObjPtr) -> *mut ObjPtr {
 /// `gc` must be the GC head of a live container (not a list sentinel).
 pub(crate) unsafe fn from_gc_head(gc: *mut GcHead) -> ObjPtr {
     // SAFETY: the header follows the GC head in the same block.
+    // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe { gc.add(1).cast::<Header>() }
 }
 
@@ -284,6 +286,7 @@ pub(crate) unsafe fn from_gc_head(gc: *mut GcHead) -> ObjPtr {
 /// `obj` must name a live object whose kind's payload starts with a `T`.
 pub(crate) unsafe fn body<T>(obj: ObjPtr) -> *mut T {
     // SAFETY: the payload starts right after the 16-byte header, in the same block.
+    // Test: object_model::atoms_round_trip.
     unsafe { obj.add(1).cast::<T>() }
 }
 
@@ -343,6 +346,7 @@ pub(crate) unsafe fn dict_table<'a>(obj: ObjPtr) -> (&'a mut [i32], &'a mut [Dic
 /// As for [`dict_table`], except that a dict without a table yields an empty slice.
 pub(crate) unsafe fn dict_entries<'a>(obj: ObjPtr) -> &'a mut [DictEntry] {
     // SAFETY: forwarded contract; `nentries <= usable_entries(capacity)` is kept by the dict code.
+    // Test: object_model::dict_grows_and_keeps_order.
     unsafe {
         let dict = body::<DictBody>(obj);
         if (*dict).capacity == 0 {
@@ -360,6 +364,7 @@ pub(crate) unsafe fn dict_entries<'a>(obj: ObjPtr) -> &'a mut [DictEntry] {
 /// `obj` must name a live object; `visit` must not free `obj`.
 pub(crate) unsafe fn for_each_reference(obj: ObjPtr, mut visit: impl FnMut(ObjPtr)) {
     // SAFETY: forwarded contract; each accessor is used on the kind it is written for.
+    // Test: object_model::refcounts_balance.
     unsafe {
         match (*obj).kind {
             Kind::Int | Kind::Str => {}
@@ -393,6 +398,7 @@ pub(crate) unsafe fn for_each_reference(obj: ObjPtr, mut visit: impl FnMut(ObjPt
 /// `obj` must name a live container.
 pub(crate) unsafe fn is_tracked(obj: ObjPtr) -> bool {
     // SAFETY: untracked containers have null links (`gc_list_remove`, fresh objects).
+    // Test: collector::tuples_of_atoms_are_untracked_by_a_collection.
     unsafe { !(*gc_head(obj)).next.is_null() }
 }
 
@@ -402,7 +408,7 @@ pub(crate) unsafe fn is_tracked(obj: ObjPtr) -> bool {
 /// # Safety
 /// `obj` is null or a live object.
 pub(crate) unsafe fn may_be_tracked(obj: ObjPtr) -> bool {
-    // SAFETY: forwarded.
+    // SAFETY: forwarded. Test: collector::tuples_of_atoms_are_untracked_by_a_collection.
     unsafe { !obj.is_null() && (*obj).kind.is_container() && ((*obj).kind != Kind::Tuple || is_tracked(obj)) }
 }
 

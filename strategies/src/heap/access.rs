@@ -12,7 +12,7 @@ use crate::strategy::BackEdges;
 
 impl Heap {
     pub fn kind(&self, h: &Handle<'_>) -> Kind {
-        // SAFETY: a handle keeps its object alive.
+        // SAFETY: a handle keeps its object alive. Test: object_model::kinds_are_checked.
         unsafe { (*self.own(h)).kind }
     }
 
@@ -20,6 +20,7 @@ impl Heap {
     pub fn len(&self, h: &Handle<'_>) -> usize {
         let obj = self.own(h);
         // SAFETY: a handle keeps its object alive; each kind is read through its own layout.
+        // Test: object_model::list_insert_remove_match_python.
         unsafe {
             match (*obj).kind {
                 Kind::Tuple | Kind::Instance | Kind::Str => (*obj).len as usize,
@@ -32,13 +33,14 @@ impl Heap {
 
     pub fn int_value(&self, h: &Handle<'_>) -> i64 {
         let obj = self.expect(h, &[Kind::Int], "int_value");
-        // SAFETY: a live int's body is its i64 value.
+        // SAFETY: a live int's body is its i64 value. Test: object_model::atoms_round_trip.
         unsafe { *object::body::<i64>(obj) }
     }
 
     pub fn str_value(&self, h: &Handle<'_>) -> String {
         let obj = self.expect(h, &[Kind::Str], "str_value");
         // SAFETY: a live str holds `len` valid UTF-8 bytes after its body (copied from a &str).
+        // Test: object_model::atoms_round_trip.
         unsafe {
             let bytes = object::body::<StrBody>(obj).add(1).cast::<u8>();
             let slice = std::slice::from_raw_parts(bytes, (*obj).len as usize);
@@ -51,6 +53,7 @@ impl Heap {
     pub fn get<'h>(&'h self, h: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
         let obj = self.expect(h, &[Kind::Tuple, Kind::Instance, Kind::List], "get");
         // SAFETY: a handle keeps `obj` alive; slots of a live object are valid pointers or null.
+        // Test: object_model::slots_round_trip.
         let value = unsafe { *slot_at(obj, index) };
         self.follow(value, obj, index)
     }
@@ -58,7 +61,7 @@ impl Heap {
     /// Whether handle `h`'s slot `index` holds a reference (a back edge counts even if dead).
     pub fn is_set(&self, h: &Handle<'_>, index: usize) -> bool {
         let obj = self.expect(h, &[Kind::Tuple, Kind::Instance, Kind::List], "is_set");
-        // SAFETY: as in `get`.
+        // SAFETY: as in `get`. Test: object_model::slots_are_bounds_checked.
         unsafe { !(*slot_at(obj, index)).is_null() }
     }
 
@@ -66,6 +69,7 @@ impl Heap {
     pub fn upgrade<'h>(&'h self, weakref: &Handle<'h>) -> Option<Handle<'h>> {
         let obj = self.expect(weakref, &[Kind::Weakref], "upgrade");
         // SAFETY: a live weakref's target is null or a live object (cleared when it dies).
+        // Test: object_model::weakref_dies_with_target.
         let target = unsafe { (*object::body::<WeakrefBody>(obj)).target };
         (!target.is_null()).then(|| {
             self.incref(target);
@@ -93,6 +97,7 @@ impl Heap {
                 let target = self.expect(target, &[Kind::Instance], "a back edge's target");
                 let weak = self.new_weakref_object(target, Origin::BackEdge);
                 // SAFETY: `weak` is the live weakref just made.
+                // Test: object_model::weakref_strategy_frees_the_same_rings.
                 unsafe { (*weak).flags |= flags::BACK_EDGE };
                 weak
             }
@@ -108,7 +113,7 @@ impl Heap {
     /// Inserts before `index` (`index == len` appends), like `list.insert`.
     pub fn list_insert(&self, list: &Handle<'_>, index: usize, value: &Handle<'_>) {
         let obj = self.expect(list, &[Kind::List], "list_insert");
-        // SAFETY: a live list's body is a ListBody.
+        // SAFETY: a live list's body is a ListBody. Test: object_model::list_insert_remove_match_python.
         let len = unsafe { (*object::body::<ListBody>(obj)).len };
         assert!(index <= len, "list_insert at {index} in a list of length {len}");
         // Grown first, counted after: if growing stops at the heap cap, nothing has changed.
@@ -116,6 +121,7 @@ impl Heap {
         self.resize_list(obj, len + 1);
         self.incref(new);
         // SAFETY: after the resize the list has `len + 1` slots; the last one is free.
+        // Test: object_model::list_insert_remove_match_python.
         let slots = unsafe { object::slots(obj) };
         slots.copy_within(index..len, index + 1);
         slots[index] = new;
@@ -124,7 +130,7 @@ impl Heap {
     /// Removes and returns the item at `index`, like `list.pop(index)`.
     pub fn list_remove<'h>(&'h self, list: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
         let obj = self.expect(list, &[Kind::List], "list_remove");
-        // SAFETY: a live list's slots are its `len` items.
+        // SAFETY: a live list's slots are its `len` items. Test: object_model::list_insert_remove_match_python.
         let slots = unsafe { object::slots(obj) };
         let len = slots.len();
         assert!(index < len, "list_remove at {index} in a list of length {len}");
@@ -146,7 +152,7 @@ impl Heap {
         let new = self.own(value);
         // CPython's MAINTAIN_TRACKING: a dict untracked by a full collection is tracked again as
         // soon as it holds something that could be part of a cycle.
-        // SAFETY: both objects are alive (handles).
+        // SAFETY: both objects are alive (handles). Test: collector::new_dicts_are_untracked_like_cpython.
         unsafe {
             if !object::is_tracked(obj) && object::may_be_tracked(new) {
                 self.track(obj);
@@ -180,6 +186,7 @@ impl Heap {
     pub fn dict_keys(&self, d: &Handle<'_>) -> Vec<u64> {
         let obj = self.expect(d, &[Kind::Dict], "dict_keys");
         // SAFETY: a live dict's entries are valid; deleted ones have a null value.
+        // Test: object_model::dict_grows_and_keeps_order.
         unsafe { object::dict_entries(obj).iter().filter(|e| !e.value.is_null()).map(|e| e.key).collect() }
     }
 
@@ -187,6 +194,7 @@ impl Heap {
     /// (`list_resize`), and sets its length. New slots are null.
     pub(super) fn resize_list(&self, obj: ObjPtr, new_len: usize) {
         // SAFETY: `obj` is a live list; its items block has `capacity` slots, `len` in use.
+        // Test: object_model::list_insert_remove_match_python.
         unsafe {
             let list = object::body::<ListBody>(obj);
             let (len, capacity) = ((*list).len, (*list).capacity);
@@ -229,6 +237,7 @@ impl Heap {
 
     pub(super) fn replace_slot(&self, obj: ObjPtr, index: usize, new: ObjPtr) {
         // SAFETY: `obj` is alive (the caller holds a handle); `slot_at` checks the bounds.
+        // Test: object_model::refcounts_balance.
         let old = unsafe {
             let slot = slot_at(obj, index);
             std::mem::replace(&mut *slot, new)
@@ -244,6 +253,7 @@ impl Heap {
             return None;
         }
         // SAFETY: `value` is held by a live slot, so it is alive.
+        // Test: object_model::following_a_dead_back_edge_panics.
         let target = unsafe {
             if (*value).kind == Kind::Weakref && (*value).flags & flags::BACK_EDGE != 0 {
                 let target = (*object::body::<WeakrefBody>(value)).target;
@@ -269,10 +279,10 @@ impl Heap {
 /// # Safety
 /// `obj` names a live tuple, instance or list.
 pub(super) unsafe fn slot_at(obj: ObjPtr, index: usize) -> *mut ObjPtr {
-    // SAFETY: forwarded contract.
+    // SAFETY: forwarded contract. Test: object_model::slots_are_bounds_checked.
     let slots = unsafe { object::slots(obj) };
     let len = slots.len();
-    // SAFETY: forwarded contract.
+    // SAFETY: forwarded contract. Test: object_model::slots_are_bounds_checked.
     let kind = unsafe { (*obj).kind.name() };
     assert!(index < len, "slot {index} out of range for a {kind} of length {len}");
     &mut slots[index]

@@ -39,19 +39,21 @@ impl Heap {
         let block = self.alloc_bytes(size);
         self.counters.live_objects.set(self.counters.live_objects.get() + 1);
         // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
+        // Test: object_model::sizes_match_layout.
         unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
     }
 
     /// Starts tracking container `obj` in the youngest generation.
     pub(super) fn track(&self, obj: ObjPtr) {
         // SAFETY: `obj` is a live container in no list.
+        // Test: collector::tuples_of_atoms_are_untracked_by_a_collection.
         unsafe { gc_list::append(self.gc.youngest(), obj) };
         self.counters.tracked.set(self.counters.tracked.get() + 1);
     }
 
     /// Stops tracking container `obj` (its contents cannot form a cycle).
     pub(super) fn untrack(&self, obj: ObjPtr) {
-        // SAFETY: `obj` is a live, tracked container.
+        // SAFETY: `obj` is a live, tracked container. Test: collector::tuples_of_atoms_are_untracked_by_a_collection.
         unsafe { gc_list::remove(obj) };
         self.counters.tracked.set(self.counters.tracked.get() - 1);
     }
@@ -137,7 +139,7 @@ impl Blocks for Heap {
 /// # Safety
 /// `obj` names a live object.
 pub(super) unsafe fn owned_bytes(obj: ObjPtr) -> usize {
-    // SAFETY: forwarded contract.
+    // SAFETY: forwarded contract. Test: object_model::sizes_match_layout.
     unsafe {
         object::own_block_size(obj)
             + match (*obj).kind {

@@ -157,6 +157,7 @@ impl GcState {
     pub(super) unsafe fn free_lists(&self) {
         for list in self.all_lists() {
             // SAFETY: each sentinel came from `gc_list::new` and is freed once, here.
+            // Test: object_model::teardown_frees_everything.
             unsafe { gc_list::free(list) };
         }
     }
@@ -193,7 +194,7 @@ impl Heap {
     /// collected, and zeroes the counts.
     pub fn freeze(&self) {
         for (list, count) in self.gc.generations.iter().zip(&self.gc.counts) {
-            // SAFETY: both are live list sentinels.
+            // SAFETY: both are live list sentinels. Test: collector::freeze_hides_garbage_until_unfreeze.
             unsafe { gc_list::merge(*list, self.gc.permanent) };
             count.set(0);
         }
@@ -201,13 +202,13 @@ impl Heap {
 
     /// `gc.unfreeze()`: moves the permanent generation back into the oldest generation.
     pub fn unfreeze(&self) {
-        // SAFETY: both are live list sentinels.
+        // SAFETY: both are live list sentinels. Test: collector::freeze_hides_garbage_until_unfreeze.
         unsafe { gc_list::merge(self.gc.permanent, self.gc.generations[GENERATIONS - 1]) };
     }
 
     /// `gc.get_freeze_count()`.
     pub fn freeze_count(&self) -> u64 {
-        // SAFETY: a live list sentinel.
+        // SAFETY: a live list sentinel. Test: collector::freeze_hides_garbage_until_unfreeze.
         unsafe { gc_list::size(self.gc.permanent) }
     }
 
@@ -221,6 +222,7 @@ impl Heap {
     pub fn is_tracked(&self, h: &super::Handle<'_>) -> bool {
         let obj = self.own(h);
         // SAFETY: a handle keeps its object alive; only containers have a GC head.
+        // Test: collector::tuples_of_atoms_are_untracked_by_a_collection.
         unsafe { (*obj).kind.is_container() && object::is_tracked(obj) }
     }
 
@@ -347,7 +349,7 @@ impl Heap {
 /// `list` is a live list of live containers.
 unsafe fn update_refs(list: NonNull<GcHead>) -> u64 {
     let mut objects = 0;
-    // SAFETY: forwarded.
+    // SAFETY: forwarded. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         gc_list::for_each(list, |obj| {
             (*obj).gc_refs = (*obj).refcnt;
@@ -365,6 +367,7 @@ unsafe fn update_refs(list: NonNull<GcHead>) -> u64 {
 /// As [`update_refs`], which must have run on `list`.
 unsafe fn subtract_refs(list: NonNull<GcHead>) {
     // SAFETY: forwarded; only COLLECTING objects (in `list`) are written.
+    // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         gc_list::for_each(list, |obj| {
             object::for_each_reference(obj, |child| {
@@ -408,6 +411,7 @@ impl Heap {
     unsafe fn move_unreachable(&self, young: NonNull<GcHead>, unreachable: NonNull<GcHead>, untrack: Untrack) -> Scan {
         let mut scan = Scan { unreachable: 0, untracked: 0 };
         // SAFETY: forwarded; the scan reads the next node before the current one moves.
+        // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
         unsafe {
             let mut node = (*young.as_ptr()).next;
             while node != young.as_ptr() {
@@ -456,6 +460,7 @@ impl Heap {
 /// `obj` is a live container.
 unsafe fn cannot_be_in_a_cycle(obj: ObjPtr, untrack: Untrack) -> bool {
     // SAFETY: forwarded; each kind is read through its own layout.
+    // Test: collector::dicts_of_atoms_are_untracked_by_full_collections_only.
     unsafe {
         match (*obj).kind {
             Kind::Tuple if untrack.tuples => object::slots(obj).iter().all(|&item| !object::may_be_tracked(item)),
@@ -483,7 +488,7 @@ struct GarbageTraits {
 /// `unreachable` holds the garbage; `finalizers` is a live, empty list.
 unsafe fn move_legacy_finalizers(unreachable: NonNull<GcHead>, finalizers: NonNull<GcHead>) -> GarbageTraits {
     let mut traits = GarbageTraits { legacy: 0, weakly_referenced: false, finalizable: false };
-    // SAFETY: forwarded.
+    // SAFETY: forwarded. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         gc_list::for_each(unreachable, |obj| {
             (*obj).flags &= !flags::UNREACHABLE;
@@ -510,7 +515,7 @@ unsafe fn move_legacy_finalizers(unreachable: NonNull<GcHead>, finalizers: NonNu
 /// # Safety
 /// `obj` is a live object.
 unsafe fn needs_finalizing(obj: ObjPtr) -> bool {
-    // SAFETY: forwarded.
+    // SAFETY: forwarded. Test: collector::resurrecting_finalizer_runs_once.
     unsafe { (*obj).flags & (flags::HAS_FINALIZER | flags::FINALIZED) == flags::HAS_FINALIZER }
 }
 
@@ -523,6 +528,7 @@ unsafe fn needs_finalizing(obj: ObjPtr) -> bool {
 unsafe fn move_legacy_finalizer_reachable(finalizers: NonNull<GcHead>) -> u64 {
     let mut moved = 0;
     // SAFETY: forwarded; appended objects are visited when the walk reaches them.
+    // Test: collector::legacy_finalizer_makes_a_cycle_uncollectable.
     unsafe {
         let mut node = (*finalizers.as_ptr()).next;
         while node != finalizers.as_ptr() {
@@ -549,6 +555,7 @@ impl Heap {
     /// `finalizers` holds the uncollectable set.
     unsafe fn handle_legacy_finalizers(&self, finalizers: NonNull<GcHead>, old: NonNull<GcHead>) {
         // SAFETY: forwarded; `garbage` holds a counted reference to each object it lists.
+        // Test: collector::legacy_finalizer_makes_a_cycle_uncollectable.
         unsafe {
             gc_list::for_each(finalizers, |obj| {
                 if (*obj).flags & flags::LEGACY_FINALIZER != 0 {
@@ -569,6 +576,7 @@ impl Heap {
     unsafe fn handle_weakrefs(&self, unreachable: NonNull<GcHead>, old: NonNull<GcHead>) -> u64 {
         let callbacks_due = gc_list::TempList::new();
         // SAFETY: forwarded; weakref lists link live weakrefs (each unlinks itself when freed).
+        // Test: collector::weakref_callback_runs_once_for_a_live_weakref_to_garbage.
         unsafe {
             gc_list::for_each(unreachable, |obj| {
                 if (*obj).kind == Kind::Weakref {
@@ -611,6 +619,7 @@ impl Heap {
         let mut ran = false;
         let seen = gc_list::TempList::new();
         // SAFETY: forwarded; an object freed while its finalizer runs leaves `seen` by itself.
+        // Test: collector::resurrecting_finalizer_runs_once.
         unsafe {
             while let Some(obj) = gc_list::first(unreachable) {
                 gc_list::remove(obj);
@@ -639,7 +648,7 @@ impl Heap {
         still_unreachable: NonNull<GcHead>,
         old: NonNull<GcHead>,
     ) {
-        // SAFETY: forwarded.
+        // SAFETY: forwarded. Test: collector::resurrecting_finalizer_runs_once.
         unsafe {
             update_refs(unreachable);
             subtract_refs(unreachable);
@@ -658,6 +667,7 @@ impl Heap {
     unsafe fn delete_garbage(&self, collectable: NonNull<GcHead>, old: NonNull<GcHead>) {
         // SAFETY: forwarded; we hold a reference on `obj` while clearing, so it is freed (and
         // unlinked) only by our decref, never under our feet.
+        // Test: collector::a_dict_cleared_by_the_collector_but_kept_alive_stays_consistent.
         unsafe {
             while let Some(obj) = gc_list::first(collectable) {
                 self.incref(obj);

@@ -11,6 +11,7 @@ use crate::object::{GcHead, ObjPtr, flags, from_gc_head, gc_head};
 pub(super) fn new() -> NonNull<GcHead> {
     let head = Box::into_raw(Box::new(GcHead { next: ptr::null_mut(), prev: ptr::null_mut() }));
     // SAFETY: `head` was just allocated by Box and is exclusively ours.
+    // Test: object_model::teardown_frees_everything.
     unsafe {
         (*head).next = head;
         (*head).prev = head;
@@ -23,7 +24,7 @@ pub(super) fn new() -> NonNull<GcHead> {
 /// # Safety
 /// `head` came from `gc_list::new` and is not used afterwards.
 pub(super) unsafe fn free(head: NonNull<GcHead>) {
-    // SAFETY: `head` was made by `Box::into_raw` in `gc_list::new`.
+    // SAFETY: `head` was made by `Box::into_raw` in `gc_list::new`. Test: object_model::teardown_frees_everything.
     drop(unsafe { Box::from_raw(head.as_ptr()) });
 }
 
@@ -33,6 +34,7 @@ pub(super) unsafe fn free(head: NonNull<GcHead>) {
 /// `obj` is a live container not in any list; `head` is a live list sentinel.
 pub(super) unsafe fn append(head: NonNull<GcHead>, obj: ObjPtr) {
     // SAFETY: every node of a circular list has valid next/prev; we splice before `head`.
+    // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         let node = gc_head(obj);
         let head = head.as_ptr();
@@ -50,6 +52,7 @@ pub(super) unsafe fn append(head: NonNull<GcHead>, obj: ObjPtr) {
 /// `obj` is a live container that is in a list.
 pub(super) unsafe fn remove(obj: ObjPtr) {
     // SAFETY: its neighbours are live list nodes (objects or the sentinel).
+    // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         let node = gc_head(obj);
         (*(*node).prev).next = (*node).next;
@@ -66,6 +69,7 @@ pub(super) unsafe fn remove(obj: ObjPtr) {
 pub(super) unsafe fn objects(head: NonNull<GcHead>) -> Vec<ObjPtr> {
     let mut out = Vec::new();
     // SAFETY: walking a well-formed circular list until we are back at the sentinel.
+    // Test: object_model::teardown_frees_everything.
     unsafe {
         let mut node = (*head.as_ptr()).next;
         while node != head.as_ptr() {
@@ -94,6 +98,7 @@ impl Drop for TempList {
     fn drop(&mut self) {
         // SAFETY: the sentinel came from `gc_list::new`; the collector empties every temporary
         // list before its phase ends (checked here under debug assertions).
+        // Test: collector::every_collection_is_a_recorded_pause.
         unsafe {
             debug_assert!(first(self.0).is_none(), "a temporary GC list was left non-empty");
             free(self.0);
@@ -107,6 +112,7 @@ impl Drop for TempList {
 /// `list` is a live list of live containers; `f` may unlink the current object but no other.
 pub(super) unsafe fn for_each(list: NonNull<GcHead>, mut f: impl FnMut(ObjPtr)) {
     // SAFETY: forwarded; `next` is read before `f` can move the current node.
+    // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         let mut node = (*list.as_ptr()).next;
         while node != list.as_ptr() {
@@ -122,7 +128,7 @@ pub(super) unsafe fn for_each(list: NonNull<GcHead>, mut f: impl FnMut(ObjPtr)) 
 /// # Safety
 /// `list` is a live list.
 pub(super) unsafe fn first(list: NonNull<GcHead>) -> Option<ObjPtr> {
-    // SAFETY: forwarded.
+    // SAFETY: forwarded. Test: collector::resurrecting_finalizer_runs_once.
     unsafe {
         let first = (*list.as_ptr()).next;
         (first != list.as_ptr()).then(|| from_gc_head(first))
@@ -135,7 +141,7 @@ pub(super) unsafe fn first(list: NonNull<GcHead>) -> Option<ObjPtr> {
 /// `list` is a live list.
 pub(super) unsafe fn size(list: NonNull<GcHead>) -> u64 {
     let mut size = 0;
-    // SAFETY: forwarded.
+    // SAFETY: forwarded. Test: collector::freeze_hides_garbage_until_unfreeze.
     unsafe { for_each(list, |_| size += 1) };
     size
 }
@@ -145,7 +151,7 @@ pub(super) unsafe fn size(list: NonNull<GcHead>) -> u64 {
 /// # Safety
 /// Both are live, distinct lists.
 pub(super) unsafe fn merge(from: NonNull<GcHead>, to: NonNull<GcHead>) {
-    // SAFETY: splicing two well-formed circular lists.
+    // SAFETY: splicing two well-formed circular lists. Test: collector::generation_counts_match_cpython.
     unsafe {
         let (from, to) = (from.as_ptr(), to.as_ptr());
         if (*from).next == from {
@@ -178,7 +184,7 @@ pub(super) unsafe fn validate(list: NonNull<GcHead>, collecting: Collecting) {
     if !cfg!(debug_assertions) {
         return;
     }
-    // SAFETY: forwarded; read-only walk.
+    // SAFETY: forwarded; read-only walk. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
     unsafe {
         let head = list.as_ptr();
         let mut prev = head;

@@ -63,7 +63,7 @@ impl Heap {
 
     pub(super) fn expect(&self, h: &Handle<'_>, kinds: &[Kind], operation: &str) -> ObjPtr {
         let obj = self.own(h);
-        // SAFETY: a handle keeps its object alive.
+        // SAFETY: a handle keeps its object alive. Test: object_model::kinds_are_checked.
         let kind = unsafe { (*obj).kind };
         assert!(kinds.contains(&kind), "{operation}: expected {}, got a {}", kind_list(kinds), kind.name());
         obj

@@ -57,6 +57,7 @@ impl Heap {
             self.incref(item);
         }
         // SAFETY: fresh tuple: its slots are the `items.len()` pointers after the header.
+        // Test: object_model::slots_round_trip.
         unsafe { object::slots(obj) }.copy_from_slice(&references);
         self.track(obj);
         self.handle(obj)
@@ -65,7 +66,7 @@ impl Heap {
     /// An empty list.
     pub fn list(&self) -> Handle<'_> {
         let obj = self.allocate(Kind::List, 0);
-        // SAFETY: fresh list block; its body is a ListBody.
+        // SAFETY: fresh list block; its body is a ListBody. Test: object_model::list_insert_remove_match_python.
         unsafe { body_write(obj, ListBody { items: ptr::null_mut(), len: 0, capacity: 0 }) };
         self.track(obj);
         self.handle(obj)
@@ -74,7 +75,7 @@ impl Heap {
     /// An empty dict.
     pub fn dict(&self) -> Handle<'_> {
         let obj = self.allocate(Kind::Dict, 0);
-        // SAFETY: fresh dict block; its body is a DictBody.
+        // SAFETY: fresh dict block; its body is a DictBody. Test: object_model::dict_grows_and_keeps_order.
         unsafe { body_write(obj, DictBody { used: 0, nentries: 0, capacity: 0, table: ptr::null_mut() }) };
         // Like CPython's, a new dict is untracked until it holds something that may be tracked.
         self.handle(obj)
@@ -83,7 +84,7 @@ impl Heap {
     /// An instance with `nslots` empty slots (a class with `__slots__` and `__weakref__`).
     pub fn instance(&self, nslots: usize) -> Handle<'_> {
         let obj = self.allocate(Kind::Instance, nslots);
-        // SAFETY: fresh instance block: an InstanceBody, then `nslots` slots.
+        // SAFETY: fresh instance block: an InstanceBody, then `nslots` slots. Test: object_model::slots_round_trip.
         unsafe {
             body_write(obj, InstanceBody { weaklist: ptr::null_mut() });
             object::slots(obj).fill(ptr::null_mut());
@@ -99,7 +100,7 @@ impl Heap {
         }
         let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"), Origin::Program);
         if let Some(callback) = callback {
-            // SAFETY: `obj` is the live weakref just made.
+            // SAFETY: `obj` is the live weakref just made. Test: object_model::weakref_callback_runs_once.
             unsafe {
                 let body = object::body::<WeakrefBody>(obj);
                 (*body).callback = callback.id.0 as u64 + 1;
@@ -148,7 +149,7 @@ impl Heap {
     pub fn set_finalizer(&self, h: &Handle<'_>, id: FinalizerId, kind: FinalizerKind) {
         let obj = self.expect(h, &[Kind::Instance], "set_finalizer");
         assert!((id.0 as usize) < self.user_code.finalizers.borrow().len(), "unknown finalizer id");
-        // SAFETY: a handle keeps its object alive.
+        // SAFETY: a handle keeps its object alive. Test: collector::finalizer_runs_when_refcount_frees_the_object.
         unsafe {
             (*obj).finalizer = id.0 + 1;
             (*obj).flags |= match kind {
@@ -160,13 +161,13 @@ impl Heap {
 
     /// Whether the object's finalizer has run (`gc.is_finalized`).
     pub fn is_finalized(&self, h: &Handle<'_>) -> bool {
-        // SAFETY: a handle keeps its object alive.
+        // SAFETY: a handle keeps its object alive. Test: collector::resurrecting_finalizer_runs_once.
         unsafe { (*self.own(h)).flags & flags::FINALIZED != 0 }
     }
 
     pub(super) fn new_int_object(&self, value: i64) -> ObjPtr {
         let obj = self.allocate(Kind::Int, 0);
-        // SAFETY: fresh int block; its body is one i64.
+        // SAFETY: fresh int block; its body is one i64. Test: object_model::small_ints_are_cached_and_others_are_not.
         unsafe { body_write(obj, value) };
         obj
     }
@@ -178,5 +179,6 @@ impl Heap {
 /// `obj` is a fresh object whose kind's body is a `T`.
 pub(super) unsafe fn body_write<T>(obj: ObjPtr, body: T) {
     // SAFETY: forwarded contract; the block has room for the body (`block_size`).
+    // Test: object_model::sizes_match_layout.
     unsafe { object::body::<T>(obj).write(body) }
 }

@@ -53,11 +53,12 @@ impl Heap {
             .copied()
             .collect();
         // SAFETY: the GC lists hold live containers; their references are live objects.
+        // Test: object_model::refcount_leaks_exactly_the_cycles.
         let mut stack = unsafe { self.tracked_objects() };
         let mut seen: HashSet<ObjPtr> = stack.iter().copied().collect();
         let mut report = LeakReport::default();
         while let Some(obj) = stack.pop() {
-            // SAFETY: as above.
+            // SAFETY: as above. Test: object_model::refcount_leaks_exactly_the_cycles.
             unsafe {
                 object::for_each_reference(obj, |child| {
                     if !runtime_owned.contains(&child) && seen.insert(child) {
@@ -121,7 +122,7 @@ impl Heap {
     /// # Safety
     /// The GC lists must be well formed (they are, outside a collection's phases).
     pub(super) unsafe fn tracked_objects(&self) -> Vec<ObjPtr> {
-        // SAFETY: forwarded.
+        // SAFETY: forwarded. Test: object_model::teardown_frees_everything.
         self.gc.all_lists().into_iter().flat_map(|list| unsafe { gc_list::objects(list) }).collect()
     }
 
@@ -135,6 +136,7 @@ impl Heap {
         // change `obj` (a list may grow and move its items).
         let mut index = 0;
         // SAFETY: `obj` stays alive (the caller's reference); each accessor is used on its kind.
+        // Test: collector::a_dict_cleared_by_the_collector_but_kept_alive_stays_consistent.
         while let Some(child) = unsafe { self.take_reference(obj, index) } {
             index += 1;
             if !child.is_null() {
@@ -148,7 +150,7 @@ impl Heap {
     /// # Safety
     /// `obj` is a live container.
     pub(super) unsafe fn take_reference(&self, obj: ObjPtr, index: usize) -> Option<ObjPtr> {
-        // SAFETY: forwarded; each kind is read through its own layout.
+        // SAFETY: forwarded; each kind is read through its own layout. Test: object_model::teardown_frees_everything.
         unsafe {
             match (*obj).kind {
                 Kind::Tuple | Kind::Instance | Kind::List => {

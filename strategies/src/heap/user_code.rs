@@ -44,6 +44,7 @@ impl Heap {
     /// queue) until its finalizer has run, as `subtype_dealloc` resurrects it for `tp_finalize`.
     pub(super) fn defer_to_finalizer(&self, obj: ObjPtr) -> bool {
         // SAFETY: `obj` is alive (refcount zero, not yet freed).
+        // Test: collector::finalizer_runs_when_refcount_frees_the_object.
         unsafe {
             if (*obj).flags & (flags::HAS_FINALIZER | flags::FINALIZED) != flags::HAS_FINALIZER {
                 return false;
@@ -88,6 +89,7 @@ impl Heap {
             return;
         }
         // SAFETY: the handle keeps the object alive; `finalizer` indexes the table (set_finalizer).
+        // Test: collector::finalizer_runs_when_refcount_frees_the_object.
         let id = unsafe { (*obj.ptr()).finalizer } - 1;
         let finalizer = Rc::clone(&self.user_code.finalizers.borrow()[id as usize]);
         self.run_user_code("a finalizer", || finalizer(self, &obj));
@@ -96,6 +98,7 @@ impl Heap {
     /// Runs a cleared weakref's callback with its argument, then drops the handle.
     pub(super) fn invoke_weakref_callback(&self, weak: Handle<'_>) {
         // SAFETY: `weak` is alive (the handle holds it); its body is a WeakrefBody with a callback.
+        // Test: object_model::weakref_callback_runs_once.
         let (id, arg) = unsafe {
             let body = object::body::<WeakrefBody>(weak.ptr());
             ((*body).callback - 1, (*body).callback_arg)

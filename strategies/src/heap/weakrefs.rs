@@ -82,6 +82,7 @@ impl Heap {
     /// Takes a weakref out of its target's weakref list (if the target is still alive).
     pub(super) fn unlink_weakref(&self, weak: ObjPtr) {
         // SAFETY: a weakref with a non-null target is in that live target's doubly linked list.
+        // Test: object_model::weakref_dies_with_target.
         unsafe {
             let body = object::body::<WeakrefBody>(weak);
             let target = (*body).target;
