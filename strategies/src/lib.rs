@@ -7,7 +7,8 @@
 //!                    │                           one module per idea (see heap/mod.rs)
 //!                    ├─► object.rs, dict.rs      block layout, kinds, traversal, the dict table
 //!                    ├─► heap/gc_list.rs         the intrusive lists of tracked containers
-//!                    ├─► heap/collector.rs       CPython 3.11's generational cycle collector
+//!                    ├─► heap/collector/         the cycle collectors as plug-ins: CPython 3.11's
+//!                    │                           generational one, Bacon-Rajan trial deletion
 //!                    ├─► dyn Strategy            when/how garbage is found (strategy/)
 //!                    ├─► Recorder                pauses, memory-management time, memory samples
 //!                    └─► dyn Allocator (alloc/)  pymalloc-style arenas/pools, or malloc per object

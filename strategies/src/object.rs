@@ -101,7 +101,7 @@ pub(crate) struct Header {
 
 /// Header flags.
 pub(crate) mod flags {
-    /// A weakref object that stands for a back edge under the `weakref` strategy.
+    /// A weakref object that stands for a back edge stored weakly (`back-edges=weak`).
     pub const BACK_EDGE: u8 = 1 << 0;
     /// In the set being collected (CPython's `PREV_MASK_COLLECTING`).
     pub const COLLECTING: u8 = 1 << 1;
@@ -113,6 +113,11 @@ pub(crate) mod flags {
     pub const FINALIZED: u8 = 1 << 4;
     /// Has a legacy finalizer (`tp_del`): the collector will not free it, and puts it in `garbage`.
     pub const LEGACY_FINALIZER: u8 = 1 << 5;
+    /// In trial deletion's buffer of possible roots (Bacon and Rajan's "buffered"; its index in
+    /// the buffer is in `gc_refs` while it waits there).
+    pub const BUFFERED: u8 = 1 << 6;
+    /// Decided by trial deletion's scan: with UNREACHABLE white (garbage), without it black.
+    pub const SCANNED: u8 = 1 << 7;
 }
 
 const GC_HEAD_SIZE: usize = size_of::<GcHead>();

@@ -504,3 +504,61 @@ fn free_lists_hide_reused_tuples_lists_and_dicts_from_the_gen0_count() {
     assert_eq!(count(), 10, "a full collection empties the free lists, as clear_freelists does");
     drop(dicts);
 }
+
+/// Trial deletion: a decrement that leaves a count above zero buffers a possible root; the
+/// allocation after the buffer fills collects the cycle, with no generations involved.
+#[test]
+fn trial_deletion_collects_a_cycle_once_the_buffer_is_full() {
+    let heap = heap_with("trial-deletion", &[("roots", "2")]);
+    let (a, b) = two_node_cycle(&heap);
+    assert_eq!(heap.possible_roots(), 0);
+    drop(a); // a: 2 -> 1, buffered
+    assert_eq!(heap.possible_roots(), 1);
+    drop(b); // b: 2 -> 1, buffered: the buffer is full
+    assert_eq!(heap.possible_roots(), 2);
+    let before = heap.stats().live_objects;
+    let _trigger = heap.list(); // the next container allocation collects
+    assert_eq!(heap.possible_roots(), 0, "a collection empties the buffer");
+    assert_eq!(heap.stats().live_objects, before - 2 + 1, "the cycle is freed");
+    assert_eq!(heap.gc_stats()[0], GenerationStats { collections: 1, collected: 2, uncollectable: 0 });
+}
+
+/// Trial deletion: a buffered object freed by refcounting leaves the buffer (its slot is reused),
+/// and a root still referred to from outside survives a collection.
+#[test]
+fn trial_deletion_forgets_roots_that_refcounting_frees() {
+    let heap = heap_with("trial-deletion", &[]);
+    let node = heap.instance(1);
+    let extra = node.clone();
+    drop(extra); // 2 -> 1: buffered
+    assert_eq!(heap.possible_roots(), 1);
+    drop(node); // 1 -> 0: freed, and out of the buffer
+    assert_eq!(heap.possible_roots(), 0);
+    let (a, b) = two_node_cycle(&heap);
+    let keep = heap.instance(1);
+    heap.set(&keep, 0, Some(&a));
+    drop(a);
+    drop(b);
+    assert_eq!(heap.possible_roots(), 2);
+    assert_eq!(heap.collect(2).unreachable(), 0, "the cycle is referred to from `keep`");
+    heap.set(&keep, 0, None); // a: 2 -> 1, buffered again
+    assert_eq!(heap.possible_roots(), 1);
+    assert_eq!(heap.collect(2).unreachable(), 2);
+}
+
+/// Trial deletion: a decrement inside a refcount cascade that leaves a count above zero buffers
+/// too: here it is the one that makes the cycle garbage.
+#[test]
+fn trial_deletion_buffers_decrements_inside_a_cascade() {
+    let heap = heap_with("trial-deletion", &[]);
+    let (a, b) = two_node_cycle(&heap);
+    let holder = heap.instance(1);
+    heap.set(&holder, 0, Some(&a));
+    drop(a);
+    drop(b);
+    assert_eq!(heap.collect(2).unreachable(), 0, "held from `holder`: scanned black, unbuffered");
+    assert_eq!(heap.possible_roots(), 0);
+    drop(holder); // freed; the cascade takes a from 2 to 1
+    assert_eq!(heap.possible_roots(), 1);
+    assert_eq!(heap.collect(2).unreachable(), 2);
+}

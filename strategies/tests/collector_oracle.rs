@@ -13,6 +13,11 @@
 //!   live node.
 //! - `refcount`: what survives is exactly what the roots reach plus everything reachable from a
 //!   cycle: the cyclic garbage leaks, nothing else does.
+//! - the same for trial deletion, and for every collector with back edges stored weakly
+//!   (`back-edges=weak`: a back edge is then a weakref object, and following a dead one panics,
+//!   so the walk only checks that it is still set).
+//! - `weakref` (refcount with weak back edges): as `refcount`, on the graph whose back edges
+//!   are weakrefs.
 //! - `nogc`: the same as `refcount`, logically: the same objects survive and leak, the same
 //!   callbacks and finalizers run in the same order; every other object is dead but kept
 //!   (retained), none returned to the allocator.
@@ -50,6 +55,8 @@ struct Graph {
     edges: Vec<Edge>,
     roots: Vec<bool>,
     finalizers: Vec<bool>,
+    /// Back edges are stored as weakref objects (`back-edges=weak`), not counted references.
+    weak_back_edges: bool,
 }
 
 /// Objects the test creates, named so the oracle can reason about them.
@@ -58,7 +65,7 @@ enum Object {
     Node(usize),
     /// The int atom holding a node's id.
     NodeId(usize),
-    /// The weakref object of a weak edge.
+    /// The weakref object of a weak edge, or of a back edge stored weakly.
     Weakref(usize),
     /// The int atom a weak edge's callback gets as argument.
     CallbackArg(usize),
@@ -74,6 +81,7 @@ impl Graph {
         for (e, edge) in self.edges.iter().enumerate() {
             let from = refs.entry(Object::Node(edge.from)).or_default();
             match edge.kind {
+                EdgeKind::Back if self.weak_back_edges => from.push(Object::Weakref(e)),
                 EdgeKind::Strong | EdgeKind::Back => from.push(Object::Node(edge.to)),
                 EdgeKind::Weak => from.push(Object::Weakref(e)),
                 EdgeKind::WeakWithCallback => {
@@ -110,6 +118,11 @@ impl Graph {
             .collect()
     }
 
+    /// The same graph with its back edges stored weakly.
+    fn with_weak_back_edges(&self) -> Graph {
+        Graph { weak_back_edges: true, ..self.clone() }
+    }
+
     fn out_degree(&self, node: usize) -> usize {
         self.edges.iter().filter(|e| e.from == node).count()
     }
@@ -136,6 +149,7 @@ fn graphs() -> impl Strategy<Value = Graph> {
             edges: edges.into_iter().map(|(from, to, kind)| Edge { from, to, kind }).collect(),
             roots,
             finalizers,
+            weak_back_edges: false,
         })
 }
 
@@ -204,6 +218,10 @@ fn check_reachable_part(heap: &Heap, graph: &Graph, roots: &BTreeMap<usize, Hand
             continue;
         }
         for (slot, edge) in (1..).zip(graph.edges.iter().filter(|e| e.from == n)) {
+            if edge.kind == EdgeKind::Back && graph.weak_back_edges && !reachable.contains(&Object::Node(edge.to)) {
+                assert!(heap.is_set(&node, slot), "a dead weak back edge stays in its slot");
+                continue; // following it would panic: the workload invariant is not kept here
+            }
             let value = heap.get(&node, slot).expect("edges of live nodes are intact");
             match edge.kind {
                 EdgeKind::Strong | EdgeKind::Back => {
@@ -278,6 +296,7 @@ fn all_objects(graph: &Graph) -> BTreeSet<Object> {
 /// the roots and the cycles reach; once the roots go, exactly the cyclic garbage leaks. Returns
 /// the callbacks and finalizers that ran, in order.
 fn check_refcount_leaks_exactly_the_cycles(strategy_name: &str, graph: &Graph) -> (Vec<usize>, Vec<usize>) {
+    let graph = &if strategy_name == "weakref" { graph.with_weak_back_edges() } else { graph.clone() };
     let heap = Heap::new(
         HeapConfig { allocator: allocator(), ..HeapConfig::default() },
         strategy::find(strategy_name).unwrap().build(&Default::default()).unwrap(),
@@ -307,6 +326,21 @@ proptest! {
     fn full_collection_frees_exactly_the_unreachable(graph in graphs()) {
         check_collector("manual", &[("freeze", "false"), ("exit-collect", "false")], &graph);
         check_collector("generational", &[("threshold", "5,2,2")], &graph);
+    }
+
+    #[test]
+    fn trial_deletion_frees_exactly_the_unreachable(graph in graphs()) {
+        check_collector("trial-deletion", &[("roots", "3")], &graph);
+        check_collector("trial-deletion", &[], &graph);
+    }
+
+    #[test]
+    fn weak_back_edges_under_every_collector(graph in graphs()) {
+        let weak = graph.with_weak_back_edges();
+        check_collector("manual", &[("freeze", "false"), ("exit-collect", "false"), ("back-edges", "weak")], &weak);
+        check_collector("generational", &[("threshold", "5,2,2"), ("back-edges", "weak")], &weak);
+        check_collector("trial-deletion", &[("roots", "3"), ("back-edges", "weak")], &weak);
+        check_refcount_leaks_exactly_the_cycles("weakref", &graph);
     }
 
     #[test]

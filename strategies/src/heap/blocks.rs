@@ -7,7 +7,7 @@ use std::ptr::NonNull;
 use super::Heap;
 use super::gc_list;
 use crate::dict::Blocks;
-use crate::object::{self, DictBody, Kind, ListBody, ObjPtr};
+use crate::object::{self, DictBody, Kind, ListBody, ObjPtr, flags};
 
 impl Heap {
     /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
@@ -31,6 +31,9 @@ impl Heap {
             (counted, collect) = self.gc.note_allocation(kind, len);
             if collect {
                 self.collect_generations();
+            }
+            if self.roots.is_full() {
+                self.collect_possible_roots();
             }
         }
         if self.held_bytes() + size as u64 > self.cap.limit.get() {
@@ -80,6 +83,9 @@ impl Heap {
                 self.unlink_weakref(obj);
             }
             if (*obj).kind.is_container() {
+                if (*obj).flags & flags::BUFFERED != 0 {
+                    self.roots.remove(obj);
+                }
                 if object::is_tracked(obj) {
                     self.untrack(obj);
                 }

@@ -3,7 +3,7 @@
 
 use super::{GENERATIONS, Heap};
 use crate::recorder::{HeapFigures, SampleTrigger};
-use crate::strategy::{Checkpoint, CheckpointInfo, GcAction};
+use crate::strategy::{Checkpoint, CheckpointInfo, CollectorKind, GcAction};
 
 impl Heap {
     /// The workload has built its long-lived heap.
@@ -30,7 +30,7 @@ impl Heap {
     /// `gc_traversal` do: a full collection where the strategy has a cycle collector (even with
     /// automatic collection off, as in CPython), nothing under pure refcounting.
     pub fn program_collect(&self) {
-        if self.mode.has_collector {
+        if self.mode.collector != CollectorKind::None {
             self.collect(GENERATIONS - 1);
         }
     }

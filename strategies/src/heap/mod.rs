@@ -23,7 +23,7 @@
 //! | `checkpoints`    | `startup_done`, `request_done`, memory samples                         |
 //! | `teardown`       | `finish` (exit collection, leak walk) and `Drop`                       |
 //! | `gc_list`        | the intrusive GC lists that hold tracked containers                    |
-//! | `collector`      | CPython's generational cycle collector                                 |
+//! | `collector/`     | the collectors as plug-ins: generational, trial deletion, shared phases |
 //!
 //! **Recording** ([`HeapConfig::record`]): the recorder keeps pauses, request latencies and
 //! memory samples. Per allocation the heap increments one counter and compares it with the
@@ -35,7 +35,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use crate::alloc::Allocator;
 use crate::object::ObjPtr;
 use crate::recorder::Recorder;
-use crate::strategy::{BackEdges, Strategy};
+use crate::strategy::{BackEdges, CollectorKind, Strategy};
 
 mod access;
 mod api;
@@ -43,7 +43,6 @@ mod blocks;
 mod cap;
 mod checkpoints;
 mod collector;
-mod free_lists;
 mod gc_list;
 mod graveyard;
 mod handle;
@@ -58,8 +57,8 @@ pub use api::{
     HeapStats, LeakReport, WeakCallback,
 };
 use cap::Cap;
-use collector::GcState;
 pub use collector::{Collection, GENERATIONS, GenerationStats};
+use collector::{GcState, RootBuffer};
 use graveyard::Graveyard;
 pub use handle::Handle;
 use user_code::UserCode;
@@ -74,9 +73,11 @@ pub struct Heap {
     strategy: RefCell<Box<dyn Strategy>>,
     /// What the strategy and the config make of this heap, fixed when it is built.
     mode: Mode,
-    /// The cycle collector's generations, counts and statistics; every tracked container is
-    /// in one of its lists.
+    /// The generation lists (every tracked container is in one), the gen-0 count and the
+    /// collectors' statistics.
     gc: GcState,
+    /// Trial deletion's possible roots (empty under the other collectors).
+    roots: RootBuffer,
     counters: Counters,
     runtime: RuntimeObjects,
     /// The refcount cascade's explicit stack, kept between cascades to reuse its buffer.
@@ -94,8 +95,10 @@ pub struct Heap {
 /// Settings read on hot and slow paths, fixed when the heap is built.
 struct Mode {
     back_edges: BackEdges,
-    /// The strategy has a cycle collector (`program_collect` runs it).
-    has_collector: bool,
+    /// The strategy's cycle collector (`program_collect` runs it unless `None`).
+    collector: CollectorKind,
+    /// Decrements that leave a container's count above zero buffer it (trial deletion).
+    buffers_roots: bool,
     /// Recording is on ([`HeapConfig::record`]).
     record: bool,
     /// Refcount cascades are timed: recording is on and the strategy returns blocks.
@@ -128,23 +131,25 @@ struct RuntimeObjects {
 
 impl Heap {
     pub fn new(config: HeapConfig, strategy: Box<dyn Strategy>) -> Heap {
-        let has_collector = strategy.collector().is_some();
-        let retain_dead = !strategy.returns_blocks();
-        let gc = match strategy.collector() {
-            Some(collector) => GcState::new(collector.thresholds, collector.automatic),
-            None => GcState::new([700, 10, 10], false),
-        };
+        let capabilities = strategy.capabilities();
+        let tunables = strategy.tunables();
+        let retain_dead = !capabilities.returns_blocks;
+        let collector = capabilities.collector;
+        let generational = collector == CollectorKind::Generational && tunables.automatic;
+        let trial_deletion = collector == CollectorKind::TrialDeletion && tunables.automatic;
         let heap = Heap {
             allocator: RefCell::new(config.allocator.build()),
             mode: Mode {
                 back_edges: strategy.back_edges(),
-                has_collector,
+                collector,
+                buffers_roots: collector == CollectorKind::TrialDeletion,
                 record: config.record,
                 time_cascades: config.record && !retain_dead,
                 retain_dead,
             },
             strategy: RefCell::new(strategy),
-            gc,
+            gc: GcState::new(tunables.thresholds, generational),
+            roots: RootBuffer::new(if trial_deletion { tunables.roots } else { u64::MAX }),
             counters: Counters::default(),
             runtime: RuntimeObjects::default(),
             cascade_stack: RefCell::new(Vec::new()),

@@ -1,7 +1,8 @@
 //! Reference counting: `incref`, `decref`, and the iterative free of everything a dying object
 //! alone kept alive (CPython's trashcan: an explicit stack, no recursion, whatever the depth).
 //! The cascade is timed at its two ends only; finalizers and weakref callbacks that fell due
-//! run once it is over.
+//! run once it is over. Under trial deletion every decrement that leaves a container's count
+//! above zero also buffers it as a possible root (one predicted branch for the others).
 
 use std::time::Instant;
 
@@ -25,7 +26,18 @@ impl Heap {
         };
         if now_zero {
             self.release(obj);
+        } else if self.mode.buffers_roots {
+            self.possible_root(obj);
         }
+    }
+
+    /// A decrement left `obj`'s count above zero: under trial deletion it may be the last
+    /// external reference to a garbage cycle, so `obj` is buffered as a possible root.
+    #[inline]
+    fn possible_root(&self, obj: ObjPtr) {
+        // SAFETY: `obj` is alive (its count is above zero).
+        // Test: collector::trial_deletion_collects_a_cycle_once_the_buffer_is_full.
+        unsafe { self.roots.buffer(obj) };
     }
 
     /// Frees `obj`, whose refcount just reached zero, and everything that only it kept alive.
@@ -43,6 +55,7 @@ impl Heap {
         let mut stack = std::mem::take(&mut *self.cascade_stack.borrow_mut());
         stack.push(obj);
         let mut freed = 0u64;
+        let buffers_roots = self.mode.buffers_roots;
         while let Some(dead) = stack.pop() {
             if self.defer_to_finalizer(dead) {
                 continue;
@@ -55,6 +68,8 @@ impl Heap {
                     (*child).refcnt -= 1;
                     if (*child).refcnt == 0 {
                         stack.push(child);
+                    } else if buffers_roots {
+                        self.roots.buffer(child);
                     }
                 });
             }

@@ -4,11 +4,20 @@
 //! the last one exceed 25% of the long-lived ones. A full collection runs at exit, as CPython's
 //! does. The collector itself is in `heap/collector.rs`; this module only sets it up.
 
-use super::{BackEdges, CollectorConfig, ParamError, ParamSpec, Params, Strategy, StrategyInfo, parse_thresholds};
+use super::{
+    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, ParamError, ParamSpec, Params, Strategy, StrategyInfo,
+    Tunables, back_edges_param, back_edges_value, parse_thresholds,
+};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "generational",
     summary: "reference counting + CPython 3.11's generational cycle collector",
+    capabilities: Capabilities {
+        collector: CollectorKind::Generational,
+        back_edges: BackEdges::Strong,
+        returns_blocks: true,
+        collects_at_exit: true,
+    },
     params: &[
         ParamSpec {
             name: "threshold",
@@ -30,6 +39,7 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
             default: "from threshold",
             help: "gen-2 threshold alone (overrides threshold's)",
         },
+        BACK_EDGES_STRONG,
     ],
     build,
 };
@@ -40,9 +50,15 @@ const SINGLE_THRESHOLDS: [&str; 3] = ["threshold0", "threshold1", "threshold2"];
 #[derive(Debug)]
 struct Generational {
     thresholds: [u64; 3],
+    back_edges: BackEdges,
 }
 
 fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
+    Ok(Box::new(Generational { thresholds: thresholds_param(params)?, back_edges: back_edges_param(&INFO, params)? }))
+}
+
+/// Reads `threshold`, then lets `threshold0..2` override single generations.
+fn thresholds_param(params: &Params) -> Result<[u64; 3], ParamError> {
     let value = params.get("threshold").map_or(INFO.params[0].default, String::as_str);
     let mut thresholds = parse_thresholds(INFO.name, value)?;
     for (generation, name) in SINGLE_THRESHOLDS.iter().enumerate() {
@@ -60,29 +76,25 @@ fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
             };
         }
     }
-    Ok(Box::new(Generational { thresholds }))
+    Ok(thresholds)
 }
 
 impl Strategy for Generational {
-    fn name(&self) -> &'static str {
-        INFO.name
+    fn info(&self) -> &'static StrategyInfo {
+        &INFO
     }
 
     fn back_edges(&self) -> BackEdges {
-        BackEdges::Strong
+        self.back_edges
     }
 
     fn params(&self) -> Vec<(String, String)> {
         let [a, b, c] = self.thresholds;
-        vec![("threshold".into(), format!("{a},{b},{c}"))]
+        vec![("threshold".into(), format!("{a},{b},{c}")), back_edges_value(self.back_edges)]
     }
 
-    fn collector(&self) -> Option<CollectorConfig> {
-        Some(CollectorConfig { thresholds: self.thresholds, automatic: true })
-    }
-
-    fn collect_at_exit(&self) -> bool {
-        true
+    fn tunables(&self) -> Tunables {
+        Tunables { thresholds: self.thresholds, ..Tunables::default() }
     }
 }
 
@@ -92,7 +104,7 @@ mod tests {
 
     fn thresholds(pairs: &[(&str, &str)]) -> Result<[u64; 3], ParamError> {
         let params: Params = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        build(&params).map(|strategy| strategy.collector().expect("a collector").thresholds)
+        thresholds_param(&params)
     }
 
     #[test]

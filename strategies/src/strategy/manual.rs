@@ -6,13 +6,19 @@
 //! collector as `generational`, with a different trigger.
 
 use super::{
-    BackEdges, Checkpoint, CheckpointInfo, CollectorConfig, GcAction, ParamError, ParamSpec, Params, Strategy,
-    StrategyInfo, param,
+    BACK_EDGES_STRONG, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, ParamError,
+    ParamSpec, Params, Strategy, StrategyInfo, Tunables, back_edges_param, back_edges_value, param,
 };
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "manual",
     summary: "Instagram's recipe: automatic GC off, optional freeze at startup, collect by hand",
+    capabilities: Capabilities {
+        collector: CollectorKind::Generational,
+        back_edges: BackEdges::Strong,
+        returns_blocks: true,
+        collects_at_exit: true,
+    },
     params: &[
         ParamSpec { name: "freeze", default: "true", help: "gc.freeze() at the workload's startup_done checkpoint" },
         ParamSpec {
@@ -26,6 +32,7 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
             help: "full collection at a request_done checkpoint once live bytes exceed this limit (0: no limit)",
         },
         ParamSpec { name: "exit-collect", default: "true", help: "run a full collection when the workload returns" },
+        BACK_EDGES_STRONG,
     ],
     build,
 };
@@ -36,6 +43,7 @@ struct Manual {
     every: u64,
     live_bytes_limit: u64,
     exit_collect: bool,
+    back_edges: BackEdges,
 }
 
 fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
@@ -45,16 +53,17 @@ fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
         every: param(INFO.name, params, "every", default("every"))?,
         live_bytes_limit: param(INFO.name, params, "live-bytes", default("live-bytes"))?,
         exit_collect: param(INFO.name, params, "exit-collect", default("exit-collect"))?,
+        back_edges: back_edges_param(&INFO, params)?,
     }))
 }
 
 impl Strategy for Manual {
-    fn name(&self) -> &'static str {
-        INFO.name
+    fn info(&self) -> &'static StrategyInfo {
+        &INFO
     }
 
     fn back_edges(&self) -> BackEdges {
-        BackEdges::Strong
+        self.back_edges
     }
 
     fn params(&self) -> Vec<(String, String)> {
@@ -63,11 +72,12 @@ impl Strategy for Manual {
             ("every".into(), self.every.to_string()),
             ("live-bytes".into(), self.live_bytes_limit.to_string()),
             ("exit-collect".into(), self.exit_collect.to_string()),
+            back_edges_value(self.back_edges),
         ]
     }
 
-    fn collector(&self) -> Option<CollectorConfig> {
-        Some(CollectorConfig { thresholds: [700, 10, 10], automatic: false })
+    fn tunables(&self) -> Tunables {
+        Tunables { automatic: false, ..Tunables::default() }
     }
 
     fn at_checkpoint(&mut self, checkpoint: Checkpoint, info: CheckpointInfo) -> Option<GcAction> {

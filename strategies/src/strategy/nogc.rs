@@ -20,32 +20,23 @@
 //! are `retained_*` ([`crate::HeapStats`]); the leak report counts what is logically alive at
 //! the end (the cycles `refcount` leaks too). Dropping the heap frees the retained blocks.
 
-use super::{BackEdges, ParamError, Params, Strategy, StrategyInfo};
+use super::{
+    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, ParamError, Params, Strategy, StrategyInfo, simple,
+};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "nogc",
     summary: "never reclaim: objects die by refcount but no block is freed (the LBO lower bound)",
-    params: &[],
+    capabilities: Capabilities {
+        collector: CollectorKind::None,
+        back_edges: BackEdges::Strong,
+        returns_blocks: false,
+        collects_at_exit: false,
+    },
+    params: &[BACK_EDGES_STRONG],
     build,
 };
 
-#[derive(Debug)]
-struct NoGc;
-
-fn build(_: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    Ok(Box::new(NoGc))
-}
-
-impl Strategy for NoGc {
-    fn name(&self) -> &'static str {
-        INFO.name
-    }
-
-    fn back_edges(&self) -> BackEdges {
-        BackEdges::Strong
-    }
-
-    fn returns_blocks(&self) -> bool {
-        false
-    }
+fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
+    simple(&INFO, params)
 }

@@ -2,28 +2,23 @@
 //! forever). Garbage cycles are never freed; the heap's end-of-run reachability walk counts
 //! them, and the run reports the leak.
 
-use super::{BackEdges, ParamError, Params, Strategy, StrategyInfo};
+use super::{
+    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, ParamError, Params, Strategy, StrategyInfo, simple,
+};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "refcount",
     summary: "pure reference counting; cycles leak and the leak is measured",
-    params: &[],
+    capabilities: Capabilities {
+        collector: CollectorKind::None,
+        back_edges: BackEdges::Strong,
+        returns_blocks: true,
+        collects_at_exit: false,
+    },
+    params: &[BACK_EDGES_STRONG],
     build,
 };
 
-#[derive(Debug)]
-struct Refcount;
-
-fn build(_: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    Ok(Box::new(Refcount))
-}
-
-impl Strategy for Refcount {
-    fn name(&self) -> &'static str {
-        INFO.name
-    }
-
-    fn back_edges(&self) -> BackEdges {
-        BackEdges::Strong
-    }
+fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
+    simple(&INFO, params)
 }

@@ -2,29 +2,26 @@
 //! Python docs recommend for parent pointers. No cycle of strong references ever forms, so
 //! refcounting alone frees everything; each back edge costs a weakref object (a tracked
 //! container) instead. Following a back edge whose target has died is a workload bug and panics.
+//! It is `refcount` with `back-edges=weak` by default; any other strategy takes that parameter
+//! too (CPython's weakref idiom with the collector on is `generational back-edges=weak`).
 
-use super::{BackEdges, ParamError, Params, Strategy, StrategyInfo};
+use super::{
+    BACK_EDGES_WEAK, BackEdges, Capabilities, CollectorKind, ParamError, Params, Strategy, StrategyInfo, simple,
+};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "weakref",
     summary: "reference counting with back edges held weakly, so nothing leaks",
-    params: &[],
+    capabilities: Capabilities {
+        collector: CollectorKind::None,
+        back_edges: BackEdges::Weak,
+        returns_blocks: true,
+        collects_at_exit: false,
+    },
+    params: &[BACK_EDGES_WEAK],
     build,
 };
 
-#[derive(Debug)]
-struct Weakref;
-
-fn build(_: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    Ok(Box::new(Weakref))
-}
-
-impl Strategy for Weakref {
-    fn name(&self) -> &'static str {
-        INFO.name
-    }
-
-    fn back_edges(&self) -> BackEdges {
-        BackEdges::Weak
-    }
+fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
+    simple(&INFO, params)
 }
