@@ -65,8 +65,10 @@ enum Object {
     Node(usize),
     /// The int atom holding a node's id.
     NodeId(usize),
-    /// The weakref object of a weak edge, or of a back edge stored weakly.
+    /// The weakref object of a weak edge.
     Weakref(usize),
+    /// The weakref that every back edge to a node shares when back edges are stored weakly.
+    BackEdgeWeakref(usize),
     /// The int atom a weak edge's callback gets as argument.
     CallbackArg(usize),
 }
@@ -81,7 +83,7 @@ impl Graph {
         for (e, edge) in self.edges.iter().enumerate() {
             let from = refs.entry(Object::Node(edge.from)).or_default();
             match edge.kind {
-                EdgeKind::Back if self.weak_back_edges => from.push(Object::Weakref(e)),
+                EdgeKind::Back if self.weak_back_edges => from.push(Object::BackEdgeWeakref(edge.to)),
                 EdgeKind::Strong | EdgeKind::Back => from.push(Object::Node(edge.to)),
                 EdgeKind::Weak => from.push(Object::Weakref(e)),
                 EdgeKind::WeakWithCallback => {

@@ -307,6 +307,28 @@ fn weakref_strategy_frees_the_same_rings() {
     }
 }
 
+/// Under weak back edges, every back edge to one target is one weakref object, as CPython's
+/// `weakref.ref(parent)` returns the parent's existing basic reference.
+#[test]
+fn weak_back_edges_to_one_target_share_a_weakref() {
+    for_each_heap("weakref", |heap| {
+        let parent = heap.instance(2);
+        let (left, right) = (heap.instance(1), heap.instance(1));
+        heap.set(&parent, 0, Some(&left));
+        heap.set(&parent, 1, Some(&right));
+        let before = heap.stats().live_objects;
+        heap.set_back_edge(&left, 0, &parent);
+        assert_eq!(heap.stats().live_objects, before + 1, "the first back edge makes a weakref");
+        heap.set_back_edge(&right, 0, &parent);
+        assert_eq!(heap.stats().live_objects, before + 1, "the second shares it");
+        assert_eq!(heap.get(&right, 0), Some(parent.clone()));
+        heap.set(&left, 0, None);
+        assert_eq!(heap.get(&right, 0), Some(parent.clone()), "still held by the other child");
+        drop((parent, left, right));
+        assert_eq!(heap.stats().live_objects, before - 3, "all freed by refcounting");
+    });
+}
+
 #[test]
 #[should_panic(expected = "workload invariant broken")]
 fn following_a_dead_back_edge_panics() {

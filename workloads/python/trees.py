@@ -10,9 +10,18 @@ cheaper than a list push and pop.
 
 CPython 3.11 takes 2-tuples from, and returns them to, the tuple free list (up to 2,000 per
 size) without moving the gen-0 count, so a 2,047-node tree of depth 10 counts as 47 allocations.
-The heap models those free lists in its gen-0 count (``FreeLists`` in ``heap/collector.rs``);
-before it did, the tuple variant ran 11,344 collections at ``default`` size against CPython's 8,304.
+The heap models those free lists in its gen-0 count (``FreeLists`` in
+``heap/collector/free_lists.rs``); before it did, the tuple variant ran 11,344 collections at
+``default`` size against CPython's 8,304.
+
+``back-edges=weak`` is the twin of the model's strategy parameter of that name (``harness
+validate`` passes it here): parent pointers are ``weakref.ref(parent)``, the idiom the Python docs
+recommend. Both children share their parent's one weakref object (CPython returns the existing
+basic reference), as the heap's weak back edges do; weakrefs are tracked containers, so the
+collector still sees them.
 """
+
+from weakref import ref
 
 from common import Checksum, parse_bool, preset
 
@@ -56,8 +65,15 @@ def invalid(name, value, reason):
     return SystemExit(f"workload `trees`: parameter `{name}` = `{value}`: {reason}")
 
 
+def parse_back_edges(value):
+    if value not in ("strong", "weak"):
+        raise ValueError("expected strong or weak")
+    return value
+
+
 def configure(size, params):
     parents = params.get("parents", False, parse_bool)
+    back_edges = params.get("back-edges", "strong", parse_back_edges)
     variant = params.get("variant", "gcbench", str)
     if variant == "gcbench":
         stretch, long_lived, deepest = preset(size, (8, 6, 6), (14, 12, 12), (18, 16, 16), (20, 18, 18))
@@ -88,6 +104,7 @@ def configure(size, params):
         if config["stretch-depth"] < config["depth"]:
             raise invalid("stretch-depth", config["stretch-depth"], "must be at least `depth`")
     config["parents"] = parents
+    config["weak-parents"] = parents and back_edges == "weak"
     return config
 
 
@@ -99,10 +116,11 @@ def tree_size(depth):
 class Shape:
     """How nodes are laid out: GCBench nodes carry two ints; with parents they carry a back edge."""
 
-    __slots__ = ("parents", "leaf_ints", "new_node")
+    __slots__ = ("parents", "weak_parents", "leaf_ints", "new_node")
 
-    def __init__(self, parents, leaf_ints):
+    def __init__(self, parents, leaf_ints, weak_parents=False):
         self.parents = parents
+        self.weak_parents = weak_parents
         self.leaf_ints = leaf_ints
         # `shape.new_node()` makes a node: the node class itself, called without an extra frame.
         if leaf_ints:
@@ -113,7 +131,9 @@ class Shape:
     def link(self, parent, left, right):
         parent.left = left
         parent.right = right
-        if self.parents:
+        if self.weak_parents:
+            left.parent = right.parent = ref(parent)
+        elif self.parents:
             left.parent = parent
             right.parent = parent
 
@@ -143,7 +163,8 @@ class Shape:
             if child is None:
                 continue
             if self.parents:
-                assert child.parent is node, "a child's parent edge does not lead back to its parent"
+                parent = child.parent() if self.weak_parents else child.parent
+                assert parent is node, "a child's parent edge does not lead back to its parent"
             count += self.count_nodes(child)
         return count
 
@@ -184,9 +205,9 @@ def gcbench(shape, stretch_depth, long_lived_depth, max_depth, checkpoints, chec
     checksum.mix(shape.count_nodes(long_lived))
 
 
-def binary_trees(n, parents, checkpoints):
+def binary_trees(n, parents, weak_parents, checkpoints):
     """The Benchmarks Game's binary-trees with maximum depth ``n``; returns its output lines."""
-    shape = Shape(parents, leaf_ints=False)
+    shape = Shape(parents, leaf_ints=False, weak_parents=weak_parents)
     max_depth = max(n, MIN_DEPTH + 2)
     stretch_depth = max_depth + 1
     lines = []
@@ -232,11 +253,11 @@ def item_check(node):
 def run(config, seed, checkpoints):
     checksum = Checksum()
     if config["variant"] == "gcbench":
-        shape = Shape(config["parents"], leaf_ints=True)
+        shape = Shape(config["parents"], leaf_ints=True, weak_parents=config["weak-parents"])
         depths = config["stretch-depth"], config["long-lived-depth"], config["depth"]
         gcbench(shape, *depths, checkpoints, checksum)
     else:
-        for line in binary_trees(config["depth"], config["parents"], checkpoints):
+        for line in binary_trees(config["depth"], config["parents"], config["weak-parents"], checkpoints):
             for byte in line.encode():
                 checksum.mix(byte)
     return checksum

@@ -3,7 +3,6 @@
 
 use std::ptr;
 
-use super::weakrefs::Origin;
 use super::{Handle, Heap};
 use crate::dict;
 use crate::dict::Blocks;
@@ -87,20 +86,14 @@ impl Heap {
     }
 
     /// Stores an edge that closes a cycle (a parent pointer, a ring closer). Strong strategies
-    /// store it like [`Heap::set`]; [`BackEdges::Weak`] stores a weakref to `target` instead.
+    /// store it like [`Heap::set`]; [`BackEdges::Weak`] stores a weakref to `target` instead,
+    /// shared by every back edge to `target` as CPython shares `weakref.ref(target)`.
     /// Invariant for workloads: a back edge never is the only thing keeping its target alive.
     pub fn set_back_edge(&self, h: &Handle<'_>, index: usize, target: &Handle<'_>) {
         let obj = self.expect(h, &[Kind::Instance, Kind::List], "set_back_edge");
         let new = match self.mode.back_edges {
             BackEdges::Strong => self.new_reference(target),
-            BackEdges::Weak => {
-                let target = self.expect(target, &[Kind::Instance], "a back edge's target");
-                let weak = self.new_weakref_object(target, Origin::BackEdge);
-                // SAFETY: `weak` is the live weakref just made.
-                // Test: object_model::weakref_strategy_frees_the_same_rings.
-                unsafe { (*weak).flags |= flags::BACK_EDGE };
-                weak
-            }
+            BackEdges::Weak => self.back_edge_weakref(self.expect(target, &[Kind::Instance], "a back edge's target")),
         };
         self.replace_slot(obj, index, new);
     }

@@ -7,7 +7,7 @@ use std::ptr;
 
 use super::Heap;
 use super::objects::body_write;
-use crate::object::{self, InstanceBody, Kind, ObjPtr, WeakrefBody};
+use crate::object::{self, InstanceBody, Kind, ObjPtr, WeakrefBody, flags};
 
 /// Who asked for an object: the program, or the runtime on its behalf (not counted).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,27 @@ pub(super) enum Origin {
 }
 
 impl Heap {
+    /// A counted reference to the weakref standing for a back edge to `target`: its existing one,
+    /// or a new one. CPython's `weakref.ref(target)` without a callback returns the target's
+    /// existing basic reference (`get_basic_refs`), so two children's `ref(parent)` are one object.
+    pub(super) fn back_edge_weakref(&self, target: ObjPtr) -> ObjPtr {
+        // SAFETY: `target` is a live instance; its weaklist links live weakrefs.
+        // Test: object_model::weak_back_edges_to_one_target_share_a_weakref.
+        unsafe {
+            let mut weak = (*object::body::<InstanceBody>(target)).weaklist;
+            while !weak.is_null() {
+                if (*weak).flags & flags::BACK_EDGE != 0 {
+                    self.incref(weak);
+                    return weak;
+                }
+                weak = (*object::body::<WeakrefBody>(weak)).next;
+            }
+            let weak = self.new_weakref_object(target, Origin::BackEdge);
+            (*weak).flags |= flags::BACK_EDGE;
+            weak
+        }
+    }
+
     pub(super) fn new_weakref_object(&self, target: ObjPtr, origin: Origin) -> ObjPtr {
         let obj = match origin {
             Origin::Program => self.allocate(Kind::Weakref, 0),
