@@ -282,6 +282,11 @@ pub struct ValidateArgs {
     #[arg(long = "wparam", value_name = "KEY=VALUE")]
     pub workload_params: Vec<String>,
 
+    /// Parameter of our `generational` model, repeatable (e.g. --param threshold=cpython313,
+    /// --param back-edges=weak) [default threshold: the interpreter's own].
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
     /// Kill our side's process after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
     pub timeout: f64,

@@ -8,14 +8,15 @@
 //!    `gc.callbacks`, once counting the objects each collection examines (counting costs time
 //!    inside the callback, so it never shares a run with the timings).
 //! 3. **Run ours**: the same workload, size, seed and parameters under `generational` in a
-//!    child process, like any cell of a run.
+//!    child process, like any cell of a run, with the `--param`s given (default: the
+//!    interpreter's own thresholds, `cpython313` for 3.13 and newer, else `cpython311`);
+//!    `--param back-edges=weak` reaches the twin too (the `trees` twin has weak parents).
 //! 4. **Compare** side by side, with ratios: collections and objects collected per generation
 //!    (the model's target: within 10% of CPython), objects examined per collection, collection
 //!    pauses p50/p99/max, request latencies, peak RSS and wall time. The checksums must agree.
 //!    The figures go to `validate.csv` in the run folder, beside `meta.json` and CPython's raw
 //!    log.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -104,8 +105,8 @@ struct ValidateMeta {
 }
 
 pub fn run(args: &ValidateArgs) -> ExitCode {
-    let spec = plan(args);
     let interpreter = probe(&args.python).unwrap_or_else(|e| refuse(e));
+    let spec = plan(args, &interpreter);
     let (major, minor, _) = interpreter.version;
     if !MODELLED_PYTHONS.contains(&(major, minor)) {
         eprintln!(
@@ -140,7 +141,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
 }
 
 /// Checks the arguments and builds the cell our side runs; refuses (exit 2) on bad input.
-fn plan(args: &ValidateArgs) -> CellSpec {
+fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
     let size = Size::from_name(&args.size).expect("clap checked the size");
     let workload_params = parse_pairs(&args.workload_params, "--wparam");
     let workload_args = WorkloadArgs { size, seed: args.seed, params: workload_params.clone() };
@@ -154,13 +155,18 @@ fn plan(args: &ValidateArgs) -> CellSpec {
     if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
         refuse(format!("--out {}: already exists; results are never written over", out.display()));
     }
+    let mut strategy_params = parse_pairs(&args.params, "--param");
+    strategy_params.entry("threshold".into()).or_insert_with(|| interpreter_thresholds(interpreter.version).into());
+    if let Err(e) = strategies::strategy::find(MODEL).expect("registered").build(&strategy_params) {
+        refuse(e);
+    }
     CellSpec {
         workload: args.workload.clone(),
         size: args.size.clone(),
         seed: args.seed,
         workload_params,
-        strategy: "generational".into(),
-        strategy_params: BTreeMap::new(),
+        strategy: MODEL.into(),
+        strategy_params,
         allocator: "pymalloc".into(),
         backend: "jemalloc".into(),
         cascade_threshold: 1000,
@@ -169,6 +175,14 @@ fn plan(args: &ValidateArgs) -> CellSpec {
         record: true,
         sample_every: strategies::DEFAULT_SAMPLE_EVERY,
     }
+}
+
+/// The strategy that models CPython's collector.
+const MODEL: &str = "generational";
+
+/// The threshold preset of the interpreter's own default thresholds.
+fn interpreter_thresholds((major, minor, _): (u32, u32, u32)) -> &'static str {
+    if (major, minor) >= (3, 13) { "cpython313" } else { "cpython311" }
 }
 
 fn twin_file_name(workload: &str) -> String {
@@ -290,6 +304,10 @@ fn run_twin(interpreter: &Interpreter, dir: &Path, spec: &CellSpec, count_examin
     for (name, value) in &spec.workload_params {
         command.args(["--param", &format!("{name}={value}")]);
     }
+    // The model's weak back edges are the twin's weakref idiom (twins without it refuse it).
+    if let Some(back_edges) = spec.strategy_params.get("back-edges").filter(|value| *value != "strong") {
+        command.args(["--param", &format!("back-edges={back_edges}")]);
+    }
     command.arg("--gc-log").arg(&log_path);
     if count_examined {
         command.arg("--count-examined");
@@ -410,6 +428,13 @@ fn table(rows: &[ComparisonRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_runs_at_the_interpreters_own_thresholds() {
+        assert_eq!(interpreter_thresholds((3, 11, 7)), "cpython311");
+        assert_eq!(interpreter_thresholds((3, 12, 1)), "cpython311");
+        assert_eq!(interpreter_thresholds((3, 13, 0)), "cpython313");
+    }
 
     #[test]
     fn every_workload_has_an_embedded_twin() {
