@@ -41,6 +41,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("thresholds", include_str!("../experiments/thresholds.toml")),
     ("instagram", include_str!("../experiments/instagram.toml")),
     ("pauses", include_str!("../experiments/pauses.toml")),
+    ("collectors", include_str!("../experiments/collectors.toml")),
 ];
 
 /// A parameter value as TOML writes it: a string, an integer, a float or a boolean.
