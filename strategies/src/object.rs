@@ -402,7 +402,7 @@ pub(crate) unsafe fn for_each_reference(obj: ObjPtr, mut visit: impl FnMut(ObjPt
 /// # Safety
 /// `obj` must name a live container.
 pub(crate) unsafe fn is_tracked(obj: ObjPtr) -> bool {
-    // SAFETY: untracked containers have null links (`gc_list_remove`, fresh objects).
+    // SAFETY: untracked containers have null links (`gc_list::remove`, fresh objects).
     // Test: collector::tuples_of_atoms_are_untracked_by_a_collection.
     unsafe { !(*gc_head(obj)).next.is_null() }
 }

@@ -19,7 +19,7 @@ pub(super) fn new() -> NonNull<GcHead> {
     }
 }
 
-/// Frees a sentinel made by [`gc_list::new`].
+/// Frees a sentinel made by [`new`].
 ///
 /// # Safety
 /// `head` came from `gc_list::new` and is not used afterwards.
@@ -135,7 +135,7 @@ pub(super) unsafe fn first(list: NonNull<GcHead>) -> Option<ObjPtr> {
     }
 }
 
-/// Number of objects in `list` (`gc_list::size`).
+/// Number of objects in `list` (CPython's `gc_list_size`).
 ///
 /// # Safety
 /// `list` is a live list.
@@ -146,7 +146,7 @@ pub(super) unsafe fn size(list: NonNull<GcHead>) -> u64 {
     size
 }
 
-/// Moves every object of `from` to the end of `to` (`gc_list::merge`), in O(1).
+/// Moves every object of `from` to the end of `to` (CPython's `gc_list_merge`), in O(1).
 ///
 /// # Safety
 /// Both are live, distinct lists.
@@ -168,7 +168,7 @@ pub(super) unsafe fn merge(from: NonNull<GcHead>, to: NonNull<GcHead>) {
     }
 }
 
-/// What `gc_list::validate` expects of the COLLECTING flag.
+/// What `validate` expects of the COLLECTING flag.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Collecting {
     Yes,
@@ -176,7 +176,7 @@ pub(super) enum Collecting {
 }
 
 /// Under debug assertions, checks that `list` is a well-formed circular list of tracked
-/// containers whose COLLECTING flag is as expected (CPython's `gc_list::validate`).
+/// containers whose COLLECTING flag is as expected (CPython's `validate_list`).
 ///
 /// # Safety
 /// `list` is a live list.

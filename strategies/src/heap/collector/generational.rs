@@ -28,7 +28,7 @@
 //! 10. `delete_garbage`: clear each object's references (`tp_clear`) and let refcounting free it.
 //!
 //! Every list walk is an explicit loop over the intrusive lists; nothing recurses. Under debug
-//! assertions the lists are validated between phases, as CPython's `gc_list::validate` does.
+//! assertions the lists are validated between phases, as CPython's `validate_list` does.
 
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
