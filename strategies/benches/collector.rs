@@ -7,6 +7,10 @@
 //!   (`bm_gc_collect`'s 100 cycles of 21 nodes, and 10,000 of them for a steadier figure); the
 //!   cost reported is per collected object.
 //!
+//! - `trial_deletion_collect`: the same rings under `trial-deletion` (its buffer too large to fill,
+//!   so only the measured collection runs): MarkRoots, ScanRoots, CollectRoots from the one
+//!   buffered node of each ring, against the generational collector's walk of every container.
+//!
 //! The heap uses the `manual` strategy with nothing frozen (CPython with `gc.disable()`), so only
 //! the measured collection runs. Criterion's throughput is set to the object count, so its
 //! `elem/s` figure inverts to the per-object cost.
@@ -18,10 +22,18 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use strategies::{Handle, Heap, HeapConfig, strategy};
 
+fn heap_with(name: &str, params: &[(&str, &str)]) -> Heap {
+    let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Heap::new(HeapConfig::default(), strategy::find(name).unwrap().build(&params).unwrap())
+}
+
 fn disabled_heap() -> Heap {
-    let params = [("freeze", "false"), ("exit-collect", "false")].map(|(k, v)| (k.to_string(), v.to_string()));
-    let strategy = strategy::find("manual").unwrap().build(&params.into_iter().collect()).unwrap();
-    Heap::new(HeapConfig::default(), strategy)
+    heap_with("manual", &[("freeze", "false"), ("exit-collect", "false")])
+}
+
+/// Trial deletion that never collects by itself.
+fn trial_deletion_heap() -> Heap {
+    heap_with("trial-deletion", &[("roots", "1000000000000")])
 }
 
 /// `[[i & 255, None] for i in range(n)]`: `n + 1` tracked lists, nothing to collect.
@@ -71,17 +83,19 @@ fn traversal(c: &mut Criterion) {
 
 fn collect(c: &mut Criterion) {
     let mut group = c.benchmark_group("full_collection");
-    for cycles in [100, 10_000] {
-        let heap = disabled_heap();
-        let objects = cycles as u64 * 21;
-        group.throughput(Throughput::Elements(objects));
-        group.bench_function(format!("collect_{cycles}_rings_of_21"), |b| {
-            b.iter_batched(
-                || drop_rings(&heap, cycles, 20),
-                |()| assert_eq!(heap.collect(2).unreachable(), objects),
-                BatchSize::PerIteration,
-            )
-        });
+    for (prefix, make_heap) in [("", disabled_heap as fn() -> Heap), ("trial_deletion_", trial_deletion_heap)] {
+        for cycles in [100, 10_000] {
+            let heap = make_heap();
+            let objects = cycles as u64 * 21;
+            group.throughput(Throughput::Elements(objects));
+            group.bench_function(format!("{prefix}collect_{cycles}_rings_of_21"), |b| {
+                b.iter_batched(
+                    || drop_rings(&heap, cycles, 20),
+                    |()| assert_eq!(heap.collect(2).unreachable(), objects),
+                    BatchSize::PerIteration,
+                )
+            });
+        }
     }
     group.finish();
 }
