@@ -56,6 +56,26 @@ fn every_twin_computes_the_rust_checksum() {
     assert!(mismatches.is_empty(), "twins disagree:\n{}", mismatches.join("\n"));
 }
 
+/// The `trees` twin's weak-parent variant (`back-edges=weak`, the twin of the strategy
+/// parameter that `harness validate` passes on) computes what the workload computes with its
+/// back edges stored weakly.
+#[test]
+fn the_weak_parent_trees_twin_computes_the_rust_checksum() {
+    let workload = workloads::find("trees").unwrap();
+    for variant in ["gcbench", "binary-trees"] {
+        let params: BTreeMap<String, String> =
+            [("parents", "true"), ("variant", variant)].map(|(k, v)| (k.to_string(), v.to_string())).into();
+        let args = WorkloadArgs { size: Size::Smoke, seed: 7, params: params.clone() };
+        let heap =
+            Heap::new(HeapConfig::default(), strategy::find("weakref").unwrap().build(&Default::default()).unwrap());
+        let ours = workload.build(&args).unwrap().run(&heap).to_string();
+        drop(heap.finish());
+        let mut twin_args = args.clone();
+        twin_args.params.insert("back-edges".into(), "weak".into());
+        assert_eq!(python_checksum("trees", &twin_args).unwrap(), ours, "trees {variant} with weak parents");
+    }
+}
+
 #[test]
 fn the_prng_sequences_agree() {
     let script = "import sys; sys.path.insert(0, sys.argv[1]); from common import SplitMix64\n\
