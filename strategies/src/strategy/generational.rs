@@ -6,7 +6,7 @@
 
 use super::{
     BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, ParamError, ParamSpec, Params, Strategy, StrategyInfo,
-    Tunables, back_edges_param, back_edges_value, parse_thresholds,
+    Tunables, back_edges_param, back_edges_value, parse_thresholds, positive_integer,
 };
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
@@ -63,17 +63,8 @@ fn thresholds_param(params: &Params) -> Result<[u64; 3], ParamError> {
     let mut thresholds = parse_thresholds(INFO.name, value)?;
     for (generation, name) in SINGLE_THRESHOLDS.iter().enumerate() {
         if let Some(value) = params.get(*name) {
-            thresholds[generation] = match value.trim().parse::<u64>() {
-                Ok(threshold) if threshold > 0 => threshold,
-                _ => {
-                    return Err(ParamError::Invalid {
-                        strategy: INFO.name,
-                        name: name.to_string(),
-                        value: value.clone(),
-                        reason: "expected an integer of at least 1 (0 would mean `disabled`: use `manual`)".into(),
-                    });
-                }
-            };
+            let hint = " (0 would mean `disabled`: use `manual`)";
+            thresholds[generation] = positive_integer(INFO.name, name, value, hint)?;
         }
     }
     Ok(thresholds)

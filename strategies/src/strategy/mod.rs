@@ -306,6 +306,19 @@ pub const CPYTHON311_THRESHOLDS: [u64; 3] = [700, 10, 10];
 pub const THRESHOLD_PRESETS: [(&str, [u64; 3]); 2] =
     [("cpython311", CPYTHON311_THRESHOLDS), ("cpython313", [2000, 10, 10])];
 
+/// Parses a parameter that must be an integer of at least 1; `hint` ends the error message.
+pub(super) fn positive_integer(strategy: &'static str, name: &str, value: &str, hint: &str) -> Result<u64, ParamError> {
+    match value.trim().parse::<u64>() {
+        Ok(number) if number > 0 => Ok(number),
+        _ => Err(ParamError::Invalid {
+            strategy,
+            name: name.into(),
+            value: value.into(),
+            reason: format!("expected an integer of at least 1{hint}"),
+        }),
+    }
+}
+
 /// Reads a parameter, or its default, and parses it.
 pub(crate) fn param<T: std::str::FromStr>(
     strategy: &'static str,

@@ -8,7 +8,7 @@
 
 use super::{
     BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, DEFAULT_ROOTS, ParamError, ParamSpec, Params, Strategy,
-    StrategyInfo, Tunables, back_edges_param, back_edges_value,
+    StrategyInfo, Tunables, back_edges_param, back_edges_value, positive_integer,
 };
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
@@ -43,16 +43,7 @@ fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
 
 /// Reads `roots`: a buffer size of at least 1.
 fn roots_param(params: &Params) -> Result<u64, ParamError> {
-    let Some(value) = params.get("roots") else { return Ok(DEFAULT_ROOTS) };
-    match value.trim().parse::<u64>() {
-        Ok(roots) if roots > 0 => Ok(roots),
-        _ => Err(ParamError::Invalid {
-            strategy: INFO.name,
-            name: "roots".into(),
-            value: value.clone(),
-            reason: "expected an integer of at least 1".into(),
-        }),
-    }
+    params.get("roots").map_or(Ok(DEFAULT_ROOTS), |value| positive_integer(INFO.name, "roots", value, ""))
 }
 
 impl Strategy for TrialDeletion {
