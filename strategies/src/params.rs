@@ -236,8 +236,12 @@ pub fn check_names<'a>(
     let Some(unknown) = given.keys().find(|k| !declared.clone().into_iter().any(|p| p.name() == k.as_str())) else {
         return Ok(());
     };
-    let mut accepted: Vec<&str> = declared.into_iter().map(|p| p.name()).collect();
-    accepted.dedup();
+    let mut accepted: Vec<&str> = Vec::new();
+    for name in declared.into_iter().map(|p| p.name()) {
+        if !accepted.contains(&name) {
+            accepted.push(name);
+        }
+    }
     let accepted = if accepted.is_empty() { "none".to_string() } else { accepted.join(", ") };
     Err(ParamError::Unknown { owner, name: unknown.clone(), accepted })
 }

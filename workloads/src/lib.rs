@@ -17,7 +17,10 @@ pub mod trees;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use strategies::{Heap, ParamSpec};
+use strategies::Heap;
+use strategies::params::Defaults::Fixed;
+use strategies::params::{Flag, Kind, Owner, Param, ParamInfo, Reader};
+pub use strategies::params::{ParamError, Size};
 
 /// A running digest of what a workload computed (FNV-1a over 64-bit words, simple enough for
 /// the Python twins to reproduce).
@@ -49,32 +52,6 @@ impl fmt::Display for Checksum {
     }
 }
 
-/// Size presets, smallest first. `smoke` runs in well under a second.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Size {
-    Smoke,
-    Small,
-    Default,
-    Large,
-}
-
-impl Size {
-    pub const ALL: [Size; 4] = [Size::Smoke, Size::Small, Size::Default, Size::Large];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Size::Smoke => "smoke",
-            Size::Small => "small",
-            Size::Default => "default",
-            Size::Large => "large",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Size> {
-        Size::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
-
 /// What a workload is built from: a size preset, a seed, and explicit parameters that override
 /// the preset.
 #[derive(Clone, Debug)]
@@ -82,15 +59,6 @@ pub struct WorkloadArgs {
     pub size: Size,
     pub seed: u64,
     pub params: BTreeMap<String, String>,
-}
-
-/// A parameter the workload does not know, or a value it cannot use.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum WorkloadError {
-    #[error("workload `{workload}` has no parameter `{name}` (it accepts: {accepted})")]
-    Unknown { workload: &'static str, name: String, accepted: String },
-    #[error("workload `{workload}`: parameter `{name}` = `{value}`: {reason}")]
-    Invalid { workload: &'static str, name: String, value: String, reason: String },
 }
 
 /// A configured workload, ready to run on any heap.
@@ -106,22 +74,26 @@ pub trait Workload {
 pub struct WorkloadInfo {
     pub name: &'static str,
     pub summary: &'static str,
-    pub params: &'static [ParamSpec],
-    pub build: fn(&WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError>,
+    /// Every parameter's declaration, in `--list` order.
+    pub params: &'static [&'static dyn ParamInfo],
+    pub build: fn(&WorkloadArgs) -> Result<Box<dyn Workload>, ParamError>,
 }
 
 impl WorkloadInfo {
-    /// Builds the workload after checking that every given parameter is one it accepts.
-    pub fn build(&self, args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-        if let Some(unknown) = args.params.keys().find(|k| !self.params.iter().any(|p| p.name == k.as_str())) {
-            let accepted: Vec<&str> = self.params.iter().map(|p| p.name).collect();
-            return Err(WorkloadError::Unknown {
-                workload: self.name,
-                name: unknown.clone(),
-                accepted: accepted.join(", "),
-            });
-        }
+    /// Builds the workload; refuses a parameter it does not have or a value it cannot use.
+    pub fn build(&self, args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
         (self.build)(args)
+    }
+
+    /// Reads this workload's parameters from `args`, defaults at `args.size`; refuses names it
+    /// does not declare.
+    pub(crate) fn reader<'a>(&self, args: &'a WorkloadArgs) -> Result<Reader<'a>, ParamError> {
+        Ok(Reader::new(Owner::workload(self.name), self.params, &args.params)?.sized(args.size))
+    }
+
+    /// The error for a value refused by a check across parameters.
+    pub(crate) fn invalid<K: Kind>(&self, param: &Param<K>, value: impl fmt::Display, reason: &str) -> ParamError {
+        ParamError::invalid(Owner::workload(self.name), param.name, value, reason)
     }
 }
 
@@ -137,38 +109,6 @@ pub fn names() -> Vec<&'static str> {
     WORKLOADS.iter().map(|w| w.name).collect()
 }
 
-/// Reads parameter `name` from `args`, or returns `default`; parses with `FromStr`.
-pub(crate) fn param<T: std::str::FromStr>(
-    workload: &'static str,
-    args: &WorkloadArgs,
-    name: &str,
-    default: T,
-) -> Result<T, WorkloadError>
-where
-    T::Err: fmt::Display,
-{
-    match args.params.get(name) {
-        None => Ok(default),
-        Some(value) => value.parse().map_err(|e: T::Err| WorkloadError::Invalid {
-            workload,
-            name: name.to_string(),
-            value: value.clone(),
-            reason: e.to_string(),
-        }),
-    }
-}
-
-/// The error for a parameter value a workload cannot use.
-pub(crate) fn invalid(workload: &WorkloadInfo, name: &str, value: impl fmt::Display, reason: &str) -> WorkloadError {
-    WorkloadError::Invalid {
-        workload: workload.name,
-        name: name.to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-/// A workload's parameters in force, for [`Workload::params`].
-pub(crate) fn named_params<const N: usize>(pairs: [(&str, String); N]) -> Vec<(String, String)> {
-    pairs.into_iter().map(|(name, value)| (name.to_string(), value)).collect()
-}
+/// Shared by the tree-shaped workloads.
+pub(crate) const PARENTS: Param<Flag> =
+    Param::new("parents", Flag, Fixed(false), "give every node a parent back-pointer, closing cycles");
