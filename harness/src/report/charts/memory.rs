@@ -10,8 +10,10 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::pauses::part_names;
-use super::{Chart, Figure, Legend, MAX_LINES, PanelAxes, Section, Swatch, WIDTH, color, panel, titled, with_legend};
+use super::{
+    Chart, Family, Figure, Legend, MAX_LINES, PanelAxes, Section, Swatch, WIDTH, color, panel, render_parts, titled,
+    with_legend,
+};
 use crate::report::axis::{Axis, Unit};
 use crate::report::data::{Analysis, MemorySample, Program};
 
@@ -62,24 +64,17 @@ pub fn draw(
         notes.push(format!("{}: memory.csv has no samples for this program; no memory chart.", program.label));
         return Ok(());
     }
-    let parts: Vec<&[MemoryLine]> = lines.chunks(MAX_LINES).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("memory", &program.slug, part, parts.len());
-        let figure = MemoryChart { title: format!("Memory over the run: {}{of}", program.label), lines: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Memory,
-            title: figure.title.clone(),
-            caption: "Live bytes, allocator reserved bytes and RSS against object allocations so far, for the \
-                      repeat with the median wall time of each configuration: the same allocation count is the \
-                      same point in the program under every strategy. A panel's y axis is logarithmic when its \
-                      values span 50× or more."
-                .into(),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
+    let family = Family {
+        kind: "memory",
+        section: Section::Memory,
+        title: "Memory over the run",
+        caption: "Live bytes, allocator reserved bytes and RSS against object allocations so far, for the repeat \
+                  with the median wall time of each configuration: the same allocation count is the same point in \
+                  the program under every strategy. A panel's y axis is logarithmic when its values span 50× or \
+                  more."
+            .into(),
+    };
+    render_parts(family, program, &lines, MAX_LINES, |title, lines| MemoryChart { title, lines }, dir, charts)
 }
 
 struct MemoryLine {

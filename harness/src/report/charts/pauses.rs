@@ -10,8 +10,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::{
-    Chart, Figure, INK, Legend, MAX_LINES, MAX_PANELS, PanelAxes, Section, Swatch, WIDTH, color, panel, titled,
-    with_legend,
+    Chart, Family, Figure, INK, Legend, MAX_LINES, MAX_PANELS, PanelAxes, Section, Swatch, WIDTH, color, panel,
+    render_parts, titled, with_legend,
 };
 use crate::report::axis::{Axis, Unit, human};
 use crate::report::data::{Analysis, Program, quantile};
@@ -53,33 +53,17 @@ pub fn draw_cdf(
         notes.push(format!("{}: no pauses were recorded, so there are no pause charts.", program.label));
         return Ok(());
     }
-    let parts: Vec<&[CdfSeries]> = series.chunks(MAX_LINES).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("pause-cdf", &program.slug, part, parts.len());
-        let figure = PauseCdf { title: format!("Pause-time distribution: {}{of}", program.label), series: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Pauses,
-            title: figure.title.clone(),
-            caption: format!(
-                "The fraction of pauses no longer than each duration, per configuration, pooling the pauses of \
-                 every ok repeat; log duration axis. Markers: p50 (circle), p99 (triangle), max (cross), by \
-                 nearest rank.{without}"
-            ),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
-}
-
-/// The stem of part `part` of `parts` (`pause-cdf-trees-smoke`, `…-2`) and a title suffix.
-pub fn part_names(kind: &str, slug: &str, part: usize, parts: usize) -> (String, String) {
-    if parts == 1 {
-        (format!("{kind}-{slug}"), String::new())
-    } else {
-        (format!("{kind}-{slug}-{}", part + 1), format!(" (part {} of {parts})", part + 1))
-    }
+    let family = Family {
+        kind: "pause-cdf",
+        section: Section::Pauses,
+        title: "Pause-time distribution",
+        caption: format!(
+            "The fraction of pauses no longer than each duration, per configuration, pooling the pauses of every ok \
+             repeat; log duration axis. Markers: p50 (circle), p99 (triangle), max (cross), by nearest \
+             rank.{without}"
+        ),
+    };
+    render_parts(family, program, &series, MAX_LINES, |title, series| PauseCdf { title, series }, dir, charts)
 }
 
 struct CdfSeries {
@@ -187,23 +171,16 @@ pub fn draw_timeline(analysis: &Analysis, program: &Program, dir: &Path, charts:
             })
         })
         .collect();
-    let parts: Vec<&[TimelinePanel]> = panels.chunks(MAX_PANELS).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("pause-timeline", &program.slug, part, parts.len());
-        let figure = PauseTimeline { title: format!("Pause timeline: {}{of}", program.label), panels: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Pauses,
-            title: figure.title.clone(),
-            caption: "Each pause's duration against the time it began, for the repeat with the median wall time \
-                      of each configuration; colour by what paused. The dashed line marks the workload's return: \
-                      pauses after it are the exit collection."
-                .into(),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
+    let family = Family {
+        kind: "pause-timeline",
+        section: Section::Pauses,
+        title: "Pause timeline",
+        caption: "Each pause's duration against the time it began, for the repeat with the median wall time of \
+                  each configuration; colour by what paused. The dashed line marks the workload's return: pauses \
+                  after it are the exit collection."
+            .into(),
+    };
+    render_parts(family, program, &panels, MAX_PANELS, |title, panels| PauseTimeline { title, panels }, dir, charts)
 }
 
 /// What a pause was: a collection of some generation, or a refcount cascade.
