@@ -51,11 +51,11 @@
 //! searches compare, as CPython's `bisect` does.
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Float, Int, Param, ParamError};
+use strategies::params::{Float, Int, Param, ParamError, Reader};
 use strategies::{Handle, Heap};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, PARENTS, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, PARENTS, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "btree",
@@ -119,20 +119,17 @@ struct BTree {
     rounds: u64,
     lookups: u64,
     parents: bool,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = BTree {
-        seed: args.seed,
+        seed,
         records: p.get(&RECORDS)?,
         degree: p.get(&DEGREE)?,
         rebuild: p.get(&REBUILD)?,
         rounds: p.get(&ROUNDS)?,
         lookups: p.get(&LOOKUPS)?,
         parents: p.get(&PARENTS)?,
-        params: p.finish()?,
     };
     Ok(Box::new(workload))
 }
@@ -162,10 +159,6 @@ impl Workload for BTree {
         }
         shape.walk_tree(heap, &root, &mut checksum);
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 
@@ -651,7 +644,7 @@ fn swap_remove<'h>(heap: &'h Heap, list: &Handle<'h>, index: usize) -> Handle<'h
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Size;
+    use crate::{Size, WorkloadArgs};
     use strategies::{HeapConfig, strategy};
 
     fn heap(strategy: &str) -> Heap {

@@ -54,11 +54,11 @@
 //! validate --workload cache --wparam variant=weak-value --wparam callbacks=false`).
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Choice, Flag, Float, Int, Param, ParamError};
+use strategies::params::{Choice, Flag, Float, Int, Param, ParamError, Reader};
 use strategies::{CallbackId, Handle, Heap, WeakCallback};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "cache",
@@ -154,24 +154,21 @@ struct Cache {
     skew: f64,
     batch: u64,
     fields: u64,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let variant = match p.get(&VARIANT)? {
         Design::Strong => Variant::Strong { capacity: p.get(&CAPACITY)? },
         Design::WeakValue => Variant::WeakValue { sessions: p.get(&SESSIONS)?, callbacks: p.get(&CALLBACKS)? },
     };
     let workload = Cache {
-        seed: args.seed,
+        seed,
         variant,
         operations: p.get(&OPERATIONS)?,
         keys: p.get(&KEYS)?,
         skew: p.get(&SKEW)?,
         batch: p.get(&BATCH)?,
         fields: p.get(&FIELDS)?,
-        params: p.finish()?,
     };
     Ok(Box::new(workload))
 }
@@ -189,10 +186,6 @@ impl Workload for Cache {
             }
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 
@@ -544,7 +537,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::Size;
+    use crate::{Configured, Size, WorkloadArgs};
     use strategies::{HeapConfig, strategy};
 
     fn heap(strategy: &str) -> Heap {
@@ -552,9 +545,9 @@ mod tests {
         Heap::new(HeapConfig::default(), strategy)
     }
 
-    fn build_with(pairs: &[(&str, &str)]) -> Result<Box<dyn Workload>, ParamError> {
+    fn build_with(pairs: &[(&str, &str)]) -> Result<Configured, ParamError> {
         let params = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        build(&WorkloadArgs { size: Size::Smoke, seed: 1, params })
+        INFO.build(&WorkloadArgs { size: Size::Smoke, seed: 1, params })
     }
 
     /// Looks `key` up as the request loop does; returns whether it hit.

@@ -73,11 +73,11 @@ use std::ops::Range;
 
 use rand_distr::{Distribution, Poisson, Zipf};
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Float, Int, Ints, Param, ParamError};
+use strategies::params::{Float, Int, Ints, Param, ParamError, Reader};
 use strategies::{Handle, Heap, Kind};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "churn",
@@ -187,13 +187,11 @@ struct Churn {
     descend: f64,
     mix: [u64; 4],
     request_ops: u64,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = Churn {
-        seed: args.seed,
+        seed,
         operations: p.get(&OPERATIONS)?,
         initial: p.get(&INITIAL)?,
         roots: p.get(&ROOTS)?,
@@ -204,10 +202,9 @@ fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
         descend: p.get(&DESCEND)?,
         mix: p.get(&MIX)?,
         request_ops: p.get(&REQUEST_OPS)?,
-        params: p.finish()?,
     };
     if workload.mix.iter().all(|&w| w == 0) {
-        return Err(INFO.invalid(&MIX, "0:0:0:0", "at least one weight must be positive"));
+        return Err(p.invalid(&MIX, "0:0:0:0", "at least one weight must be positive"));
     }
     Ok(Box::new(workload))
 }
@@ -228,10 +225,6 @@ impl Workload for Churn {
         }
         run.digest_graph();
         run.checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 
@@ -556,7 +549,7 @@ mod tests {
     use strategies::{HeapConfig, strategy};
 
     use super::*;
-    use crate::Size;
+    use crate::{Size, WorkloadArgs};
 
     const DRAWS: usize = 3000;
 
@@ -602,7 +595,7 @@ mod tests {
             seed: 3,
             params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
-        let program = build(&args).unwrap();
+        let program = INFO.build(&args).unwrap();
         let heap =
             Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap());
         program.run(&heap);
@@ -624,7 +617,7 @@ mod tests {
                 seed: 1,
                 params: [(name.to_string(), value.to_string())].into_iter().collect(),
             };
-            build(&args).err().expect("refused").to_string()
+            INFO.build(&args).err().expect("refused").to_string()
         };
         assert!(error("roots", "0").ends_with("`roots` = `0`: out of range (at least 1)"));
         assert!(error("roots", "99999999999999999999").ends_with("out of range (max 18446744073709551615)"));

@@ -17,11 +17,11 @@
 //! `weakref` strategy frees them by refcounting. Checkpoint: `request_done` after every batch.
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Flag, Float, Int, Param, ParamError};
+use strategies::params::{Flag, Float, Int, Param, ParamError, Reader};
 use strategies::{Handle, Heap};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "cycles",
@@ -62,23 +62,20 @@ struct Cycles {
     survive: f64,
     pool: u64,
     explicit_collect: bool,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = Cycles {
-        seed: args.seed,
+        seed,
         batches: p.get(&BATCHES)?,
         rings: p.get(&RINGS)?,
         ring_size: p.get(&RING_SIZE)?,
         survive: p.get(&SURVIVE)?,
         pool: p.get(&POOL)?,
         explicit_collect: p.get(&EXPLICIT_COLLECT)?,
-        params: p.finish()?,
     };
     if workload.survive > 0.0 && workload.pool == 0 {
-        return Err(INFO.invalid(&POOL, 0, "surviving rings need a pool of at least 1"));
+        return Err(p.invalid(&POOL, 0, "surviving rings need a pool of at least 1"));
     }
     Ok(Box::new(workload))
 }
@@ -112,10 +109,6 @@ impl Workload for Cycles {
             checksum.mix(self.ring_sum(heap, &head));
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 

@@ -19,7 +19,7 @@ use std::fmt;
 
 use strategies::Heap;
 use strategies::params::Defaults::Fixed;
-use strategies::params::{Flag, Kind, Owner, Param, ParamInfo, Reader};
+use strategies::params::{Flag, Owner, Param, ParamInfo, Reader};
 pub use strategies::params::{ParamError, Size};
 
 /// A running digest of what a workload computed (FNV-1a over 64-bit words, simple enough for
@@ -61,13 +61,28 @@ pub struct WorkloadArgs {
     pub params: BTreeMap<String, String>,
 }
 
-/// A configured workload, ready to run on any heap.
+/// A program, configured from its parameters.
 pub trait Workload {
     /// Runs the program to completion. Every handle it made is dropped before it returns.
     fn run(&self, heap: &Heap) -> Checksum;
+}
 
-    /// Every parameter with the value in force (preset values filled in), for result files.
-    fn params(&self) -> Vec<(String, String)>;
+/// A workload built from the registry, with every parameter's value in force (preset values
+/// filled in), ready to run on any heap.
+pub struct Configured {
+    workload: Box<dyn Workload>,
+    params: Vec<(String, String)>,
+}
+
+impl Configured {
+    pub fn run(&self, heap: &Heap) -> Checksum {
+        self.workload.run(heap)
+    }
+
+    /// Every parameter with the value in force, `(name, value)`, for result files.
+    pub fn params(&self) -> Vec<(String, String)> {
+        self.params.clone()
+    }
 }
 
 /// A registry entry: how to find, describe and build a workload.
@@ -76,24 +91,18 @@ pub struct WorkloadInfo {
     pub summary: &'static str,
     /// Every parameter's declaration, in `--list` order.
     pub params: &'static [&'static dyn ParamInfo],
-    pub build: fn(&WorkloadArgs) -> Result<Box<dyn Workload>, ParamError>,
+    /// Reads the parameters (each through its declaration) and makes the program from them and
+    /// the seed.
+    pub build: fn(&mut Reader, u64) -> Result<Box<dyn Workload>, ParamError>,
 }
 
 impl WorkloadInfo {
-    /// Builds the workload; refuses a parameter it does not have or a value it cannot use.
-    pub fn build(&self, args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-        (self.build)(args)
-    }
-
-    /// Reads this workload's parameters from `args`, defaults at `args.size`; refuses names it
-    /// does not declare.
-    pub(crate) fn reader<'a>(&self, args: &'a WorkloadArgs) -> Result<Reader<'a>, ParamError> {
-        Ok(Reader::new(Owner::workload(self.name), self.params, &args.params)?.sized(args.size))
-    }
-
-    /// The error for a value refused by a check across parameters.
-    pub(crate) fn invalid<K: Kind>(&self, param: &Param<K>, value: impl fmt::Display, reason: &str) -> ParamError {
-        ParamError::invalid(Owner::workload(self.name), param.name, value, reason)
+    /// Builds the workload; refuses a parameter it does not have (or has only in another
+    /// variant) and a value it cannot use.
+    pub fn build(&self, args: &WorkloadArgs) -> Result<Configured, ParamError> {
+        let mut reader = Reader::new(Owner::workload(self.name), self.params, &args.params)?.sized(args.size);
+        let workload = (self.build)(&mut reader, args.seed)?;
+        Ok(Configured { workload, params: reader.finish()? })
     }
 }
 

@@ -86,11 +86,11 @@
 //! `cycle-fraction = 0.3`: 154/14/1 collections and 68,288/20,456/1,204 objects collected on both).
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Float, Int, Param, ParamError};
+use strategies::params::{Float, Int, Param, ParamError, Reader};
 use strategies::{Handle, Heap, Kind};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "requests",
@@ -227,13 +227,11 @@ struct Requests {
     sample: u64,
     cache: u64,
     cache_store: f64,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = Requests {
-        seed: args.seed,
+        seed,
         long_lived: p.get(&LONG_LIVED)?,
         requests: p.get(&REQUESTS)?,
         objects_per_request: p.get(&OBJECTS_PER_REQUEST)?,
@@ -241,10 +239,9 @@ fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
         sample: p.get(&SAMPLE)?,
         cache: p.get(&CACHE)?,
         cache_store: p.get(&CACHE_STORE)?,
-        params: p.finish()?,
     };
     if workload.cache_store > 0.0 && workload.cache == 0 {
-        return Err(INFO.invalid(&CACHE, 0, "storing items needs a cache of at least 1"));
+        return Err(p.invalid(&CACHE, 0, "storing items needs a cache of at least 1"));
     }
     Ok(Box::new(workload))
 }
@@ -268,10 +265,6 @@ impl Workload for Requests {
             checksum.mix(weigh(heap, &module, MODULE_DEPTH));
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 
@@ -594,7 +587,7 @@ fn weigh(heap: &Heap, object: &Handle<'_>, depth: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Size;
+    use crate::{Size, WorkloadArgs};
     use std::collections::BTreeMap;
     use strategies::{FinalReport, HeapConfig, strategy};
 

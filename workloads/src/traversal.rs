@@ -22,11 +22,11 @@
 //! `request_done` after each explicit collection.
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Int, Param, ParamError};
+use strategies::params::{Int, Param, ParamError, Reader};
 use strategies::{Handle, Heap};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "traversal",
@@ -53,13 +53,10 @@ struct Traversal {
     seed: u64,
     levels: usize,
     collections: u64,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
-    let workload =
-        Traversal { seed: args.seed, levels: p.get(&LEVELS)?, collections: p.get(&COLLECTIONS)?, params: p.finish()? };
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
+    let workload = Traversal { seed, levels: p.get(&LEVELS)?, collections: p.get(&COLLECTIONS)? };
     Ok(Box::new(workload))
 }
 
@@ -76,10 +73,6 @@ impl Workload for Traversal {
         }
         self.walk(heap, &top, &mut checksum);
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 
@@ -141,7 +134,7 @@ impl Traversal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Size;
+    use crate::{Size, WorkloadArgs};
     use strategies::{HeapConfig, strategy};
 
     fn run(strategy: &str, params: &[(&str, &str)]) -> [strategies::GenerationStats; strategies::GENERATIONS] {

@@ -24,10 +24,10 @@
 //! `startup_done` once the long-lived tree is built, `request_done` after each temporary tree.
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Choice, Int, Param, ParamError};
+use strategies::params::{Choice, Int, Param, ParamError, Reader};
 use strategies::{Handle, Heap};
 
-use crate::{Checksum, PARENTS, Workload, WorkloadArgs, WorkloadInfo};
+use crate::{Checksum, PARENTS, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "trees",
@@ -93,11 +93,9 @@ enum Variant {
 struct Trees {
     variant: Variant,
     parents: bool,
-    params: Vec<(String, String)>,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
-    let mut p = INFO.reader(args)?;
+fn build(p: &mut Reader, _seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let variant = match p.get(&VARIANT)? {
         Program::GcBench => Variant::GcBench {
             stretch_depth: p.get(&STRETCH_DEPTH)?,
@@ -106,11 +104,11 @@ fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, ParamError> {
         },
         Program::BinaryTrees => Variant::BinaryTrees { n: p.get(&N)? },
     };
-    let workload = Trees { variant, parents: p.get(&PARENTS)?, params: p.finish()? };
+    let workload = Trees { variant, parents: p.get(&PARENTS)? };
     if let Variant::GcBench { stretch_depth, max_depth, .. } = variant
         && stretch_depth < max_depth
     {
-        return Err(INFO.invalid(&STRETCH_DEPTH, stretch_depth, "must be at least `depth`"));
+        return Err(p.invalid(&STRETCH_DEPTH, stretch_depth, "must be at least `depth`"));
     }
     Ok(Box::new(workload))
 }
@@ -130,10 +128,6 @@ impl Workload for Trees {
             }
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        self.params.clone()
     }
 }
 
