@@ -91,10 +91,12 @@ pub struct WorkloadInfo {
     pub summary: &'static str,
     /// Every parameter's declaration, in `--list` order.
     pub params: &'static [&'static dyn ParamInfo],
-    /// Reads the parameters (each through its declaration) and makes the program from them and
-    /// the seed.
-    pub build: fn(&mut Reader, u64) -> Result<Box<dyn Workload>, ParamError>,
+    pub build: Build,
 }
+
+/// Reads a workload's parameters (each through its declaration) and makes the program from
+/// them and the seed.
+pub type Build = fn(&mut Reader, u64) -> Result<Box<dyn Workload>, ParamError>;
 
 impl WorkloadInfo {
     /// Builds the workload; refuses a parameter it does not have (or has only in another
