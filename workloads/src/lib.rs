@@ -1,9 +1,11 @@
 //! Seeded synthetic programs, written only against the safe Mutator API of `strategies`.
 //!
-//! Each workload stands for a real kind of program, has size presets and explicit parameters,
-//! and returns a [`Checksum`] that must be identical under every strategy: a strategy decides
-//! when memory is freed, never what the program computes. The registry [`WORKLOADS`] is what the
-//! CLI and the tests iterate, so a new workload is one module plus one line.
+//! Each workload stands for a real kind of program, has size presets and explicit parameters
+//! (each one typed declaration, `strategies::params::Param`), and returns a [`Checksum`] that must
+//! be identical under every strategy: a strategy decides when memory is freed, never what the
+//! program computes. The registry [`WORKLOADS`] is what the CLI and the tests iterate, so a new
+//! workload is one module here, two lines in this file (`pub mod` and its entry in
+//! [`WORKLOADS`]) and one Python twin in `workloads/python/` (see docs/ARCHITECTURE.md).
 
 pub mod btree;
 pub mod cache;
