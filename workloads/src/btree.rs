@@ -644,13 +644,7 @@ fn swap_remove<'h>(heap: &'h Heap, list: &Handle<'h>, index: usize) -> Handle<'h
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Size, WorkloadArgs};
-    use strategies::{HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        let strategy = strategy::find(strategy).unwrap().build(&Default::default()).unwrap();
-        Heap::new(HeapConfig::default(), strategy)
-    }
+    use crate::testing::{heap, refusal};
 
     /// A degree-2 tree (a 2-3-4 tree, the deepest shape) of `records` records.
     fn small_tree<'h>(heap: &'h Heap, shape: Shape, records: u64, rng: &mut SplitMix64) -> (Handle<'h>, Handle<'h>) {
@@ -701,14 +695,7 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |name: &str, value: &str| {
-            let args = WorkloadArgs {
-                size: Size::Smoke,
-                seed: 1,
-                params: [(name.to_string(), value.to_string())].into_iter().collect(),
-            };
-            INFO.build(&args).err().expect("refused").to_string()
-        };
+        let error = |name: &str, value: &str| refusal(&INFO, &[(name, value)]);
         assert!(error("records", "0").ends_with("out of range (at least 1)"));
         assert!(error("records", "4294967297").ends_with("out of range (max 4294967296)"));
         assert!(error("degree", "1").ends_with("out of range (at least 2)"));

@@ -537,17 +537,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::{Configured, Size, WorkloadArgs};
-    use strategies::{HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        let strategy = strategy::find(strategy).unwrap().build(&Default::default()).unwrap();
-        Heap::new(HeapConfig::default(), strategy)
-    }
+    use crate::Configured;
+    use crate::testing::{heap, refusal, smoke};
 
     fn build_with(pairs: &[(&str, &str)]) -> Result<Configured, ParamError> {
-        let params = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        INFO.build(&WorkloadArgs { size: Size::Smoke, seed: 1, params })
+        INFO.build(&smoke(1, pairs))
     }
 
     /// Looks `key` up as the request loop does; returns whether it hit.
@@ -647,7 +641,7 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |pairs: &[(&str, &str)]| build_with(pairs).err().expect("refused").to_string();
+        let error = |pairs: &[(&str, &str)]| refusal(&INFO, pairs);
         assert!(error(&[("variant", "soft")]).ends_with("expected strong or weak-value"));
         assert!(error(&[("sessions", "3")]).ends_with("only with variant=weak-value (here variant=strong)"));
         let capacity = error(&[("variant", "weak-value"), ("capacity", "3")]);

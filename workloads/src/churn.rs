@@ -546,10 +546,9 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    use strategies::{HeapConfig, strategy};
+    use crate::testing::{heap, refusal, smoke};
 
     use super::*;
-    use crate::{Size, WorkloadArgs};
 
     const DRAWS: usize = 3000;
 
@@ -590,14 +589,8 @@ mod tests {
     }
 
     fn leaked(params: &[(&str, &str)], strategy: &str) -> u64 {
-        let args = WorkloadArgs {
-            size: Size::Smoke,
-            seed: 3,
-            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        let program = INFO.build(&args).unwrap();
-        let heap =
-            Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap());
+        let program = INFO.build(&smoke(3, params)).unwrap();
+        let heap = heap(strategy);
         program.run(&heap);
         heap.finish().leaked.objects
     }
@@ -611,14 +604,7 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |name: &str, value: &str| {
-            let args = WorkloadArgs {
-                size: Size::Smoke,
-                seed: 1,
-                params: [(name.to_string(), value.to_string())].into_iter().collect(),
-            };
-            INFO.build(&args).err().expect("refused").to_string()
-        };
+        let error = |name: &str, value: &str| refusal(&INFO, &[(name, value)]);
         assert!(error("roots", "0").ends_with("`roots` = `0`: out of range (at least 1)"));
         assert!(error("roots", "99999999999999999999").ends_with("out of range (max 18446744073709551615)"));
         assert!(error("max-size", "1001").ends_with("out of range (max 1000)"));

@@ -125,3 +125,30 @@ pub fn names() -> Vec<&'static str> {
 /// Shared by the tree-shaped workloads.
 pub(crate) const PARENTS: Param<Flag> =
     Param::new("parents", Flag, Fixed(false), "give every node a parent back-pointer, closing cycles");
+
+/// What the workloads' unit tests share.
+#[cfg(test)]
+mod testing {
+    use strategies::{Heap, HeapConfig, strategy};
+
+    use crate::{Size, WorkloadArgs, WorkloadInfo};
+
+    /// A heap under `strategy`, with the strategy's default parameters.
+    pub(crate) fn heap(strategy: &str) -> Heap {
+        Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap())
+    }
+
+    /// `smoke` size, `seed`, and the parameters `pairs`.
+    pub(crate) fn smoke(seed: u64, pairs: &[(&str, &str)]) -> WorkloadArgs {
+        WorkloadArgs {
+            size: Size::Smoke,
+            seed,
+            params: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    /// The message `workload` refuses `pairs` with.
+    pub(crate) fn refusal(workload: &WorkloadInfo, pairs: &[(&str, &str)]) -> String {
+        workload.build(&smoke(1, pairs)).err().expect("refused").to_string()
+    }
+}

@@ -587,17 +587,12 @@ fn weigh(heap: &Heap, object: &Handle<'_>, depth: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Size, WorkloadArgs};
-    use std::collections::BTreeMap;
-    use strategies::{FinalReport, HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap())
-    }
+    use crate::WorkloadArgs;
+    use crate::testing::{heap, refusal, smoke};
+    use strategies::FinalReport;
 
     fn args(pairs: &[(&str, &str)]) -> WorkloadArgs {
-        let params: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        WorkloadArgs { size: Size::Smoke, seed: 11, params }
+        smoke(11, pairs)
     }
 
     /// Runs at smoke size; returns the report, the collections and the objects they found.
@@ -657,7 +652,7 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |pairs: &[(&str, &str)]| INFO.build(&args(pairs)).err().expect("refused").to_string();
+        let error = |pairs: &[(&str, &str)]| refusal(&INFO, pairs);
         assert!(error(&[("objects-per-request", "7")]).ends_with("out of range (at least 8)"));
         assert!(error(&[("cycle-fraction", "1.5")]).ends_with("out of range (max 1)"));
         assert!(error(&[("cache-store", "-0.1")]).ends_with("out of range (at least 0)"));

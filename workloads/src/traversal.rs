@@ -134,18 +134,11 @@ impl Traversal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Size, WorkloadArgs};
-    use strategies::{HeapConfig, strategy};
+    use crate::testing::{heap, refusal, smoke};
 
     fn run(strategy: &str, params: &[(&str, &str)]) -> [strategies::GenerationStats; strategies::GENERATIONS] {
-        let args = WorkloadArgs {
-            size: Size::Smoke,
-            seed: 3,
-            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        let program = INFO.build(&args).unwrap();
-        let heap =
-            Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap());
+        let program = INFO.build(&smoke(3, params)).unwrap();
+        let heap = heap(strategy);
         program.run(&heap);
         heap.gc_stats()
     }
@@ -160,8 +153,7 @@ mod tests {
 
     #[test]
     fn list_n_holds_n_references_to_list_n_minus_1() {
-        let heap =
-            Heap::new(HeapConfig::default(), strategy::find("refcount").unwrap().build(&Default::default()).unwrap());
+        let heap = heap("refcount");
         let mut list = create_recursive_containers(&heap, 4);
         for n in (1..4).rev() {
             assert_eq!(heap.len(&list), n);
@@ -174,7 +166,6 @@ mod tests {
 
     #[test]
     fn levels_must_be_positive() {
-        let args = WorkloadArgs { size: Size::Smoke, seed: 1, params: [("levels".into(), "0".into())].into() };
-        assert!(INFO.build(&args).err().unwrap().to_string().ends_with("`levels` = `0`: out of range (at least 1)"));
+        assert!(refusal(&INFO, &[("levels", "0")]).ends_with("`levels` = `0`: out of range (at least 1)"));
     }
 }

@@ -313,12 +313,7 @@ fn item_check(heap: &Heap, tree: &Handle<'_>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strategies::{HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        let strategy = strategy::find(strategy).unwrap().build(&Default::default()).unwrap();
-        Heap::new(HeapConfig::default(), strategy)
-    }
+    use crate::testing::heap;
 
     #[test]
     fn binary_trees_prints_the_published_check_values() {
