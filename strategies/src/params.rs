@@ -105,6 +105,11 @@ pub trait Kind: Copy + Sync + 'static {
 
     /// The allowed values, for `--list`: `1..=1000`, `>= 1`, `strong or weak-value`.
     fn allowed(&self) -> String;
+
+    /// The value as the result files show it; `None` leaves the parameter out of them.
+    fn in_force(&self, value: Self::Value) -> Option<String> {
+        Some(self.show(value))
+    }
 }
 
 /// Where a parameter's default comes from.
@@ -254,6 +259,8 @@ pub struct Reader<'g> {
     given: &'g Given,
     size: Size,
     in_force: Vec<(String, String)>,
+    /// Every parameter read, in force or not.
+    read: Vec<&'static str>,
 }
 
 impl<'g> Reader<'g> {
@@ -264,7 +271,7 @@ impl<'g> Reader<'g> {
         given: &'g Given,
     ) -> Result<Reader<'g>, ParamError> {
         check_names(owner, declared.iter().copied(), given)?;
-        Ok(Reader { owner, declared, given, size: Size::Default, in_force: Vec::new() })
+        Ok(Reader { owner, declared, given, size: Size::Default, in_force: Vec::new(), read: Vec::new() })
     }
 
     /// Defaults taken at `size`.
@@ -292,7 +299,10 @@ impl<'g> Reader<'g> {
                 value
             }
         };
-        self.in_force.push((param.name.to_string(), param.kind.show(value)));
+        self.read.push(param.name);
+        if let Some(shown) = param.kind.in_force(value) {
+            self.in_force.push((param.name.to_string(), shown));
+        }
         Ok(value)
     }
 
@@ -314,7 +324,7 @@ impl<'g> Reader<'g> {
     /// value in force, `(name, value)` in reading order.
     pub fn finish(self) -> Result<Vec<(String, String)>, ParamError> {
         for (name, text) in self.given {
-            if self.value_in_force(name).is_some() {
+            if self.read.contains(&name.as_str()) {
                 continue;
             }
             let reason = match self.declared.iter().find_map(|p| p.only_when().filter(|_| p.name() == name)) {
@@ -586,6 +596,39 @@ impl<const N: usize> Kind for Ints<N> {
     }
 }
 
+/// A value that may be absent (default `None`), such as an override of another parameter;
+/// `absent` says what stands in for it (`from threshold`). Absent, it is left out of the result
+/// files.
+#[derive(Clone, Copy, Debug)]
+pub struct Optional<K> {
+    pub inner: K,
+    pub absent: &'static str,
+}
+
+impl<K: Kind> Kind for Optional<K> {
+    type Value = Option<K::Value>;
+
+    fn parse(&self, text: &str) -> Result<Option<K::Value>, String> {
+        self.inner.parse(text).map(Some)
+    }
+
+    fn check(&self, value: Option<K::Value>) -> Result<(), String> {
+        value.map_or(Ok(()), |v| self.inner.check(v))
+    }
+
+    fn show(&self, value: Option<K::Value>) -> String {
+        value.map_or_else(|| self.absent.to_string(), |v| self.inner.show(v))
+    }
+
+    fn allowed(&self) -> String {
+        self.inner.allowed()
+    }
+
+    fn in_force(&self, value: Option<K::Value>) -> Option<String> {
+        value.map(|v| self.inner.show(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,7 +668,15 @@ mod tests {
     )
     .only_when("trigger", "thresholds");
 
-    const DECLARED: &[&dyn ParamInfo] = &[&EVERY, &OPERATIONS, &FRACTION, &MEAN, &FREEZE, &TRIGGER, &THRESHOLD];
+    const THRESHOLD0: Param<Optional<Int<u64>>> = Param::new(
+        "threshold0",
+        Optional { inner: Int::at_least(1), absent: "from threshold" },
+        Defaults::Fixed(None),
+        "gen-0 threshold alone",
+    );
+
+    const DECLARED: &[&dyn ParamInfo] =
+        &[&EVERY, &OPERATIONS, &FRACTION, &MEAN, &FREEZE, &TRIGGER, &THRESHOLD, &THRESHOLD0];
 
     fn given(pairs: &[(&str, &str)]) -> Given {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -644,6 +695,7 @@ mod tests {
             if p.get(&TRIGGER)? == Trigger::Thresholds {
                 p.get(&THRESHOLD)?;
             }
+            p.get(&THRESHOLD0)?;
             p.finish()
         };
         run().map_err(|e| e.to_string())
@@ -697,6 +749,17 @@ mod tests {
         assert!(error(&[("threshold", "0,10,10")]).ends_with("gen0 out of range (at least 1)"));
         let huge = error(&[("threshold", "99999999999999999999,10,10")]);
         assert!(huge.ends_with("gen0 out of range (max 18446744073709551615)"), "{huge}");
+    }
+
+    #[test]
+    fn an_optional_override_is_in_force_only_when_given() {
+        let absent = read(&[], Size::Smoke).unwrap();
+        assert!(absent.iter().all(|(name, _)| name != "threshold0"));
+        let given = read(&[("threshold0", "100")], Size::Smoke).unwrap();
+        assert_eq!(given.last().unwrap(), &("threshold0".to_string(), "100".to_string()));
+        assert!(error(&[("threshold0", "0")]).ends_with("`threshold0` = `0`: out of range (at least 1)"));
+        let text = options("--param g.", [&THRESHOLD0 as &dyn ParamInfo]);
+        assert!(text.contains("threshold0=…  gen-0 threshold alone [default: from threshold] [allowed: >= 1]"));
     }
 
     #[test]
