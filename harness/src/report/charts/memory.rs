@@ -11,8 +11,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    Chart, Family, Figure, Legend, MAX_LINES, PanelAxes, Section, Swatch, WIDTH, color, panel, render_parts, titled,
-    with_legend,
+    Chart, Family, Figure, Legend, MAX_LINES, PanelAxes, Part, Section, Swatch, WIDTH, color, panel, render_parts,
+    titled, with_legend,
 };
 use crate::report::axis::{Axis, Unit};
 use crate::report::data::{Analysis, MemorySample, Program};
@@ -74,7 +74,7 @@ pub fn draw(
                   more."
             .into(),
     };
-    render_parts(family, program, &lines, MAX_LINES, |title, lines| MemoryChart { title, lines }, dir, charts)
+    render_parts(family, program, &lines, MAX_LINES, dir, charts)
 }
 
 struct MemoryLine {
@@ -84,17 +84,15 @@ struct MemoryLine {
     samples: Vec<MemorySample>,
 }
 
-struct MemoryChart<'l> {
-    title: String,
-    lines: &'l [MemoryLine],
-}
+/// The memory lines of one chart.
+type MemoryChart<'l> = Part<'l, MemoryLine>;
 
 const MEMORY_PANEL_HEIGHT: u32 = 280;
 
 impl MemoryChart<'_> {
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
-        for line in self.lines {
+        for line in self.items {
             legend.add(line.label.clone(), line.color, Swatch::Line);
         }
         legend
@@ -112,11 +110,11 @@ impl Figure for MemoryChart<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let allocations = self.lines.iter().flat_map(|l| l.samples.iter().map(|s| s.allocations as f64));
+        let allocations = self.items.iter().flat_map(|l| l.samples.iter().map(|s| s.allocations as f64));
         let x_max = allocations.fold(1.0, f64::max);
         for (panel_area, (title, metric)) in plots.split_evenly((METRICS.len(), 1)).iter().zip(METRICS) {
             let y = Axis::for_amounts(
-                self.lines.iter().flat_map(|l| l.samples.iter().map(|s| metric(s) as f64)),
+                self.items.iter().flat_map(|l| l.samples.iter().map(|s| metric(s) as f64)),
                 Unit::Bytes,
                 false,
             );
@@ -129,7 +127,7 @@ impl Figure for MemoryChart<'_> {
                 x,
             };
             let mut chart = panel(panel_area, axes)?;
-            for line in self.lines {
+            for line in self.items {
                 let points =
                     line.samples.iter().map(|s| (s.allocations as f64, metric(s) as f64)).filter(|(_, v)| y.shows(*v));
                 chart.draw_series(LineSeries::new(points, line.color.stroke_width(2)))?;

@@ -116,17 +116,25 @@ struct Family {
     caption: String,
 }
 
-/// Draws one program's `items` (configurations' lines, panels or bars) in charts of at most
-/// `per_chart` items each, `figure(title, part)` making each chart's figure.
-fn render_parts<'i, T, F: Figure>(
+/// One chart's share of a program's items (configurations' lines, panels or bars), and its
+/// title.
+struct Part<'i, T> {
+    title: String,
+    items: &'i [T],
+}
+
+/// Draws one program's `items` in charts of at most `per_chart` items each.
+fn render_parts<'i, T>(
     family: Family,
     program: &Program,
     items: &'i [T],
     per_chart: usize,
-    figure: impl Fn(String, &'i [T]) -> F,
     dir: &Path,
     charts: &mut Vec<Chart>,
-) -> Result<()> {
+) -> Result<()>
+where
+    Part<'i, T>: Figure,
+{
     let parts: Vec<&'i [T]> = items.chunks(per_chart).collect();
     for (part, chunk) in parts.iter().enumerate() {
         let (stem, of) = part_names(family.kind, &program.slug, part, parts.len());
@@ -138,7 +146,7 @@ fn render_parts<'i, T, F: Figure>(
             caption: family.caption.clone(),
             size: (0, 0),
         };
-        render(&figure(title, chunk), dir, chart, charts)?;
+        render(&Part { title, items: chunk }, dir, chart, charts)?;
     }
     Ok(())
 }

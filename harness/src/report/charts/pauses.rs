@@ -10,7 +10,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::{
-    Chart, Family, Figure, INK, Legend, MAX_LINES, MAX_PANELS, PanelAxes, Section, Swatch, WIDTH, color, panel,
+    Chart, Family, Figure, INK, Legend, MAX_LINES, MAX_PANELS, PanelAxes, Part, Section, Swatch, WIDTH, color, panel,
     render_parts, titled, with_legend,
 };
 use crate::report::axis::{Axis, Unit, human};
@@ -63,7 +63,7 @@ pub fn draw_cdf(
              rank.{without}"
         ),
     };
-    render_parts(family, program, &series, MAX_LINES, |title, series| PauseCdf { title, series }, dir, charts)
+    render_parts(family, program, &series, MAX_LINES, dir, charts)
 }
 
 struct CdfSeries {
@@ -90,15 +90,13 @@ impl CdfSeries {
     }
 }
 
-struct PauseCdf<'s> {
-    title: String,
-    series: &'s [CdfSeries],
-}
+/// The CDF curves of one chart.
+type PauseCdf<'s> = Part<'s, CdfSeries>;
 
 impl PauseCdf<'_> {
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
-        for s in self.series {
+        for s in self.items {
             let pauses = if s.count == 1 { "pause".to_string() } else { "pauses".to_string() };
             let label = format!("{} ({} {pauses}, p99 {})", s.label, s.count, human(s.p99, Unit::Duration));
             legend.add(label, s.color, Swatch::Line);
@@ -121,7 +119,7 @@ impl Figure for PauseCdf<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let durations = self.series.iter().flat_map(|s| s.steps.iter().map(|(d, _)| *d));
+        let durations = self.items.iter().flat_map(|s| s.steps.iter().map(|(d, _)| *d));
         let min = durations.clone().fold(f64::INFINITY, f64::min).max(1.0);
         let max = durations.fold(0.0, f64::max).max(min);
         let x = Axis::log(min, max, Unit::Duration);
@@ -134,10 +132,10 @@ impl Figure for PauseCdf<'_> {
             y,
         };
         let mut chart = panel(&plots, axes)?;
-        for s in self.series {
+        for s in self.items {
             chart.draw_series(LineSeries::new(s.steps.iter().copied(), s.color.stroke_width(2)))?;
         }
-        for s in self.series {
+        for s in self.items {
             let style = s.color.stroke_width(3);
             chart.draw_series([Circle::new((s.p50, 0.5), 7, style)])?;
             chart.draw_series([TriangleMarker::new((s.p99, 0.99), 8, s.color.filled())])?;
@@ -180,7 +178,7 @@ pub fn draw_timeline(analysis: &Analysis, program: &Program, dir: &Path, charts:
                   after it are the exit collection."
             .into(),
     };
-    render_parts(family, program, &panels, MAX_PANELS, |title, panels| PauseTimeline { title, panels }, dir, charts)
+    render_parts(family, program, &panels, MAX_PANELS, dir, charts)
 }
 
 /// What a pause was: a collection of some generation, or a refcount cascade.
@@ -225,16 +223,14 @@ struct TimelinePanel {
     pauses: Vec<(f64, f64, PauseKind)>,
 }
 
-struct PauseTimeline<'p> {
-    title: String,
-    panels: &'p [TimelinePanel],
-}
+/// The timeline panels of one chart.
+type PauseTimeline<'p> = Part<'p, TimelinePanel>;
 
 const TIMELINE_PANEL_HEIGHT: u32 = 250;
 
 impl PauseTimeline<'_> {
     fn legend(&self) -> Legend {
-        let mut kinds: Vec<PauseKind> = self.panels.iter().flat_map(|p| p.pauses.iter().map(|(_, _, k)| *k)).collect();
+        let mut kinds: Vec<PauseKind> = self.items.iter().flat_map(|p| p.pauses.iter().map(|(_, _, k)| *k)).collect();
         kinds.sort();
         kinds.dedup();
         let mut legend = Legend::new();
@@ -248,7 +244,7 @@ impl PauseTimeline<'_> {
 
 impl Figure for PauseTimeline<'_> {
     fn size(&self) -> (u32, u32) {
-        (WIDTH, 50 + self.panels.len() as u32 * TIMELINE_PANEL_HEIGHT + self.legend().height(WIDTH))
+        (WIDTH, 50 + self.items.len() as u32 * TIMELINE_PANEL_HEIGHT + self.legend().height(WIDTH))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -257,14 +253,14 @@ impl Figure for PauseTimeline<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let end = self.panels.iter().flat_map(|p| p.pauses.iter().map(|(start, d, _)| start + d)).fold(0.0, f64::max);
-        let end = self.panels.iter().map(|p| p.returned_ns).fold(end, f64::max);
+        let end = self.items.iter().flat_map(|p| p.pauses.iter().map(|(start, d, _)| start + d)).fold(0.0, f64::max);
+        let end = self.items.iter().map(|p| p.returned_ns).fold(end, f64::max);
         let y = Axis::for_amounts(
-            self.panels.iter().flat_map(|p| p.pauses.iter().map(|(_, d, _)| *d)),
+            self.items.iter().flat_map(|p| p.pauses.iter().map(|(_, d, _)| *d)),
             Unit::Duration,
             false,
         );
-        for (panel_area, timeline) in plots.split_evenly((self.panels.len(), 1)).iter().zip(self.panels) {
+        for (panel_area, timeline) in plots.split_evenly((self.items.len(), 1)).iter().zip(self.items) {
             let x = Axis::linear(0.0, end * 1.02, Unit::Duration);
             let axes = PanelAxes {
                 title: &timeline.title,

@@ -12,8 +12,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Chart, Family, Figure, INK, Legend, MAX_BARS, PanelAxes, Section, Swatch, TICK_SIZE, WIDTH, color, font, panel,
-    render_parts, text_size, titled, with_legend, y_label_width,
+    Chart, Family, Figure, INK, Legend, MAX_BARS, PanelAxes, Part, Section, Swatch, TICK_SIZE, WIDTH, color, font,
+    panel, render_parts, text_size, titled, with_legend, y_label_width,
 };
 use crate::report::axis::{Axis, Unit, human};
 use crate::report::data::{Analysis, Configuration, Program};
@@ -33,7 +33,7 @@ pub fn draw(analysis: &Analysis, program: &Program, dir: &Path, charts: &mut Vec
                   Leaked: objects refcounting never freed, still alive at the workload's return."
             .into(),
     };
-    render_parts(family, program, &bars, MAX_BARS, |title, bars| SummaryBars { title, bars }, dir, charts)
+    render_parts(family, program, &bars, MAX_BARS, dir, charts)
 }
 
 /// One configuration's medians (`None` when no repeat ended `ok`).
@@ -84,10 +84,8 @@ impl Bar {
     }
 }
 
-struct SummaryBars<'b> {
-    title: String,
-    bars: &'b [Bar],
-}
+/// The bars of one chart.
+type SummaryBars<'b> = Part<'b, Bar>;
 
 /// Height of one configuration's row in a panel, and the panel's fixed part (caption, axis).
 const BAR_ROW: u32 = 34;
@@ -110,7 +108,8 @@ impl SummaryBars<'_> {
         legend.add("mutator", color(MUTATOR), Swatch::Box);
         legend.add("memory management", color(MEMORY_MANAGEMENT), Swatch::Box);
         legend.add("exit collection (after the workload)", color(EXIT_COLLECTION), Swatch::Box);
-        let ranges = self.bars.iter().filter_map(|b| b.figures.as_ref()).any(|f| f.wall_range_ns.1 > f.wall_range_ns.0);
+        let ranges =
+            self.items.iter().filter_map(|b| b.figures.as_ref()).any(|f| f.wall_range_ns.1 > f.wall_range_ns.0);
         if ranges {
             legend.add("wall-time range over repeats", INK, Swatch::Line);
         }
@@ -121,12 +120,12 @@ impl SummaryBars<'_> {
     }
 
     fn categories(&self) -> Axis {
-        Axis::categories(self.bars.iter().rev().map(|b| b.label.clone()).collect())
+        Axis::categories(self.items.iter().rev().map(|b| b.label.clone()).collect())
     }
 
     /// The category position of bar `i` (the first bar on top).
     fn position(&self, i: usize) -> f64 {
-        (self.bars.len() - 1 - i) as f64
+        (self.items.len() - 1 - i) as f64
     }
 
     /// An x axis from zero that leaves room right of the longest bar for its value label.
@@ -141,7 +140,7 @@ impl SummaryBars<'_> {
 
 impl Figure for SummaryBars<'_> {
     fn size(&self) -> (u32, u32) {
-        let panel = PANEL_CHROME + self.bars.len() as u32 * BAR_ROW;
+        let panel = PANEL_CHROME + self.items.len() as u32 * BAR_ROW;
         (WIDTH, 50 + 3 * panel + self.legend().height(WIDTH))
     }
 
@@ -153,7 +152,7 @@ impl Figure for SummaryBars<'_> {
         let plots = with_legend(&area, &self.legend())?;
         let panels = plots.split_evenly((3, 1));
         let figures: Vec<(f64, &BarFigures)> =
-            self.bars.iter().enumerate().filter_map(|(i, b)| Some((self.position(i), b.figures.as_ref()?))).collect();
+            self.items.iter().enumerate().filter_map(|(i, b)| Some((self.position(i), b.figures.as_ref()?))).collect();
         self.draw_time(&panels[0], &figures)?;
         self.draw_peak_memory(&panels[1], &figures)?;
         self.draw_leaks(&panels[2], &figures)
