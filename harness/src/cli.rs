@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, CommandFactory, Parser, Subcommand, error::ErrorKind};
-use strategies::{AllocatorKind, SystemBackend, strategy};
+use strategies::{AllocatorKind, SystemBackend, params, strategy};
 use workloads::{Size, WorkloadArgs};
 
 use crate::cell::CellSpec;
@@ -424,22 +424,15 @@ pub fn parse_pairs(pairs: &[String], flag: &str) -> BTreeMap<String, String> {
 
 /// The text of `--list`.
 pub fn listing() -> String {
-    let mut out = String::from("Workloads:\n");
+    let mut out = String::from("Workloads (defaults written a/b/c/d follow --size smoke/small/default/large):\n");
     for w in workloads::WORKLOADS {
         out += &format!("  {:<12} {}\n", w.name, w.summary);
-        for p in w.params {
-            out += &format!("      --wparam {}=…  {} [default: {}]\n", p.name, p.help, p.default);
-        }
+        out += &params::options("--wparam ", w.params.iter().copied());
     }
     out += "\nStrategies:\n";
     for s in strategy::STRATEGIES {
         out += &format!("  {:<12} {}\n", s.name, s.summary);
-        for p in s.params {
-            out += &format!("      --param {}.{}=…  {} [default: {}]\n", s.name, p.name, p.help, p.default);
-        }
-        if s.params.is_empty() {
-            out += "      (no parameters)\n";
-        }
+        out += &params::options(&format!("--param {}.", s.name), s.params.iter().map(|p| p as &dyn params::ParamInfo));
     }
     out
 }

@@ -102,7 +102,10 @@ fn bad_input_exits_2_and_writes_nothing() {
             "possible values: pymalloc, pymalloc-classic, per-object",
         ),
         (&["validate", "--workload", "forest"], "possible values: trees"),
-        (&["validate", "--workload", "cycles", "--wparam", "ring-size=1"], "at least 2 nodes"),
+        (
+            &["validate", "--workload", "cycles", "--wparam", "ring-size=1"],
+            "`ring-size` = `1`: out of range (at least 2)",
+        ),
         (
             &["validate", "--workload", "cycles", "--python", "python-2.7-nowhere"],
             "looked for `python-2.7-nowhere` on PATH",

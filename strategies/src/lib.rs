@@ -25,6 +25,7 @@ pub mod alloc;
 mod dict;
 mod heap;
 mod object;
+pub mod params;
 pub mod recorder;
 pub mod strategy;
 

@@ -50,42 +50,46 @@
 //! workload (release build) 3 to 5 s, most of it cache misses on the int keys that binary
 //! searches compare, as CPython's `bisect` does.
 
-use strategies::{Handle, Heap, ParamSpec};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Float, Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
+use crate::{Checksum, PARENTS, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "btree",
     summary: "a B-tree index of records, a fraction deleted and replaced every round (fragments the pools)",
-    params: &[
-        ParamSpec { name: "records", default: "preset: 2000/20000/200000/2000000", help: "records in the tree" },
-        ParamSpec { name: "degree", default: "16", help: "minimum degree t: nodes hold t-1..2t-1 keys (2 to 65536)" },
-        ParamSpec {
-            name: "rebuild",
-            default: "0.25",
-            help: "fraction of the records deleted, then replaced by new ones, every round",
-        },
-        ParamSpec { name: "rounds", default: "preset: 2/4/4/4", help: "rebuild rounds, each one request" },
-        ParamSpec { name: "lookups", default: "preset: 200/2000/20000/100000", help: "lookups after every round" },
-        ParamSpec { name: "parents", default: "false", help: "give every node a parent back-pointer, closing cycles" },
-    ],
+    params: &[&RECORDS, &DEGREE, &REBUILD, &ROUNDS, &LOOKUPS, &PARENTS],
     build,
 };
 
+/// At most 2^32 records, so that drawing a free key stays cheap.
+const RECORDS: Param<Int<u64>> =
+    Param::new("records", Int::new(1, 1 << 32), BySize([2000, 20_000, 200_000, 2_000_000]), "records in the tree");
+/// Beyond 2^16 a node is a flat array, not a B-tree node.
+const DEGREE: Param<Int<u64>> =
+    Param::new("degree", Int::new(2, 1 << 16), Fixed(16), "minimum degree t: nodes hold t-1..2t-1 keys");
+const REBUILD: Param<Float> = Param::new(
+    "rebuild",
+    Float::PROBABILITY,
+    Fixed(0.25),
+    "fraction of the records deleted, then replaced by new ones, every round",
+);
+const ROUNDS: Param<Int<u64>> =
+    Param::new("rounds", Int::at_least(0), BySize([2, 4, 4, 4]), "rebuild rounds, each one request");
+const LOOKUPS: Param<Int<u64>> =
+    Param::new("lookups", Int::at_least(0), BySize([200, 2000, 20_000, 100_000]), "lookups after every round");
+
 /// Keys are drawn from `0..KEY_SPACE`: far more keys than records, so a collision is rare.
 const KEY_SPACE: u64 = 1 << 40;
-/// At most this many records, so that drawing a free key stays cheap.
-const MAX_RECORDS: u64 = 1 << 32;
-/// Beyond this a node is a flat array, not a B-tree node.
-const MAX_DEGREE: u64 = 1 << 16;
 /// A lookup asks for an existing key with this probability, else for a random one.
 const HIT_CHANCE: f64 = 0.9;
 /// What a lookup that finds nothing mixes into the checksum.
 const NOT_FOUND: u64 = u64::MAX;
 
 const KEYS: usize = 0;
-const RECORDS: usize = 1;
+const RECORD_LIST: usize = 1;
 const CHILDREN: usize = 2;
 const PARENT: usize = 3;
 const NODE_SLOTS: usize = 4;
@@ -117,31 +121,16 @@ struct BTree {
     parents: bool,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let (records, rounds, lookups) = match args.size {
-        Size::Smoke => (2000, 2, 200),
-        Size::Small => (20_000, 4, 2000),
-        Size::Default => (200_000, 4, 20_000),
-        Size::Large => (2_000_000, 4, 100_000),
-    };
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = BTree {
-        seed: args.seed,
-        records: param(INFO.name, args, "records", records)?,
-        degree: param(INFO.name, args, "degree", 16)?,
-        rebuild: param(INFO.name, args, "rebuild", 0.25)?,
-        rounds: param(INFO.name, args, "rounds", rounds)?,
-        lookups: param(INFO.name, args, "lookups", lookups)?,
-        parents: param(INFO.name, args, "parents", false)?,
+        seed,
+        records: p.get(&RECORDS)?,
+        degree: p.get(&DEGREE)?,
+        rebuild: p.get(&REBUILD)?,
+        rounds: p.get(&ROUNDS)?,
+        lookups: p.get(&LOOKUPS)?,
+        parents: p.get(&PARENTS)?,
     };
-    if !(1..=MAX_RECORDS).contains(&workload.records) {
-        return Err(invalid(&INFO, "records", workload.records, &format!("between 1 and {MAX_RECORDS}")));
-    }
-    if !(2..=MAX_DEGREE).contains(&workload.degree) {
-        return Err(invalid(&INFO, "degree", workload.degree, &format!("between 2 and {MAX_DEGREE}")));
-    }
-    if !(0.0..=1.0).contains(&workload.rebuild) {
-        return Err(invalid(&INFO, "rebuild", workload.rebuild, "a fraction lies in 0..=1"));
-    }
     Ok(Box::new(workload))
 }
 
@@ -171,17 +160,6 @@ impl Workload for BTree {
         shape.walk_tree(heap, &root, &mut checksum);
         checksum
     }
-
-    fn params(&self) -> Vec<(String, String)> {
-        named_params([
-            ("records", self.records.to_string()),
-            ("degree", self.degree.to_string()),
-            ("rebuild", self.rebuild.to_string()),
-            ("rounds", self.rounds.to_string()),
-            ("lookups", self.lookups.to_string()),
-            ("parents", self.parents.to_string()),
-        ])
-    }
 }
 
 /// The tree's rules: its minimum degree and whether nodes point to their parents. The root is
@@ -206,7 +184,7 @@ impl Shape {
     ) -> Handle<'h> {
         let node = heap.instance(NODE_SLOTS);
         heap.set(&node, KEYS, Some(&keys));
-        heap.set(&node, RECORDS, Some(&records));
+        heap.set(&node, RECORD_LIST, Some(&records));
         heap.set(&node, CHILDREN, children.as_ref());
         node
     }
@@ -252,7 +230,7 @@ impl Shape {
     /// t−1 entries, its median moves up into `parent` and a new sibling takes the upper t−1.
     fn split_child(self, heap: &Heap, parent: &Handle<'_>, index: usize, child: &Handle<'_>) {
         let t = self.degree;
-        let (child_keys, child_records) = (field(heap, child, KEYS), field(heap, child, RECORDS));
+        let (child_keys, child_records) = (field(heap, child, KEYS), field(heap, child, RECORD_LIST));
         let keys = split_off(heap, &child_keys, t);
         let records = split_off(heap, &child_records, t);
         let children = heap.get(child, CHILDREN).map(|grandchildren| split_off(heap, &grandchildren, t));
@@ -260,7 +238,7 @@ impl Shape {
         let median_key = pop(heap, &child_keys);
         let median_record = pop(heap, &child_records);
         heap.list_insert(&field(heap, parent, KEYS), index, &median_key);
-        heap.list_insert(&field(heap, parent, RECORDS), index, &median_record);
+        heap.list_insert(&field(heap, parent, RECORD_LIST), index, &median_record);
         heap.list_insert(&field(heap, parent, CHILDREN), index + 1, &sibling);
         if self.parents {
             heap.set_back_edge(&sibling, PARENT, parent);
@@ -284,7 +262,7 @@ impl Shape {
             }
             let Some(children) = heap.get(&node, CHILDREN) else {
                 heap.list_insert(&keys, index, key);
-                heap.list_insert(&field(heap, &node, RECORDS), index, record);
+                heap.list_insert(&field(heap, &node, RECORD_LIST), index, record);
                 return true;
             };
             let mut child = item(heap, &children, index);
@@ -334,7 +312,7 @@ impl Shape {
             let Some(children) = heap.get(&node, CHILDREN) else {
                 assert!(found, "a deleted key must be in the tree");
                 drop(heap.list_remove(&keys, index));
-                return heap.list_remove(&field(heap, &node, RECORDS), index).expect("records are set");
+                return heap.list_remove(&field(heap, &node, RECORD_LIST), index).expect("records are set");
             };
             if found {
                 let left = item(heap, &children, index);
@@ -380,7 +358,7 @@ impl Shape {
     fn borrow_from_left(self, heap: &Heap, node: &Handle<'_>, index: usize) {
         let children = field(heap, node, CHILDREN);
         let (left, child) = (item(heap, &children, index - 1), item(heap, &children, index));
-        for slot in [KEYS, RECORDS] {
+        for slot in [KEYS, RECORD_LIST] {
             let (separators, from, to) = (field(heap, node, slot), field(heap, &left, slot), field(heap, &child, slot));
             heap.list_insert(&to, 0, &item(heap, &separators, index - 1));
             heap.set(&separators, index - 1, Some(&pop(heap, &from)));
@@ -397,7 +375,7 @@ impl Shape {
     fn borrow_from_right(self, heap: &Heap, node: &Handle<'_>, index: usize) {
         let children = field(heap, node, CHILDREN);
         let (child, right) = (item(heap, &children, index), item(heap, &children, index + 1));
-        for slot in [KEYS, RECORDS] {
+        for slot in [KEYS, RECORD_LIST] {
             let (separators, from, to) =
                 (field(heap, node, slot), field(heap, &right, slot), field(heap, &child, slot));
             heap.list_append(&to, &item(heap, &separators, index));
@@ -417,7 +395,7 @@ impl Shape {
         let children = field(heap, node, CHILDREN);
         let left = item(heap, &children, index);
         let right = heap.list_remove(&children, index + 1).expect("a right sibling");
-        for slot in [KEYS, RECORDS] {
+        for slot in [KEYS, RECORD_LIST] {
             let to = field(heap, &left, slot);
             heap.list_append(&to, &heap.list_remove(&field(heap, node, slot), index).expect("a separator"));
             extend(heap, &to, &field(heap, &right, slot));
@@ -458,7 +436,7 @@ impl Shape {
 
     /// Walks the subtree of `node`; returns its number of records.
     fn walk(self, heap: &Heap, node: &Handle<'_>, bounds: Bounds, checksum: &mut Checksum) -> u64 {
-        let (keys, records) = (field(heap, node, KEYS), field(heap, node, RECORDS));
+        let (keys, records) = (field(heap, node, KEYS), field(heap, node, RECORD_LIST));
         let len = heap.len(&keys);
         assert_eq!(heap.len(&records), len, "a node's keys and records differ in length");
         assert!(len <= self.max_keys(), "a node holds more than 2t-1 keys");
@@ -561,7 +539,7 @@ fn find<'h>(heap: &'h Heap, root: &Handle<'h>, key: i64) -> Option<Handle<'h>> {
     loop {
         let (index, found) = search(heap, &field(heap, &node, KEYS), key);
         if found {
-            return Some(item(heap, &field(heap, &node, RECORDS), index));
+            return Some(item(heap, &field(heap, &node, RECORD_LIST), index));
         }
         node = item(heap, &heap.get(&node, CHILDREN)?, index);
     }
@@ -608,7 +586,7 @@ fn edge_key(heap: &Heap, node: &Handle<'_>, edge: Edge) -> i64 {
 
 /// Files `replacement` in place of entry `index` of `node`; returns the record it held.
 fn replace_entry<'h>(heap: &'h Heap, node: &Handle<'h>, index: usize, replacement: &Handle<'h>) -> Handle<'h> {
-    let records = field(heap, node, RECORDS);
+    let records = field(heap, node, RECORD_LIST);
     let removed = item(heap, &records, index);
     heap.set(&field(heap, node, KEYS), index, Some(&field(heap, replacement, ID)));
     heap.set(&records, index, Some(replacement));
@@ -666,12 +644,7 @@ fn swap_remove<'h>(heap: &'h Heap, list: &Handle<'h>, index: usize) -> Handle<'h
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strategies::{HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        let strategy = strategy::find(strategy).unwrap().build(&Default::default()).unwrap();
-        Heap::new(HeapConfig::default(), strategy)
-    }
+    use crate::testing::{heap, refusal};
 
     /// A degree-2 tree (a 2-3-4 tree, the deepest shape) of `records` records.
     fn small_tree<'h>(heap: &'h Heap, shape: Shape, records: u64, rng: &mut SplitMix64) -> (Handle<'h>, Handle<'h>) {
@@ -722,18 +695,13 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |name: &str, value: &str| {
-            let args = WorkloadArgs {
-                size: Size::Smoke,
-                seed: 1,
-                params: [(name.to_string(), value.to_string())].into_iter().collect(),
-            };
-            INFO.build(&args).err().expect("refused").to_string()
-        };
-        assert!(error("records", "0").contains("between 1 and"));
-        assert!(error("degree", "1").contains("between 2 and 65536"));
-        assert!(error("rebuild", "1.5").contains("a fraction lies in 0..=1"));
-        assert!(error("rebuild", "NaN").contains("a fraction lies in 0..=1"));
-        assert!(error("rounds", "-1").contains("`rounds` = `-1`"));
+        let error = |name: &str, value: &str| refusal(&INFO, &[(name, value)]);
+        assert!(error("records", "0").ends_with("out of range (at least 1)"));
+        assert!(error("records", "4294967297").ends_with("out of range (max 4294967296)"));
+        assert!(error("degree", "1").ends_with("out of range (at least 2)"));
+        assert!(error("degree", "65537").ends_with("out of range (max 65536)"));
+        assert!(error("rebuild", "1.5").ends_with("out of range (max 1)"));
+        assert!(error("rebuild", "NaN").contains("expected a finite number (0..=1)"));
+        assert!(error("rounds", "-1").ends_with("`rounds` = `-1`: out of range (at least 0)"));
     }
 }

@@ -53,46 +53,64 @@
 //! 150/13/1 against 140/12/1). With the free lists modelled both sides agree exactly (`harness
 //! validate --workload cache --wparam variant=weak-value --wparam callbacks=false`).
 
-use strategies::{CallbackId, Handle, Heap, ParamSpec, WeakCallback};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Choice, Flag, Float, Int, Param, ParamError, Reader};
+use strategies::{CallbackId, Handle, Heap, WeakCallback};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, param};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "cache",
     summary: "an LRU object cache (strong, with eviction) or a weak-value cache whose owners live elsewhere",
-    params: &[
-        ParamSpec {
-            name: "variant",
-            default: "strong",
-            help: "strong (LRU with explicit eviction) or weak-value (dict of weakrefs, values owned by sessions)",
-        },
-        ParamSpec { name: "operations", default: "preset: 5000/100000/1000000/20000000", help: "lookups in the run" },
-        ParamSpec { name: "keys", default: "preset: 1000/10000/100000/1000000", help: "size of the key space" },
-        ParamSpec {
-            name: "skew",
-            default: "0.9",
-            help: "Zipf exponent of key popularity: key k drawn with weight (k+1)^-skew; 0 is uniform",
-        },
-        ParamSpec { name: "batch", default: "100", help: "lookups per request" },
-        ParamSpec { name: "fields", default: "4", help: "ints in each value's list" },
-        ParamSpec { name: "capacity", default: "preset: 100/1000/10000/100000", help: "strong: entries kept" },
-        ParamSpec {
-            name: "sessions",
-            default: "preset: 10/100/100/1000",
-            help: "weak-value: sessions (one per request) that own the values",
-        },
-        ParamSpec {
-            name: "callbacks",
-            default: "true",
-            help: "weak-value: weakref callbacks delete dead entries (WeakValueDictionary); false: lazily",
-        },
-    ],
+    params: &[&VARIANT, &OPERATIONS, &KEYS, &SKEW, &BATCH, &FIELDS, &CAPACITY, &SESSIONS, &CALLBACKS],
     build,
 };
 
+/// The two caches, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Design {
+    Strong,
+    WeakValue,
+}
+
+const VARIANT: Param<Choice<Design>> = Param::new(
+    "variant",
+    Choice(&[("strong", Design::Strong), ("weak-value", Design::WeakValue)]),
+    Fixed(Design::Strong),
+    "strong (LRU with explicit eviction) or weak-value (dict of weakrefs, values owned by sessions)",
+);
+const OPERATIONS: Param<Int<u64>> =
+    Param::new("operations", Int::at_least(0), BySize([5000, 100_000, 1_000_000, 20_000_000]), "lookups in the run");
 /// Larger key spaces would make the popularity table (one float per key) unreasonably large.
-const MAX_KEYS: u64 = 1 << 24;
+const KEYS: Param<Int<u64>> =
+    Param::new("keys", Int::new(1, 1 << 24), BySize([1000, 10_000, 100_000, 1_000_000]), "size of the key space");
+const SKEW: Param<Float> = Param::new(
+    "skew",
+    Float::at_least(0.0),
+    Fixed(0.9),
+    "Zipf exponent of key popularity: key k drawn with weight (k+1)^-skew; 0 is uniform",
+);
+const BATCH: Param<Int<u64>> = Param::new("batch", Int::at_least(1), Fixed(100), "lookups per request");
+const FIELDS: Param<Int<u64>> = Param::new("fields", Int::at_least(0), Fixed(4), "ints in each value's list");
+const CAPACITY: Param<Int<u64>> =
+    Param::new("capacity", Int::at_least(1), BySize([100, 1000, 10_000, 100_000]), "strong: entries kept")
+        .only_when("variant", "strong");
+const SESSIONS: Param<Int<u64>> = Param::new(
+    "sessions",
+    Int::at_least(1),
+    BySize([10, 100, 100, 1000]),
+    "weak-value: sessions (one per request) that own the values",
+)
+.only_when("variant", "weak-value");
+const CALLBACKS: Param<Flag> = Param::new(
+    "callbacks",
+    Flag,
+    Fixed(true),
+    "weak-value: weakref callbacks delete dead entries (WeakValueDictionary); false: lazily",
+)
+.only_when("variant", "weak-value");
+
 /// A value's ints start at a base drawn from `0..DATA_RANGE`: almost all beyond the small-int
 /// cache, so each one is an int object, as in Python.
 const DATA_RANGE: u64 = 1_000_000;
@@ -138,59 +156,20 @@ struct Cache {
     fields: u64,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let (operations, keys, capacity, sessions) = match args.size {
-        Size::Smoke => (5_000, 1_000, 100, 10),
-        Size::Small => (100_000, 10_000, 1_000, 100),
-        Size::Default => (1_000_000, 100_000, 10_000, 100),
-        Size::Large => (20_000_000, 1_000_000, 100_000, 1_000),
-    };
-    let only_for = |names: &[&str], variant: &str| match names.iter().find(|n| args.params.contains_key(**n)) {
-        Some(name) => Err(invalid(&INFO, name, &args.params[*name], &format!("only the {variant} variant has it"))),
-        None => Ok(()),
-    };
-    let variant_name: String = param(INFO.name, args, "variant", "strong".to_string())?;
-    let variant = match variant_name.as_str() {
-        "strong" => {
-            only_for(&["sessions", "callbacks"], "weak-value")?;
-            Variant::Strong { capacity: param(INFO.name, args, "capacity", capacity)? }
-        }
-        "weak-value" => {
-            only_for(&["capacity"], "strong")?;
-            Variant::WeakValue {
-                sessions: param(INFO.name, args, "sessions", sessions)?,
-                callbacks: param(INFO.name, args, "callbacks", true)?,
-            }
-        }
-        _ => return Err(invalid(&INFO, "variant", variant_name, "expected strong or weak-value")),
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
+    let variant = match p.get(&VARIANT)? {
+        Design::Strong => Variant::Strong { capacity: p.get(&CAPACITY)? },
+        Design::WeakValue => Variant::WeakValue { sessions: p.get(&SESSIONS)?, callbacks: p.get(&CALLBACKS)? },
     };
     let workload = Cache {
-        seed: args.seed,
+        seed,
         variant,
-        operations: param(INFO.name, args, "operations", operations)?,
-        keys: param(INFO.name, args, "keys", keys)?,
-        skew: param(INFO.name, args, "skew", 0.9)?,
-        batch: param(INFO.name, args, "batch", 100)?,
-        fields: param(INFO.name, args, "fields", 4)?,
+        operations: p.get(&OPERATIONS)?,
+        keys: p.get(&KEYS)?,
+        skew: p.get(&SKEW)?,
+        batch: p.get(&BATCH)?,
+        fields: p.get(&FIELDS)?,
     };
-    if !(1..=MAX_KEYS).contains(&workload.keys) {
-        return Err(invalid(&INFO, "keys", workload.keys, &format!("the key space holds 1 to {MAX_KEYS} keys")));
-    }
-    if !(workload.skew.is_finite() && workload.skew >= 0.0) {
-        return Err(invalid(&INFO, "skew", workload.skew, "a Zipf exponent is a finite number >= 0"));
-    }
-    if workload.batch == 0 {
-        return Err(invalid(&INFO, "batch", 0, "a request makes at least 1 lookup"));
-    }
-    match workload.variant {
-        Variant::Strong { capacity: 0 } => {
-            return Err(invalid(&INFO, "capacity", 0, "the cache holds at least 1 entry"));
-        }
-        Variant::WeakValue { sessions: 0, .. } => {
-            return Err(invalid(&INFO, "sessions", 0, "values need at least 1 session to own them"));
-        }
-        _ => {}
-    }
     Ok(Box::new(workload))
 }
 
@@ -207,27 +186,6 @@ impl Workload for Cache {
             }
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        let mut params = match self.variant {
-            Variant::Strong { capacity } => {
-                vec![("variant", "strong".to_string()), ("capacity", capacity.to_string())]
-            }
-            Variant::WeakValue { sessions, callbacks } => vec![
-                ("variant", "weak-value".to_string()),
-                ("sessions", sessions.to_string()),
-                ("callbacks", callbacks.to_string()),
-            ],
-        };
-        params.extend([
-            ("operations", self.operations.to_string()),
-            ("keys", self.keys.to_string()),
-            ("skew", self.skew.to_string()),
-            ("batch", self.batch.to_string()),
-            ("fields", self.fields.to_string()),
-        ]);
-        params.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 }
 
@@ -579,16 +537,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use strategies::{HeapConfig, strategy};
+    use crate::Configured;
+    use crate::testing::{heap, refusal, smoke};
 
-    fn heap(strategy: &str) -> Heap {
-        let strategy = strategy::find(strategy).unwrap().build(&Default::default()).unwrap();
-        Heap::new(HeapConfig::default(), strategy)
-    }
-
-    fn build_with(pairs: &[(&str, &str)]) -> Result<Box<dyn Workload>, WorkloadError> {
-        let params = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        build(&WorkloadArgs { size: Size::Smoke, seed: 1, params })
+    fn build_with(pairs: &[(&str, &str)]) -> Result<Configured, ParamError> {
+        INFO.build(&smoke(1, pairs))
     }
 
     /// Looks `key` up as the request loop does; returns whether it hit.
@@ -688,15 +641,17 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |pairs: &[(&str, &str)]| build_with(pairs).err().expect("refused").to_string();
-        assert!(error(&[("variant", "soft")]).contains("expected strong or weak-value"));
-        assert!(error(&[("sessions", "3")]).contains("only the weak-value variant"));
-        assert!(error(&[("variant", "weak-value"), ("capacity", "3")]).contains("only the strong variant"));
-        assert!(error(&[("capacity", "0")]).contains("at least 1 entry"));
-        assert!(error(&[("variant", "weak-value"), ("sessions", "0")]).contains("at least 1 session"));
-        assert!(error(&[("keys", "0")]).contains("1 to 16777216 keys"));
-        assert!(error(&[("skew", "-1")]).contains("finite number >= 0"));
-        assert!(error(&[("skew", "inf")]).contains("finite number >= 0"));
-        assert!(error(&[("batch", "0")]).contains("at least 1 lookup"));
+        let error = |pairs: &[(&str, &str)]| refusal(&INFO, pairs);
+        assert!(error(&[("variant", "soft")]).ends_with("expected strong or weak-value"));
+        assert!(error(&[("sessions", "3")]).ends_with("only with variant=weak-value (here variant=strong)"));
+        let capacity = error(&[("variant", "weak-value"), ("capacity", "3")]);
+        assert!(capacity.ends_with("only with variant=strong (here variant=weak-value)"), "{capacity}");
+        assert!(error(&[("capacity", "0")]).ends_with("`capacity` = `0`: out of range (at least 1)"));
+        assert!(error(&[("variant", "weak-value"), ("sessions", "0")]).ends_with("out of range (at least 1)"));
+        assert!(error(&[("keys", "0")]).ends_with("out of range (at least 1)"));
+        assert!(error(&[("keys", "16777217")]).ends_with("out of range (max 16777216)"));
+        assert!(error(&[("skew", "-1")]).ends_with("out of range (at least 0)"));
+        assert!(error(&[("skew", "inf")]).contains("expected a finite number (>= 0)"));
+        assert!(error(&[("batch", "0")]).ends_with("out of range (at least 1)"));
     }
 }

@@ -69,63 +69,87 @@
 //! 3,000 operations, because refcounting frees most garbage and every free lowers the gen-0
 //! count; what triggers them is the cyclic garbage.
 
-use std::fmt;
 use std::ops::Range;
-use std::str::FromStr;
 
 use rand_distr::{Distribution, Poisson, Zipf};
-use strategies::{Handle, Heap, Kind, ParamSpec};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Float, Int, Ints, Param, ParamError, Reader};
+use strategies::{Handle, Heap, Kind};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "churn",
     summary: "random graph mutation (create, link, unlink, drop) with Zipf sizes and Poisson degrees",
     params: &[
-        ParamSpec {
-            name: "operations",
-            default: "preset: 10000/100000/1000000/10000000",
-            help: "random operations after startup",
-        },
-        ParamSpec {
-            name: "initial",
-            default: "preset: 200/2000/20000/200000",
-            help: "create operations that build the long-lived graph before startup_done",
-        },
-        ParamSpec { name: "roots", default: "preset: 20/200/2000/20000", help: "root slots the trees hang from" },
-        ParamSpec {
-            name: "max-size",
-            default: "8",
-            help: "largest size drawn: edge slots of an instance, value items of a list (1..=1000)",
-        },
-        ParamSpec {
-            name: "size-exponent",
-            default: "1.2",
-            help: "exponent of the Zipf distribution of sizes (0 = uniform)",
-        },
-        ParamSpec { name: "list-fraction", default: "0.25", help: "probability that a new node is a list" },
-        ParamSpec {
-            name: "degree-mean",
-            default: "0.5",
-            help: "mean of the Poisson number of back edges a new node gets (0 <= mean < 12)",
-        },
-        ParamSpec { name: "descend", default: "0.8", help: "probability that a walk goes one level deeper" },
-        ParamSpec { name: "mix", default: "50:20:20:10", help: "weights of the operations create:link:unlink:drop" },
-        ParamSpec { name: "request-ops", default: "100", help: "operations per request_done" },
+        &OPERATIONS,
+        &INITIAL,
+        &ROOTS,
+        &MAX_SIZE,
+        &SIZE_EXPONENT,
+        &LIST_FRACTION,
+        &DEGREE_MEAN,
+        &DESCEND,
+        &MIX,
+        &REQUEST_OPS,
     ],
     build,
 };
+
+const OPERATIONS: Param<Int<u64>> = Param::new(
+    "operations",
+    Int::at_least(0),
+    BySize([10_000, 100_000, 1_000_000, 10_000_000]),
+    "random operations after startup",
+);
+const INITIAL: Param<Int<u64>> = Param::new(
+    "initial",
+    Int::at_least(0),
+    BySize([200, 2_000, 20_000, 200_000]),
+    "create operations that build the long-lived graph before startup_done",
+);
+const ROOTS: Param<Int<u64>> =
+    Param::new("roots", Int::at_least(1), BySize([20, 200, 2_000, 20_000]), "root slots the trees hang from");
+/// Sizes above 1000 are refused: a node with a thousand edges is no longer a graph node.
+const MAX_SIZE: Param<Int<u64>> = Param::new(
+    "max-size",
+    Int::new(1, 1000),
+    Fixed(8),
+    "largest size drawn: edge slots of an instance, value items of a list",
+);
+const SIZE_EXPONENT: Param<Float> = Param::new(
+    "size-exponent",
+    Float::at_least(0.0),
+    Fixed(1.2),
+    "exponent of the Zipf distribution of sizes (0 = uniform)",
+);
+const LIST_FRACTION: Param<Float> =
+    Param::new("list-fraction", Float::PROBABILITY, Fixed(0.25), "probability that a new node is a list");
+/// `rand_distr`'s Poisson uses Knuth's method below a mean of 12, and from 12 up a rejection
+/// sampler that the Python twin does not reproduce.
+const DEGREE_MEAN: Param<Float> = Param::new(
+    "degree-mean",
+    Float::below(0.0, 12.0),
+    Fixed(0.5),
+    "mean of the Poisson number of back edges a new node gets (the twin reproduces Knuth's sampler, used below 12)",
+);
+const DESCEND: Param<Float> =
+    Param::new("descend", Float::PROBABILITY, Fixed(0.8), "probability that a walk goes one level deeper");
+const MIX: Param<Ints<4>> = Param::new(
+    "mix",
+    Ints { labels: ["create", "link", "unlink", "drop"], separator: ':', each: Int::at_least(0), presets: &[] },
+    Fixed([50, 20, 20, 10]),
+    "weights of the operations create:link:unlink:drop (at least one positive)",
+);
+const REQUEST_OPS: Param<Int<u64>> =
+    Param::new("request-ops", Int::at_least(1), Fixed(100), "operations per request_done");
 
 /// Node values are drawn from `0..VALUE_RANGE`; `VALUE_RANGE` itself stands for "no node" in
 /// the checksum.
 const VALUE_RANGE: u64 = 1000;
 /// Slot 0 of an instance, item 0 of a list: the node's value.
 const VALUE: usize = 0;
-/// Sizes above this are refused: a node with a thousand edges is no longer a graph node.
-const MAX_SIZE_LIMIT: u64 = 1000;
-/// `rand_distr`'s Poisson uses Knuth's method below this mean, a rejection sampler from it up.
-const MAX_POISSON_MEAN: f64 = 12.0;
 
 /// What an edge slot (or list item) holds, seen from a walk's path. Also an operation's
 /// outcome: what a store overwrote, or what an unlink or drop removed.
@@ -148,33 +172,7 @@ enum Operation {
     Drop = 3,
 }
 
-const OPERATIONS: [Operation; 4] = [Operation::Create, Operation::Link, Operation::Unlink, Operation::Drop];
-
-/// The weights of the four operations, written `create:link:unlink:drop`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Mix([u64; 4]);
-
-impl FromStr for Mix {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Mix, String> {
-        let expected = "expected four non-negative integer weights create:link:unlink:drop";
-        let weights: Vec<u64> =
-            text.split(':').map(|w| w.trim().parse()).collect::<Result<_, _>>().map_err(|_| expected)?;
-        let weights: [u64; 4] = weights.try_into().map_err(|_| expected)?;
-        if weights.iter().all(|&w| w == 0) {
-            return Err("at least one weight must be positive".to_string());
-        }
-        Ok(Mix(weights))
-    }
-}
-
-impl fmt::Display for Mix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [create, link, unlink, drop] = self.0;
-        write!(f, "{create}:{link}:{unlink}:{drop}")
-    }
-}
+const OPERATION_KINDS: [Operation; 4] = [Operation::Create, Operation::Link, Operation::Unlink, Operation::Drop];
 
 #[derive(Debug)]
 struct Churn {
@@ -187,63 +185,28 @@ struct Churn {
     list_fraction: f64,
     degree_mean: f64,
     descend: f64,
-    mix: Mix,
+    mix: [u64; 4],
     request_ops: u64,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let preset = |smoke, small, default, large| match args.size {
-        Size::Smoke => smoke,
-        Size::Small => small,
-        Size::Default => default,
-        Size::Large => large,
-    };
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = Churn {
-        seed: args.seed,
-        operations: param(INFO.name, args, "operations", preset(10_000, 100_000, 1_000_000, 10_000_000))?,
-        initial: param(INFO.name, args, "initial", preset(200, 2_000, 20_000, 200_000))?,
-        roots: param(INFO.name, args, "roots", preset(20, 200, 2_000, 20_000))?,
-        max_size: param(INFO.name, args, "max-size", 8)?,
-        size_exponent: param(INFO.name, args, "size-exponent", 1.2)?,
-        list_fraction: param(INFO.name, args, "list-fraction", 0.25)?,
-        degree_mean: param(INFO.name, args, "degree-mean", 0.5)?,
-        descend: param(INFO.name, args, "descend", 0.8)?,
-        mix: param(INFO.name, args, "mix", Mix([50, 20, 20, 10]))?,
-        request_ops: param(INFO.name, args, "request-ops", 100)?,
+        seed,
+        operations: p.get(&OPERATIONS)?,
+        initial: p.get(&INITIAL)?,
+        roots: p.get(&ROOTS)?,
+        max_size: p.get(&MAX_SIZE)?,
+        size_exponent: p.get(&SIZE_EXPONENT)?,
+        list_fraction: p.get(&LIST_FRACTION)?,
+        degree_mean: p.get(&DEGREE_MEAN)?,
+        descend: p.get(&DESCEND)?,
+        mix: p.get(&MIX)?,
+        request_ops: p.get(&REQUEST_OPS)?,
     };
-    workload.check()?;
-    Ok(Box::new(workload))
-}
-
-impl Churn {
-    fn check(&self) -> Result<(), WorkloadError> {
-        if self.roots == 0 {
-            return Err(invalid(&INFO, "roots", self.roots, "the graph needs at least 1 root slot"));
-        }
-        if !(1..=MAX_SIZE_LIMIT).contains(&self.max_size) {
-            return Err(invalid(&INFO, "max-size", self.max_size, &format!("sizes lie in 1..={MAX_SIZE_LIMIT}")));
-        }
-        if !(self.size_exponent.is_finite() && self.size_exponent >= 0.0) {
-            return Err(invalid(&INFO, "size-exponent", self.size_exponent, "a Zipf exponent is finite and >= 0"));
-        }
-        for (name, p) in [("list-fraction", self.list_fraction), ("descend", self.descend)] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(invalid(&INFO, name, p, "a probability lies in 0..=1"));
-            }
-        }
-        if !(0.0..MAX_POISSON_MEAN).contains(&self.degree_mean) {
-            return Err(invalid(
-                &INFO,
-                "degree-mean",
-                self.degree_mean,
-                "lies in 0..12 (from 12 up rand_distr's Poisson uses a sampler the Python twin does not reproduce)",
-            ));
-        }
-        if self.request_ops == 0 {
-            return Err(invalid(&INFO, "request-ops", self.request_ops, "a request holds at least 1 operation"));
-        }
-        Ok(())
+    if workload.mix.iter().all(|&w| w == 0) {
+        return Err(p.invalid(&MIX, "0:0:0:0", "at least one weight must be positive"));
     }
+    Ok(Box::new(workload))
 }
 
 impl Workload for Churn {
@@ -262,21 +225,6 @@ impl Workload for Churn {
         }
         run.digest_graph();
         run.checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        named_params([
-            ("operations", self.operations.to_string()),
-            ("initial", self.initial.to_string()),
-            ("roots", self.roots.to_string()),
-            ("max-size", self.max_size.to_string()),
-            ("size-exponent", self.size_exponent.to_string()),
-            ("list-fraction", self.list_fraction.to_string()),
-            ("degree-mean", self.degree_mean.to_string()),
-            ("descend", self.descend.to_string()),
-            ("mix", self.mix.to_string()),
-            ("request-ops", self.request_ops.to_string()),
-        ])
     }
 }
 
@@ -308,7 +256,7 @@ struct Run<'h> {
     degrees: Option<Poisson<f64>>,
     list_fraction: f64,
     descend: f64,
-    mix: Mix,
+    mix: [u64; 4],
     roots: Handle<'h>,
 }
 
@@ -350,8 +298,8 @@ impl<'h> Run<'h> {
     }
 
     fn draw_operation(&mut self) -> Operation {
-        let mut pick = self.rng.below(self.mix.0.iter().sum());
-        for (operation, weight) in OPERATIONS.into_iter().zip(self.mix.0) {
+        let mut pick = self.rng.below(self.mix.iter().sum());
+        for (operation, weight) in OPERATION_KINDS.into_iter().zip(self.mix) {
             if pick < weight {
                 return operation;
             }
@@ -598,7 +546,7 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    use strategies::{HeapConfig, strategy};
+    use crate::testing::{heap, refusal, smoke};
 
     use super::*;
 
@@ -641,14 +589,8 @@ mod tests {
     }
 
     fn leaked(params: &[(&str, &str)], strategy: &str) -> u64 {
-        let args = WorkloadArgs {
-            size: Size::Smoke,
-            seed: 3,
-            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        let program = build(&args).unwrap();
-        let heap =
-            Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap());
+        let program = INFO.build(&smoke(3, params)).unwrap();
+        let heap = heap(strategy);
         program.run(&heap);
         heap.finish().leaked.objects
     }
@@ -662,27 +604,17 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |name: &str, value: &str| {
-            let args = WorkloadArgs {
-                size: Size::Smoke,
-                seed: 1,
-                params: [(name.to_string(), value.to_string())].into_iter().collect(),
-            };
-            build(&args).err().expect("refused").to_string()
-        };
-        assert!(error("roots", "0").contains("at least 1 root slot"));
-        assert!(error("max-size", "0").contains("1..=1000"));
-        assert!(error("size-exponent", "-1").contains("finite and >= 0"));
-        assert!(error("size-exponent", "inf").contains("finite and >= 0"));
-        assert!(error("descend", "1.5").contains("probability"));
-        assert!(error("degree-mean", "12").contains("0..12"));
-        assert!(error("request-ops", "0").contains("at least 1 operation"));
-        assert!(error("mix", "1:2:3").contains("four non-negative integer weights"));
+        let error = |name: &str, value: &str| refusal(&INFO, &[(name, value)]);
+        assert!(error("roots", "0").ends_with("`roots` = `0`: out of range (at least 1)"));
+        assert!(error("roots", "99999999999999999999").ends_with("out of range (max 18446744073709551615)"));
+        assert!(error("max-size", "1001").ends_with("out of range (max 1000)"));
+        assert!(error("size-exponent", "-1").ends_with("out of range (at least 0)"));
+        assert!(error("size-exponent", "inf").contains("expected a finite number (>= 0)"));
+        assert!(error("descend", "1.5").ends_with("out of range (max 1)"));
+        assert!(error("degree-mean", "12").ends_with("out of range (below 12)"));
+        assert!(error("request-ops", "0").ends_with("out of range (at least 1)"));
+        assert!(error("mix", "1:2:3").contains("expected 4 integers create:link:unlink:drop"));
         assert!(error("mix", "0:0:0:0").contains("at least one weight"));
-    }
-
-    #[test]
-    fn mix_round_trips() {
-        assert_eq!("50:20:20:10".parse::<Mix>().unwrap().to_string(), "50:20:20:10");
+        assert!(error("mix", "1:-2:0:0").ends_with("link out of range (at least 0)"));
     }
 }

@@ -16,28 +16,34 @@
 //! does; with `survive = 0` as well it is that benchmark. Pure refcounting leaks every ring; the
 //! `weakref` strategy frees them by refcounting. Checkpoint: `request_done` after every batch.
 
-use strategies::{Handle, Heap, ParamSpec};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Flag, Float, Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "cycles",
     summary: "batches of small doubly-linked rings dropped as a unit (pyperformance's gc_collect shape)",
-    params: &[
-        ParamSpec { name: "batches", default: "preset: 20/500/5000/50000", help: "batches of rings built and dropped" },
-        ParamSpec { name: "rings", default: "100", help: "rings per batch" },
-        ParamSpec { name: "ring-size", default: "21", help: "nodes per ring (at least 2)" },
-        ParamSpec { name: "survive", default: "0.02", help: "probability that a ring joins the long-lived pool" },
-        ParamSpec { name: "pool", default: "1000", help: "rings in the long-lived pool" },
-        ParamSpec {
-            name: "explicit-collect",
-            default: "false",
-            help: "the program calls gc.collect() after every batch (as bm_gc_collect)",
-        },
-    ],
+    params: &[&BATCHES, &RINGS, &RING_SIZE, &SURVIVE, &POOL, &EXPLICIT_COLLECT],
     build,
 };
+
+const BATCHES: Param<Int<u64>> =
+    Param::new("batches", Int::at_least(0), BySize([20, 500, 5000, 50_000]), "batches of rings built and dropped");
+const RINGS: Param<Int<u64>> = Param::new("rings", Int::at_least(0), Fixed(100), "rings per batch");
+const RING_SIZE: Param<Int<u64>> = Param::new("ring-size", Int::at_least(2), Fixed(21), "nodes per ring");
+const SURVIVE: Param<Float> =
+    Param::new("survive", Float::PROBABILITY, Fixed(0.02), "probability that a ring joins the long-lived pool");
+const POOL: Param<Int<u64>> =
+    Param::new("pool", Int::at_least(0), Fixed(1000), "rings in the long-lived pool (at least 1 if rings survive)");
+const EXPLICIT_COLLECT: Param<Flag> = Param::new(
+    "explicit-collect",
+    Flag,
+    Fixed(false),
+    "the program calls gc.collect() after every batch (as bm_gc_collect)",
+);
 
 const NEXT: usize = 0;
 const PREV: usize = 1;
@@ -58,30 +64,18 @@ struct Cycles {
     explicit_collect: bool,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let batches_preset = match args.size {
-        Size::Smoke => 20,
-        Size::Small => 500,
-        Size::Default => 5000,
-        Size::Large => 50_000,
-    };
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = Cycles {
-        seed: args.seed,
-        batches: param(INFO.name, args, "batches", batches_preset)?,
-        rings: param(INFO.name, args, "rings", 100)?,
-        ring_size: param(INFO.name, args, "ring-size", 21)?,
-        survive: param(INFO.name, args, "survive", 0.02)?,
-        pool: param(INFO.name, args, "pool", 1000)?,
-        explicit_collect: param(INFO.name, args, "explicit-collect", false)?,
+        seed,
+        batches: p.get(&BATCHES)?,
+        rings: p.get(&RINGS)?,
+        ring_size: p.get(&RING_SIZE)?,
+        survive: p.get(&SURVIVE)?,
+        pool: p.get(&POOL)?,
+        explicit_collect: p.get(&EXPLICIT_COLLECT)?,
     };
-    if workload.ring_size < 2 {
-        return Err(invalid(&INFO, "ring-size", workload.ring_size, "a ring needs at least 2 nodes"));
-    }
-    if !(0.0..=1.0).contains(&workload.survive) {
-        return Err(invalid(&INFO, "survive", workload.survive, "a probability lies in 0..=1"));
-    }
     if workload.survive > 0.0 && workload.pool == 0 {
-        return Err(invalid(&INFO, "pool", 0, "surviving rings need a pool of at least 1"));
+        return Err(p.invalid(&POOL, 0, "surviving rings need a pool of at least 1"));
     }
     Ok(Box::new(workload))
 }
@@ -115,17 +109,6 @@ impl Workload for Cycles {
             checksum.mix(self.ring_sum(heap, &head));
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        named_params([
-            ("batches", self.batches.to_string()),
-            ("rings", self.rings.to_string()),
-            ("ring-size", self.ring_size.to_string()),
-            ("survive", self.survive.to_string()),
-            ("pool", self.pool.to_string()),
-            ("explicit-collect", self.explicit_collect.to_string()),
-        ])
     }
 }
 

@@ -1,9 +1,11 @@
 //! Seeded synthetic programs, written only against the safe Mutator API of `strategies`.
 //!
-//! Each workload stands for a real kind of program, has size presets and explicit parameters,
-//! and returns a [`Checksum`] that must be identical under every strategy: a strategy decides
-//! when memory is freed, never what the program computes. The registry [`WORKLOADS`] is what the
-//! CLI and the tests iterate, so a new workload is one module plus one line.
+//! Each workload stands for a real kind of program, has size presets and explicit parameters
+//! (each one typed declaration, `strategies::params::Param`), and returns a [`Checksum`] that must
+//! be identical under every strategy: a strategy decides when memory is freed, never what the
+//! program computes. The registry [`WORKLOADS`] is what the CLI and the tests iterate, so a new
+//! workload is one module here, two lines in this file (`pub mod` and its entry in
+//! [`WORKLOADS`]) and one Python twin in `workloads/python/` (see docs/ARCHITECTURE.md).
 
 pub mod btree;
 pub mod cache;
@@ -17,7 +19,10 @@ pub mod trees;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use strategies::{Heap, ParamSpec};
+use strategies::Heap;
+use strategies::params::Defaults::Fixed;
+use strategies::params::{Flag, Owner, Param, ParamInfo, Reader};
+pub use strategies::params::{ParamError, Size};
 
 /// A running digest of what a workload computed (FNV-1a over 64-bit words, simple enough for
 /// the Python twins to reproduce).
@@ -49,32 +54,6 @@ impl fmt::Display for Checksum {
     }
 }
 
-/// Size presets, smallest first. `smoke` runs in well under a second.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Size {
-    Smoke,
-    Small,
-    Default,
-    Large,
-}
-
-impl Size {
-    pub const ALL: [Size; 4] = [Size::Smoke, Size::Small, Size::Default, Size::Large];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Size::Smoke => "smoke",
-            Size::Small => "small",
-            Size::Default => "default",
-            Size::Large => "large",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Size> {
-        Size::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
-
 /// What a workload is built from: a size preset, a seed, and explicit parameters that override
 /// the preset.
 #[derive(Clone, Debug)]
@@ -84,44 +63,50 @@ pub struct WorkloadArgs {
     pub params: BTreeMap<String, String>,
 }
 
-/// A parameter the workload does not know, or a value it cannot use.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum WorkloadError {
-    #[error("workload `{workload}` has no parameter `{name}` (it accepts: {accepted})")]
-    Unknown { workload: &'static str, name: String, accepted: String },
-    #[error("workload `{workload}`: parameter `{name}` = `{value}`: {reason}")]
-    Invalid { workload: &'static str, name: String, value: String, reason: String },
-}
-
-/// A configured workload, ready to run on any heap.
+/// A program, configured from its parameters.
 pub trait Workload {
     /// Runs the program to completion. Every handle it made is dropped before it returns.
     fn run(&self, heap: &Heap) -> Checksum;
+}
 
-    /// Every parameter with the value in force (preset values filled in), for result files.
-    fn params(&self) -> Vec<(String, String)>;
+/// A workload built from the registry, with every parameter's value in force (preset values
+/// filled in), ready to run on any heap.
+pub struct Configured {
+    workload: Box<dyn Workload>,
+    params: Vec<(String, String)>,
+}
+
+impl Configured {
+    pub fn run(&self, heap: &Heap) -> Checksum {
+        self.workload.run(heap)
+    }
+
+    /// Every parameter with the value in force, `(name, value)`, for result files.
+    pub fn params(&self) -> Vec<(String, String)> {
+        self.params.clone()
+    }
 }
 
 /// A registry entry: how to find, describe and build a workload.
 pub struct WorkloadInfo {
     pub name: &'static str,
     pub summary: &'static str,
-    pub params: &'static [ParamSpec],
-    pub build: fn(&WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError>,
+    /// Every parameter's declaration, in `--list` order.
+    pub params: &'static [&'static dyn ParamInfo],
+    pub build: Build,
 }
 
+/// Reads a workload's parameters (each through its declaration) and makes the program from
+/// them and the seed.
+pub type Build = fn(&mut Reader, u64) -> Result<Box<dyn Workload>, ParamError>;
+
 impl WorkloadInfo {
-    /// Builds the workload after checking that every given parameter is one it accepts.
-    pub fn build(&self, args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-        if let Some(unknown) = args.params.keys().find(|k| !self.params.iter().any(|p| p.name == k.as_str())) {
-            let accepted: Vec<&str> = self.params.iter().map(|p| p.name).collect();
-            return Err(WorkloadError::Unknown {
-                workload: self.name,
-                name: unknown.clone(),
-                accepted: accepted.join(", "),
-            });
-        }
-        (self.build)(args)
+    /// Builds the workload; refuses a parameter it does not have (or has only in another
+    /// variant) and a value it cannot use.
+    pub fn build(&self, args: &WorkloadArgs) -> Result<Configured, ParamError> {
+        let mut reader = Reader::new(Owner::workload(self.name), self.params, &args.params)?.sized(args.size);
+        let workload = (self.build)(&mut reader, args.seed)?;
+        Ok(Configured { workload, params: reader.finish()? })
     }
 }
 
@@ -137,38 +122,33 @@ pub fn names() -> Vec<&'static str> {
     WORKLOADS.iter().map(|w| w.name).collect()
 }
 
-/// Reads parameter `name` from `args`, or returns `default`; parses with `FromStr`.
-pub(crate) fn param<T: std::str::FromStr>(
-    workload: &'static str,
-    args: &WorkloadArgs,
-    name: &str,
-    default: T,
-) -> Result<T, WorkloadError>
-where
-    T::Err: fmt::Display,
-{
-    match args.params.get(name) {
-        None => Ok(default),
-        Some(value) => value.parse().map_err(|e: T::Err| WorkloadError::Invalid {
-            workload,
-            name: name.to_string(),
-            value: value.clone(),
-            reason: e.to_string(),
-        }),
-    }
-}
+/// Shared by the tree-shaped workloads.
+pub(crate) const PARENTS: Param<Flag> =
+    Param::new("parents", Flag, Fixed(false), "give every node a parent back-pointer, closing cycles");
 
-/// The error for a parameter value a workload cannot use.
-pub(crate) fn invalid(workload: &WorkloadInfo, name: &str, value: impl fmt::Display, reason: &str) -> WorkloadError {
-    WorkloadError::Invalid {
-        workload: workload.name,
-        name: name.to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    }
-}
+/// What the workloads' unit tests share.
+#[cfg(test)]
+mod testing {
+    use strategies::{Heap, HeapConfig, strategy};
 
-/// A workload's parameters in force, for [`Workload::params`].
-pub(crate) fn named_params<const N: usize>(pairs: [(&str, String); N]) -> Vec<(String, String)> {
-    pairs.into_iter().map(|(name, value)| (name.to_string(), value)).collect()
+    use crate::{Size, WorkloadArgs, WorkloadInfo};
+
+    /// A heap under `strategy`, with the strategy's default parameters.
+    pub(crate) fn heap(strategy: &str) -> Heap {
+        Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap())
+    }
+
+    /// `smoke` size, `seed`, and the parameters `pairs`.
+    pub(crate) fn smoke(seed: u64, pairs: &[(&str, &str)]) -> WorkloadArgs {
+        WorkloadArgs {
+            size: Size::Smoke,
+            seed,
+            params: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    /// The message `workload` refuses `pairs` with.
+    pub(crate) fn refusal(workload: &WorkloadInfo, pairs: &[(&str, &str)]) -> String {
+        workload.build(&smoke(1, pairs)).err().expect("refused").to_string()
+    }
 }

@@ -85,41 +85,55 @@
 //! (`heap/collector.rs`, `FreeLists`), and both sides agree exactly (at `small` size with
 //! `cycle-fraction = 0.3`: 154/14/1 collections and 68,288/20,456/1,204 objects collected on both).
 
-use strategies::{Handle, Heap, Kind, ParamSpec};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Float, Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap, Kind};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "requests",
     summary: "an Instagram-like server: a big long-lived heap of modules, then requests of short-lived objects",
-    params: &[
-        ParamSpec {
-            name: "long-lived",
-            default: "preset: 2000/30000/300000/1000000",
-            help: "containers in the long-lived heap (whole modules are built until it is reached)",
-        },
-        ParamSpec { name: "requests", default: "preset: 40/1000/20000/100000", help: "requests served" },
-        ParamSpec {
-            name: "objects-per-request",
-            default: "300",
-            help: "short-lived containers each request allocates (at least 8)",
-        },
-        ParamSpec {
-            name: "cycle-fraction",
-            default: "0.1",
-            help: "probability that a request's objects are left behind in a cycle",
-        },
-        ParamSpec { name: "sample", default: "20", help: "long-lived objects each request reads and refers to" },
-        ParamSpec { name: "cache", default: "1000", help: "response items the long-lived cache holds" },
-        ParamSpec {
-            name: "cache-store",
-            default: "0.05",
-            help: "probability that a request stores one of its response items in the cache",
-        },
-    ],
+    params: &[&LONG_LIVED, &REQUESTS, &OBJECTS_PER_REQUEST, &CYCLE_FRACTION, &SAMPLE, &CACHE, &CACHE_STORE],
     build,
 };
+
+const LONG_LIVED: Param<Int<u64>> = Param::new(
+    "long-lived",
+    Int::at_least(0),
+    BySize([2000, 30_000, 300_000, 1_000_000]),
+    "containers in the long-lived heap (whole modules are built until it is reached)",
+);
+const REQUESTS: Param<Int<u64>> =
+    Param::new("requests", Int::at_least(0), BySize([40, 1000, 20_000, 100_000]), "requests served");
+/// A request with one response item makes `REQUEST_CONTAINERS + ITEM_CONTAINERS` containers.
+const OBJECTS_PER_REQUEST: Param<Int<u64>> = Param::new(
+    "objects-per-request",
+    Int::at_least(REQUEST_CONTAINERS + ITEM_CONTAINERS),
+    Fixed(300),
+    "short-lived containers each request allocates",
+);
+const CYCLE_FRACTION: Param<Float> = Param::new(
+    "cycle-fraction",
+    Float::PROBABILITY,
+    Fixed(0.1),
+    "probability that a request's objects are left behind in a cycle",
+);
+const SAMPLE: Param<Int<u64>> =
+    Param::new("sample", Int::at_least(1), Fixed(20), "long-lived objects each request reads and refers to");
+const CACHE: Param<Int<u64>> = Param::new(
+    "cache",
+    Int::at_least(0),
+    Fixed(1000),
+    "response items the long-lived cache holds (at least 1 if items are stored)",
+);
+const CACHE_STORE: Param<Float> = Param::new(
+    "cache-store",
+    Float::PROBABILITY,
+    Fixed(0.05),
+    "probability that a request stores one of its response items in the cache",
+);
 
 /// Slot 0 of every long-lived instance: its name, a str.
 const NAME: usize = 0;
@@ -215,38 +229,19 @@ struct Requests {
     cache_store: f64,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let (long_lived, requests) = match args.size {
-        Size::Smoke => (2000, 40),
-        Size::Small => (30_000, 1000),
-        Size::Default => (300_000, 20_000),
-        Size::Large => (1_000_000, 100_000),
-    };
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
     let workload = Requests {
-        seed: args.seed,
-        long_lived: param(INFO.name, args, "long-lived", long_lived)?,
-        requests: param(INFO.name, args, "requests", requests)?,
-        objects_per_request: param(INFO.name, args, "objects-per-request", 300)?,
-        cycle_fraction: param(INFO.name, args, "cycle-fraction", 0.1)?,
-        sample: param(INFO.name, args, "sample", 20)?,
-        cache: param(INFO.name, args, "cache", 1000)?,
-        cache_store: param(INFO.name, args, "cache-store", 0.05)?,
+        seed,
+        long_lived: p.get(&LONG_LIVED)?,
+        requests: p.get(&REQUESTS)?,
+        objects_per_request: p.get(&OBJECTS_PER_REQUEST)?,
+        cycle_fraction: p.get(&CYCLE_FRACTION)?,
+        sample: p.get(&SAMPLE)?,
+        cache: p.get(&CACHE)?,
+        cache_store: p.get(&CACHE_STORE)?,
     };
-    let minimum = REQUEST_CONTAINERS + ITEM_CONTAINERS;
-    if workload.objects_per_request < minimum {
-        let reason = format!("a request with one response item makes {minimum} containers");
-        return Err(invalid(&INFO, "objects-per-request", workload.objects_per_request, &reason));
-    }
-    for (name, p) in [("cycle-fraction", workload.cycle_fraction), ("cache-store", workload.cache_store)] {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(invalid(&INFO, name, p, "a probability lies in 0..=1"));
-        }
-    }
-    if workload.sample == 0 {
-        return Err(invalid(&INFO, "sample", 0, "response items refer to sampled objects: at least 1"));
-    }
     if workload.cache_store > 0.0 && workload.cache == 0 {
-        return Err(invalid(&INFO, "cache", 0, "storing items needs a cache of at least 1"));
+        return Err(p.invalid(&CACHE, 0, "storing items needs a cache of at least 1"));
     }
     Ok(Box::new(workload))
 }
@@ -270,18 +265,6 @@ impl Workload for Requests {
             checksum.mix(weigh(heap, &module, MODULE_DEPTH));
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        named_params([
-            ("long-lived", self.long_lived.to_string()),
-            ("requests", self.requests.to_string()),
-            ("objects-per-request", self.objects_per_request.to_string()),
-            ("cycle-fraction", self.cycle_fraction.to_string()),
-            ("sample", self.sample.to_string()),
-            ("cache", self.cache.to_string()),
-            ("cache-store", self.cache_store.to_string()),
-        ])
     }
 }
 
@@ -604,16 +587,12 @@ fn weigh(heap: &Heap, object: &Handle<'_>, depth: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-    use strategies::{FinalReport, HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap())
-    }
+    use crate::WorkloadArgs;
+    use crate::testing::{heap, refusal, smoke};
+    use strategies::FinalReport;
 
     fn args(pairs: &[(&str, &str)]) -> WorkloadArgs {
-        let params: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        WorkloadArgs { size: Size::Smoke, seed: 11, params }
+        smoke(11, pairs)
     }
 
     /// Runs at smoke size; returns the report, the collections and the objects they found.
@@ -673,11 +652,11 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused() {
-        let error = |pairs: &[(&str, &str)]| INFO.build(&args(pairs)).err().expect("refused").to_string();
-        assert!(error(&[("objects-per-request", "7")]).contains("makes 8 containers"));
-        assert!(error(&[("cycle-fraction", "1.5")]).contains("probability"));
-        assert!(error(&[("cache-store", "-0.1")]).contains("probability"));
-        assert!(error(&[("sample", "0")]).contains("at least 1"));
+        let error = |pairs: &[(&str, &str)]| refusal(&INFO, pairs);
+        assert!(error(&[("objects-per-request", "7")]).ends_with("out of range (at least 8)"));
+        assert!(error(&[("cycle-fraction", "1.5")]).ends_with("out of range (max 1)"));
+        assert!(error(&[("cache-store", "-0.1")]).ends_with("out of range (at least 0)"));
+        assert!(error(&[("sample", "0")]).ends_with("out of range (at least 1)"));
         assert!(error(&[("cache", "0")]).contains("cache of at least 1"));
         assert!(INFO.build(&args(&[("cache", "0"), ("cache-store", "0")])).is_ok());
     }

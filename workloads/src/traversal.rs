@@ -21,28 +21,32 @@
 //! list (the next one down). Checkpoints: `startup_done` once the structure is built,
 //! `request_done` after each explicit collection.
 
-use strategies::{Handle, Heap, ParamSpec};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap};
 
 use crate::rng::SplitMix64;
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, invalid, named_params, param};
+use crate::{Checksum, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "traversal",
     summary: "one long-lived structure of nested lists collected again and again (pyperformance's gc_traversal)",
-    params: &[
-        ParamSpec {
-            name: "levels",
-            default: "1000",
-            help: "lists in the structure; list n holds n references to list n-1",
-        },
-        ParamSpec {
-            name: "collections",
-            default: "preset: 10/100/1000/10000",
-            help: "times the program calls gc.collect() once the structure is built",
-        },
-    ],
+    params: &[&LEVELS, &COLLECTIONS],
     build,
 };
+
+const LEVELS: Param<Int<usize>> = Param::new(
+    "levels",
+    Int::at_least(1),
+    Fixed(1000),
+    "lists in the structure; list n holds n references to list n-1",
+);
+const COLLECTIONS: Param<Int<u64>> = Param::new(
+    "collections",
+    Int::at_least(0),
+    BySize([10, 100, 1000, 10_000]),
+    "times the program calls gc.collect() once the structure is built",
+);
 
 #[derive(Debug)]
 struct Traversal {
@@ -51,21 +55,8 @@ struct Traversal {
     collections: u64,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let collections_preset = match args.size {
-        Size::Smoke => 10,
-        Size::Small => 100,
-        Size::Default => 1000,
-        Size::Large => 10_000,
-    };
-    let workload = Traversal {
-        seed: args.seed,
-        levels: param(INFO.name, args, "levels", 1000)?,
-        collections: param(INFO.name, args, "collections", collections_preset)?,
-    };
-    if workload.levels == 0 {
-        return Err(invalid(&INFO, "levels", 0, "the structure needs at least one list"));
-    }
+fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
+    let workload = Traversal { seed, levels: p.get(&LEVELS)?, collections: p.get(&COLLECTIONS)? };
     Ok(Box::new(workload))
 }
 
@@ -82,10 +73,6 @@ impl Workload for Traversal {
         }
         self.walk(heap, &top, &mut checksum);
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        named_params([("levels", self.levels.to_string()), ("collections", self.collections.to_string())])
     }
 }
 
@@ -147,17 +134,11 @@ impl Traversal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strategies::{HeapConfig, strategy};
+    use crate::testing::{heap, refusal, smoke};
 
     fn run(strategy: &str, params: &[(&str, &str)]) -> [strategies::GenerationStats; strategies::GENERATIONS] {
-        let args = WorkloadArgs {
-            size: Size::Smoke,
-            seed: 3,
-            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        let program = INFO.build(&args).unwrap();
-        let heap =
-            Heap::new(HeapConfig::default(), strategy::find(strategy).unwrap().build(&Default::default()).unwrap());
+        let program = INFO.build(&smoke(3, params)).unwrap();
+        let heap = heap(strategy);
         program.run(&heap);
         heap.gc_stats()
     }
@@ -172,8 +153,7 @@ mod tests {
 
     #[test]
     fn list_n_holds_n_references_to_list_n_minus_1() {
-        let heap =
-            Heap::new(HeapConfig::default(), strategy::find("refcount").unwrap().build(&Default::default()).unwrap());
+        let heap = heap("refcount");
         let mut list = create_recursive_containers(&heap, 4);
         for n in (1..4).rev() {
             assert_eq!(heap.len(&list), n);
@@ -186,7 +166,6 @@ mod tests {
 
     #[test]
     fn levels_must_be_positive() {
-        let args = WorkloadArgs { size: Size::Smoke, seed: 1, params: [("levels".into(), "0".into())].into() };
-        assert!(INFO.build(&args).err().unwrap().to_string().contains("at least one list"));
+        assert!(refusal(&INFO, &[("levels", "0")]).ends_with("`levels` = `0`: out of range (at least 1)"));
     }
 }

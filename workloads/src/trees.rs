@@ -23,32 +23,16 @@
 //! The workload makes no random choices; the seed is accepted and ignored. Checkpoints:
 //! `startup_done` once the long-lived tree is built, `request_done` after each temporary tree.
 
-use strategies::{Handle, Heap, ParamSpec};
+use strategies::params::Defaults::{BySize, Fixed};
+use strategies::params::{Choice, Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap};
 
-use crate::{Checksum, Size, Workload, WorkloadArgs, WorkloadError, WorkloadInfo, param};
+use crate::{Checksum, PARENTS, Workload, WorkloadInfo};
 
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "trees",
     summary: "binary trees built and dropped whole: Boehm's GCBench or the Benchmarks Game binary-trees",
-    params: &[
-        ParamSpec {
-            name: "variant",
-            default: "gcbench",
-            help: "gcbench (Boehm's GCBench) or binary-trees (Benchmarks Game)",
-        },
-        ParamSpec { name: "parents", default: "false", help: "give every node a parent back-pointer, closing cycles" },
-        ParamSpec {
-            name: "depth",
-            default: "preset: 6/12/16/18 (gcbench), 6/10/16/18 (binary-trees)",
-            help: "gcbench: deepest temporary trees; binary-trees: N",
-        },
-        ParamSpec {
-            name: "long-lived-depth",
-            default: "preset: 6/12/16/18",
-            help: "gcbench: depth of the long-lived tree",
-        },
-        ParamSpec { name: "stretch-depth", default: "preset: 8/14/18/20", help: "gcbench: depth of the stretch tree" },
-    ],
+    params: &[&VARIANT, &PARENTS, &DEPTH, &N, &LONG_LIVED_DEPTH, &STRETCH_DEPTH],
     build,
 };
 
@@ -56,6 +40,45 @@ pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
 const MIN_DEPTH: u32 = 4;
 /// Deeper trees would not fit in memory (2^31 nodes) and overflow the iteration counts.
 const MAX_SUPPORTED_DEPTH: u32 = 26;
+
+/// The two programs, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Program {
+    GcBench,
+    BinaryTrees,
+}
+
+const VARIANT: Param<Choice<Program>> = Param::new(
+    "variant",
+    Choice(&[("gcbench", Program::GcBench), ("binary-trees", Program::BinaryTrees)]),
+    Fixed(Program::GcBench),
+    "gcbench (Boehm's GCBench) or binary-trees (Benchmarks Game)",
+);
+const DEPTH: Param<Int<u32>> = Param::new(
+    "depth",
+    Int::new(MIN_DEPTH, MAX_SUPPORTED_DEPTH),
+    BySize([6, 12, 16, 18]),
+    "gcbench: depth of the deepest temporary trees",
+)
+.only_when("variant", "gcbench");
+/// binary-trees' N, under the same name as gcbench's `depth`.
+const N: Param<Int<u32>> =
+    Param::new("depth", Int::new(0, MAX_SUPPORTED_DEPTH), BySize([6, 10, 16, 18]), "binary-trees: N")
+        .only_when("variant", "binary-trees");
+const LONG_LIVED_DEPTH: Param<Int<u32>> = Param::new(
+    "long-lived-depth",
+    Int::new(0, MAX_SUPPORTED_DEPTH),
+    BySize([6, 12, 16, 18]),
+    "gcbench: depth of the long-lived tree",
+)
+.only_when("variant", "gcbench");
+const STRETCH_DEPTH: Param<Int<u32>> = Param::new(
+    "stretch-depth",
+    Int::new(0, MAX_SUPPORTED_DEPTH),
+    BySize([8, 14, 18, 20]),
+    "gcbench: depth of the stretch tree (at least `depth`)",
+)
+.only_when("variant", "gcbench");
 
 const LEFT: usize = 0;
 const RIGHT: usize = 1;
@@ -72,65 +95,22 @@ struct Trees {
     parents: bool,
 }
 
-fn build(args: &WorkloadArgs) -> Result<Box<dyn Workload>, WorkloadError> {
-    let invalid = |name: &str, value: String, reason: &str| WorkloadError::Invalid {
-        workload: INFO.name,
-        name: name.to_string(),
-        value,
-        reason: reason.to_string(),
+fn build(p: &mut Reader, _seed: u64) -> Result<Box<dyn Workload>, ParamError> {
+    let variant = match p.get(&VARIANT)? {
+        Program::GcBench => Variant::GcBench {
+            stretch_depth: p.get(&STRETCH_DEPTH)?,
+            long_lived_depth: p.get(&LONG_LIVED_DEPTH)?,
+            max_depth: p.get(&DEPTH)?,
+        },
+        Program::BinaryTrees => Variant::BinaryTrees { n: p.get(&N)? },
     };
-    let parents = param(INFO.name, args, "parents", false)?;
-    let variant_name: String = param(INFO.name, args, "variant", "gcbench".to_string())?;
-    let variant = match variant_name.as_str() {
-        "gcbench" => {
-            let (stretch, long_lived, max) = match args.size {
-                Size::Smoke => (8, 6, 6),
-                Size::Small => (14, 12, 12),
-                Size::Default => (18, 16, 16),
-                Size::Large => (20, 18, 18),
-            };
-            Variant::GcBench {
-                stretch_depth: param(INFO.name, args, "stretch-depth", stretch)?,
-                long_lived_depth: param(INFO.name, args, "long-lived-depth", long_lived)?,
-                max_depth: param(INFO.name, args, "depth", max)?,
-            }
-        }
-        "binary-trees" => {
-            for gcbench_only in ["stretch-depth", "long-lived-depth"] {
-                if let Some(value) = args.params.get(gcbench_only) {
-                    return Err(invalid(gcbench_only, value.clone(), "only the gcbench variant has it"));
-                }
-            }
-            let n = match args.size {
-                Size::Smoke => 6,
-                Size::Small => 10,
-                Size::Default => 16,
-                Size::Large => 18,
-            };
-            Variant::BinaryTrees { n: param(INFO.name, args, "depth", n)? }
-        }
-        _ => return Err(invalid("variant", variant_name, "expected gcbench or binary-trees")),
-    };
-    let depths: &[(&str, u32)] = match variant {
-        Variant::GcBench { stretch_depth, long_lived_depth, max_depth } => {
-            &[("stretch-depth", stretch_depth), ("long-lived-depth", long_lived_depth), ("depth", max_depth)]
-        }
-        Variant::BinaryTrees { n } => &[("depth", n)],
-    };
-    for &(name, depth) in depths {
-        if depth > MAX_SUPPORTED_DEPTH {
-            return Err(invalid(name, depth.to_string(), &format!("at most {MAX_SUPPORTED_DEPTH}")));
-        }
+    let workload = Trees { variant, parents: p.get(&PARENTS)? };
+    if let Variant::GcBench { stretch_depth, max_depth, .. } = variant
+        && stretch_depth < max_depth
+    {
+        return Err(p.invalid(&STRETCH_DEPTH, stretch_depth, "must be at least `depth`"));
     }
-    if let Variant::GcBench { stretch_depth, max_depth, .. } = variant {
-        if max_depth < MIN_DEPTH {
-            return Err(invalid("depth", max_depth.to_string(), &format!("at least {MIN_DEPTH}")));
-        }
-        if stretch_depth < max_depth {
-            return Err(invalid("stretch-depth", stretch_depth.to_string(), "must be at least `depth`"));
-        }
-    }
-    Ok(Box::new(Trees { variant, parents }))
+    Ok(Box::new(workload))
 }
 
 impl Workload for Trees {
@@ -148,20 +128,6 @@ impl Workload for Trees {
             }
         }
         checksum
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        let mut params = match self.variant {
-            Variant::GcBench { stretch_depth, long_lived_depth, max_depth } => vec![
-                ("variant", "gcbench".to_string()),
-                ("stretch-depth", stretch_depth.to_string()),
-                ("long-lived-depth", long_lived_depth.to_string()),
-                ("depth", max_depth.to_string()),
-            ],
-            Variant::BinaryTrees { n } => vec![("variant", "binary-trees".to_string()), ("depth", n.to_string())],
-        };
-        params.push(("parents", self.parents.to_string()));
-        params.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 }
 
@@ -347,12 +313,7 @@ fn item_check(heap: &Heap, tree: &Handle<'_>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strategies::{HeapConfig, strategy};
-
-    fn heap(strategy: &str) -> Heap {
-        let strategy = strategy::find(strategy).unwrap().build(&Default::default()).unwrap();
-        Heap::new(HeapConfig::default(), strategy)
-    }
+    use crate::testing::heap;
 
     #[test]
     fn binary_trees_prints_the_published_check_values() {

@@ -51,8 +51,32 @@ fn unknown_and_invalid_parameters_are_refused() {
     let error = |pairs| trees.build(&args(pairs)).err().expect("refused").to_string();
     assert!(error(&[("dpeth", "3")]).contains("no parameter `dpeth`"));
     assert!(error(&[("depth", "-1")]).contains("`depth` = `-1`"));
-    assert!(error(&[("depth", "2")]).contains("at least 4"));
-    assert!(error(&[("depth", "40")]).contains("at most 26"));
-    assert!(error(&[("variant", "quadtrees")]).contains("expected gcbench or binary-trees"));
-    assert!(error(&[("variant", "binary-trees"), ("stretch-depth", "9")]).contains("only the gcbench variant"));
+    assert!(error(&[("depth", "-1")]).ends_with("out of range (at least 4)"));
+    assert!(error(&[("depth", "2")]).ends_with("`depth` = `2`: out of range (at least 4)"));
+    assert!(error(&[("depth", "40")]).ends_with("out of range (max 26)"));
+    assert!(error(&[("depth", "99999999999999999999")]).ends_with("out of range (max 26)"));
+    assert!(error(&[("stretch-depth", "5")]).ends_with("must be at least `depth`"));
+    assert!(error(&[("variant", "quadtrees")]).ends_with("expected gcbench or binary-trees"));
+    let other_variant = error(&[("variant", "binary-trees"), ("stretch-depth", "9")]);
+    assert!(other_variant.ends_with("`stretch-depth` = `9`: only with variant=gcbench (here variant=binary-trees)"));
+}
+
+#[test]
+fn every_default_is_in_range_at_every_size() {
+    for workload in WORKLOADS {
+        for size in Size::ALL {
+            for params in variants::of(workload.name) {
+                let args = WorkloadArgs { size, seed: 1, params: params.clone() };
+                let built = workload.build(&args).unwrap_or_else(|e| panic!("{} at {size:?}: {e}", workload.name));
+                let in_force: Vec<String> = built.params().into_iter().map(|(name, _)| name).collect();
+                for name in params.keys() {
+                    assert!(
+                        in_force.contains(name),
+                        "{} {params:?}: `{name}` not in the result columns",
+                        workload.name
+                    );
+                }
+            }
+        }
+    }
 }

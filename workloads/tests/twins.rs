@@ -87,3 +87,46 @@ fn the_prng_sequences_agree() {
     let ours = format!("{} {} {} {} {:?}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.below(1000), rng.unit());
     assert_eq!(String::from_utf8(output.stdout).unwrap().trim(), ours);
 }
+
+/// The values a twin's `configure` puts in force for each `(size, params)` case, by name, written
+/// as the Rust side writes them.
+fn python_configs(workload: &str, cases: &[(Size, BTreeMap<String, String>)]) -> Vec<BTreeMap<String, String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+    let script = "import importlib, json, sys\n\
+                  sys.path.insert(0, sys.argv[1])\n\
+                  from common import Params\n\
+                  twin = importlib.import_module(sys.argv[2])\n\
+                  show = lambda v: str(v).lower() if isinstance(v, bool) else str(v)\n\
+                  configs = [twin.configure(size, Params(sys.argv[2], pairs)) for size, pairs in json.loads(sys.argv[3])]\n\
+                  print(json.dumps([{k: show(v) for k, v in c.items()} for c in configs]))";
+    let cases: Vec<(&str, &BTreeMap<String, String>)> = cases.iter().map(|(size, p)| (size.name(), p)).collect();
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(&dir)
+        .args([workload, &serde_json::to_string(&cases).unwrap()])
+        .output()
+        .expect("python3");
+    assert!(output.status.success(), "{workload}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The twins cannot read the Rust declarations, so each writes its defaults again; this checks
+/// that they agree at every size (the checksum test only runs `smoke`).
+#[test]
+fn every_twin_has_the_declared_defaults_at_every_size() {
+    let same = |a: &str, b: &str| a == b || a.parse::<f64>().ok().is_some_and(|x| b.parse::<f64>() == Ok(x));
+    for workload in WORKLOADS {
+        let cases: Vec<(Size, BTreeMap<String, String>)> =
+            variants::of(workload.name).into_iter().flat_map(|p| Size::ALL.map(|size| (size, p.clone()))).collect();
+        for ((size, params), theirs) in cases.iter().zip(python_configs(workload.name, &cases)) {
+            let args = WorkloadArgs { size: *size, seed: 1, params: params.clone() };
+            let ours: BTreeMap<String, String> = workload.build(&args).unwrap().params().into_iter().collect();
+            let case = format!("{} {size:?} {params:?}", workload.name);
+            assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>(), "{case}");
+            for (name, value) in &ours {
+                let twin = &theirs[name];
+                assert!(same(value, twin), "{case}: `{name}` is {value}, the twin's {twin}");
+            }
+        }
+    }
+}

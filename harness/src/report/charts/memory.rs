@@ -10,8 +10,10 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::pauses::part_names;
-use super::{Chart, Figure, Legend, MAX_LINES, PanelAxes, Section, Swatch, WIDTH, color, panel, titled, with_legend};
+use super::{
+    Chart, Family, Figure, Legend, MAX_LINES, PanelAxes, Part, Section, Swatch, WIDTH, color, panel, render_parts,
+    titled, with_legend,
+};
 use crate::report::axis::{Axis, Unit};
 use crate::report::data::{Analysis, MemorySample, Program};
 
@@ -62,24 +64,17 @@ pub fn draw(
         notes.push(format!("{}: memory.csv has no samples for this program; no memory chart.", program.label));
         return Ok(());
     }
-    let parts: Vec<&[MemoryLine]> = lines.chunks(MAX_LINES).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("memory", &program.slug, part, parts.len());
-        let figure = MemoryChart { title: format!("Memory over the run: {}{of}", program.label), lines: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Memory,
-            title: figure.title.clone(),
-            caption: "Live bytes, allocator reserved bytes and RSS against object allocations so far, for the \
-                      repeat with the median wall time of each configuration: the same allocation count is the \
-                      same point in the program under every strategy. A panel's y axis is logarithmic when its \
-                      values span 50× or more."
-                .into(),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
+    let family = Family {
+        kind: "memory",
+        section: Section::Memory,
+        title: "Memory over the run",
+        caption: "Live bytes, allocator reserved bytes and RSS against object allocations so far, for the repeat \
+                  with the median wall time of each configuration: the same allocation count is the same point in \
+                  the program under every strategy. A panel's y axis is logarithmic when its values span 50× or \
+                  more."
+            .into(),
+    };
+    render_parts(family, program, &lines, MAX_LINES, dir, charts)
 }
 
 struct MemoryLine {
@@ -89,17 +84,15 @@ struct MemoryLine {
     samples: Vec<MemorySample>,
 }
 
-struct MemoryChart<'l> {
-    title: String,
-    lines: &'l [MemoryLine],
-}
+/// The memory lines of one chart.
+type MemoryChart<'l> = Part<'l, MemoryLine>;
 
 const MEMORY_PANEL_HEIGHT: u32 = 280;
 
 impl MemoryChart<'_> {
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
-        for line in self.lines {
+        for line in self.items {
             legend.add(line.label.clone(), line.color, Swatch::Line);
         }
         legend
@@ -117,11 +110,11 @@ impl Figure for MemoryChart<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let allocations = self.lines.iter().flat_map(|l| l.samples.iter().map(|s| s.allocations as f64));
+        let allocations = self.items.iter().flat_map(|l| l.samples.iter().map(|s| s.allocations as f64));
         let x_max = allocations.fold(1.0, f64::max);
         for (panel_area, (title, metric)) in plots.split_evenly((METRICS.len(), 1)).iter().zip(METRICS) {
             let y = Axis::for_amounts(
-                self.lines.iter().flat_map(|l| l.samples.iter().map(|s| metric(s) as f64)),
+                self.items.iter().flat_map(|l| l.samples.iter().map(|s| metric(s) as f64)),
                 Unit::Bytes,
                 false,
             );
@@ -134,7 +127,7 @@ impl Figure for MemoryChart<'_> {
                 x,
             };
             let mut chart = panel(panel_area, axes)?;
-            for line in self.lines {
+            for line in self.items {
                 let points =
                     line.samples.iter().map(|s| (s.allocations as f64, metric(s) as f64)).filter(|(_, v)| y.shows(*v));
                 chart.draw_series(LineSeries::new(points, line.color.stroke_width(2)))?;

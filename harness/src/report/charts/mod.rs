@@ -29,7 +29,7 @@ use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::data::Analysis;
+use super::data::{Analysis, Program};
 
 /// Charts per program are split into parts of at most this many configurations (lines or
 /// panels), so that each stays readable in an experiment with dozens of configurations.
@@ -105,6 +105,59 @@ pub fn register_embedded_font() -> Result<()> {
             && plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold()).is_ok()
     });
     if ok { Ok(()) } else { Err(anyhow!("the embedded DejaVu Sans font could not be loaded")) }
+}
+
+/// What the charts of one kind share: the stem's start, the report section, the title's start
+/// and the caption.
+struct Family {
+    kind: &'static str,
+    section: Section,
+    title: &'static str,
+    caption: String,
+}
+
+/// One chart's share of a program's items (configurations' lines, panels or bars), and its
+/// title.
+struct Part<'i, T> {
+    title: String,
+    items: &'i [T],
+}
+
+/// Draws one program's `items` in charts of at most `per_chart` items each.
+fn render_parts<'i, T>(
+    family: Family,
+    program: &Program,
+    items: &'i [T],
+    per_chart: usize,
+    dir: &Path,
+    charts: &mut Vec<Chart>,
+) -> Result<()>
+where
+    Part<'i, T>: Figure,
+{
+    let parts: Vec<&'i [T]> = items.chunks(per_chart).collect();
+    for (part, chunk) in parts.iter().enumerate() {
+        let (stem, of) = part_names(family.kind, &program.slug, part, parts.len());
+        let title = format!("{}: {}{of}", family.title, program.label);
+        let chart = Chart {
+            stem,
+            section: family.section,
+            title: title.clone(),
+            caption: family.caption.clone(),
+            size: (0, 0),
+        };
+        render(&Part { title, items: chunk }, dir, chart, charts)?;
+    }
+    Ok(())
+}
+
+/// The stem of part `part` of `parts` (`pause-cdf-trees-smoke`, `…-2`) and a title suffix.
+fn part_names(kind: &str, slug: &str, part: usize, parts: usize) -> (String, String) {
+    if parts == 1 {
+        (format!("{kind}-{slug}"), String::new())
+    } else {
+        (format!("{kind}-{slug}-{}", part + 1), format!(" (part {} of {parts})", part + 1))
+    }
 }
 
 /// Writes `figure` as `<stem>.svg` and `<stem>.png` in `dir` and records it.

@@ -10,8 +10,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::{
-    Chart, Figure, INK, Legend, MAX_LINES, MAX_PANELS, PanelAxes, Section, Swatch, WIDTH, color, panel, titled,
-    with_legend,
+    Chart, Family, Figure, INK, Legend, MAX_LINES, MAX_PANELS, PanelAxes, Part, Section, Swatch, WIDTH, color, panel,
+    render_parts, titled, with_legend,
 };
 use crate::report::axis::{Axis, Unit, human};
 use crate::report::data::{Analysis, Program, quantile};
@@ -53,33 +53,17 @@ pub fn draw_cdf(
         notes.push(format!("{}: no pauses were recorded, so there are no pause charts.", program.label));
         return Ok(());
     }
-    let parts: Vec<&[CdfSeries]> = series.chunks(MAX_LINES).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("pause-cdf", &program.slug, part, parts.len());
-        let figure = PauseCdf { title: format!("Pause-time distribution: {}{of}", program.label), series: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Pauses,
-            title: figure.title.clone(),
-            caption: format!(
-                "The fraction of pauses no longer than each duration, per configuration, pooling the pauses of \
-                 every ok repeat; log duration axis. Markers: p50 (circle), p99 (triangle), max (cross), by \
-                 nearest rank.{without}"
-            ),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
-}
-
-/// The stem of part `part` of `parts` (`pause-cdf-trees-smoke`, `…-2`) and a title suffix.
-pub fn part_names(kind: &str, slug: &str, part: usize, parts: usize) -> (String, String) {
-    if parts == 1 {
-        (format!("{kind}-{slug}"), String::new())
-    } else {
-        (format!("{kind}-{slug}-{}", part + 1), format!(" (part {} of {parts})", part + 1))
-    }
+    let family = Family {
+        kind: "pause-cdf",
+        section: Section::Pauses,
+        title: "Pause-time distribution",
+        caption: format!(
+            "The fraction of pauses no longer than each duration, per configuration, pooling the pauses of every ok \
+             repeat; log duration axis. Markers: p50 (circle), p99 (triangle), max (cross), by nearest \
+             rank.{without}"
+        ),
+    };
+    render_parts(family, program, &series, MAX_LINES, dir, charts)
 }
 
 struct CdfSeries {
@@ -106,15 +90,13 @@ impl CdfSeries {
     }
 }
 
-struct PauseCdf<'s> {
-    title: String,
-    series: &'s [CdfSeries],
-}
+/// The CDF curves of one chart.
+type PauseCdf<'s> = Part<'s, CdfSeries>;
 
 impl PauseCdf<'_> {
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
-        for s in self.series {
+        for s in self.items {
             let pauses = if s.count == 1 { "pause".to_string() } else { "pauses".to_string() };
             let label = format!("{} ({} {pauses}, p99 {})", s.label, s.count, human(s.p99, Unit::Duration));
             legend.add(label, s.color, Swatch::Line);
@@ -137,7 +119,7 @@ impl Figure for PauseCdf<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let durations = self.series.iter().flat_map(|s| s.steps.iter().map(|(d, _)| *d));
+        let durations = self.items.iter().flat_map(|s| s.steps.iter().map(|(d, _)| *d));
         let min = durations.clone().fold(f64::INFINITY, f64::min).max(1.0);
         let max = durations.fold(0.0, f64::max).max(min);
         let x = Axis::log(min, max, Unit::Duration);
@@ -150,10 +132,10 @@ impl Figure for PauseCdf<'_> {
             y,
         };
         let mut chart = panel(&plots, axes)?;
-        for s in self.series {
+        for s in self.items {
             chart.draw_series(LineSeries::new(s.steps.iter().copied(), s.color.stroke_width(2)))?;
         }
-        for s in self.series {
+        for s in self.items {
             let style = s.color.stroke_width(3);
             chart.draw_series([Circle::new((s.p50, 0.5), 7, style)])?;
             chart.draw_series([TriangleMarker::new((s.p99, 0.99), 8, s.color.filled())])?;
@@ -187,23 +169,16 @@ pub fn draw_timeline(analysis: &Analysis, program: &Program, dir: &Path, charts:
             })
         })
         .collect();
-    let parts: Vec<&[TimelinePanel]> = panels.chunks(MAX_PANELS).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("pause-timeline", &program.slug, part, parts.len());
-        let figure = PauseTimeline { title: format!("Pause timeline: {}{of}", program.label), panels: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Pauses,
-            title: figure.title.clone(),
-            caption: "Each pause's duration against the time it began, for the repeat with the median wall time \
-                      of each configuration; colour by what paused. The dashed line marks the workload's return: \
-                      pauses after it are the exit collection."
-                .into(),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
+    let family = Family {
+        kind: "pause-timeline",
+        section: Section::Pauses,
+        title: "Pause timeline",
+        caption: "Each pause's duration against the time it began, for the repeat with the median wall time of \
+                  each configuration; colour by what paused. The dashed line marks the workload's return: pauses \
+                  after it are the exit collection."
+            .into(),
+    };
+    render_parts(family, program, &panels, MAX_PANELS, dir, charts)
 }
 
 /// What a pause was: a collection of some generation, or a refcount cascade.
@@ -248,16 +223,14 @@ struct TimelinePanel {
     pauses: Vec<(f64, f64, PauseKind)>,
 }
 
-struct PauseTimeline<'p> {
-    title: String,
-    panels: &'p [TimelinePanel],
-}
+/// The timeline panels of one chart.
+type PauseTimeline<'p> = Part<'p, TimelinePanel>;
 
 const TIMELINE_PANEL_HEIGHT: u32 = 250;
 
 impl PauseTimeline<'_> {
     fn legend(&self) -> Legend {
-        let mut kinds: Vec<PauseKind> = self.panels.iter().flat_map(|p| p.pauses.iter().map(|(_, _, k)| *k)).collect();
+        let mut kinds: Vec<PauseKind> = self.items.iter().flat_map(|p| p.pauses.iter().map(|(_, _, k)| *k)).collect();
         kinds.sort();
         kinds.dedup();
         let mut legend = Legend::new();
@@ -271,7 +244,7 @@ impl PauseTimeline<'_> {
 
 impl Figure for PauseTimeline<'_> {
     fn size(&self) -> (u32, u32) {
-        (WIDTH, 50 + self.panels.len() as u32 * TIMELINE_PANEL_HEIGHT + self.legend().height(WIDTH))
+        (WIDTH, 50 + self.items.len() as u32 * TIMELINE_PANEL_HEIGHT + self.legend().height(WIDTH))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -280,14 +253,14 @@ impl Figure for PauseTimeline<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let end = self.panels.iter().flat_map(|p| p.pauses.iter().map(|(start, d, _)| start + d)).fold(0.0, f64::max);
-        let end = self.panels.iter().map(|p| p.returned_ns).fold(end, f64::max);
+        let end = self.items.iter().flat_map(|p| p.pauses.iter().map(|(start, d, _)| start + d)).fold(0.0, f64::max);
+        let end = self.items.iter().map(|p| p.returned_ns).fold(end, f64::max);
         let y = Axis::for_amounts(
-            self.panels.iter().flat_map(|p| p.pauses.iter().map(|(_, d, _)| *d)),
+            self.items.iter().flat_map(|p| p.pauses.iter().map(|(_, d, _)| *d)),
             Unit::Duration,
             false,
         );
-        for (panel_area, timeline) in plots.split_evenly((self.panels.len(), 1)).iter().zip(self.panels) {
+        for (panel_area, timeline) in plots.split_evenly((self.items.len(), 1)).iter().zip(self.items) {
             let x = Axis::linear(0.0, end * 1.02, Unit::Duration);
             let axes = PanelAxes {
                 title: &timeline.title,

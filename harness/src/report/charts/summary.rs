@@ -7,13 +7,13 @@ use std::path::Path;
 
 use anyhow::Result;
 use plotters::coord::Shift;
+use plotters::coord::cartesian::Cartesian2d;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::pauses::part_names;
 use super::{
-    Chart, Figure, INK, Legend, MAX_BARS, PanelAxes, Section, Swatch, TICK_SIZE, WIDTH, color, font, panel, text_size,
-    titled, with_legend, y_label_width,
+    Chart, Family, Figure, INK, Legend, MAX_BARS, PanelAxes, Part, Section, Swatch, TICK_SIZE, WIDTH, color, font,
+    panel, render_parts, text_size, titled, with_legend, y_label_width,
 };
 use crate::report::axis::{Axis, Unit, human};
 use crate::report::data::{Analysis, Configuration, Program};
@@ -22,25 +22,18 @@ use crate::results::median;
 /// Draws the summary bars of `program`.
 pub fn draw(analysis: &Analysis, program: &Program, dir: &Path, charts: &mut Vec<Chart>) -> Result<()> {
     let bars: Vec<Bar> = program.configurations.iter().map(|c| Bar::of(analysis, c)).collect();
-    let parts: Vec<&[Bar]> = bars.chunks(MAX_BARS).collect();
-    for (part, chunk) in parts.iter().enumerate() {
-        let (stem, of) = part_names("summary", &program.slug, part, parts.len());
-        let figure = SummaryBars { title: format!("Summary: {}{of}", program.label), bars: chunk };
-        let chart = Chart {
-            stem,
-            section: Section::Summary,
-            title: figure.title.clone(),
-            caption: "Medians over the ok repeats of each configuration. Time: the workload's wall time split into \
-                      mutator and memory management (collections and refcount cascades), then the exit collection \
-                      that runs after the workload returned; the whisker is the wall-time range over repeats. \
-                      Memory: peak resident set of the cell's process and the allocator's peak reserved bytes. \
-                      Leaked: objects refcounting never freed, still alive at the workload's return."
-                .into(),
-            size: (0, 0),
-        };
-        super::render(&figure, dir, chart, charts)?;
-    }
-    Ok(())
+    let family = Family {
+        kind: "summary",
+        section: Section::Summary,
+        title: "Summary",
+        caption: "Medians over the ok repeats of each configuration. Time: the workload's wall time split into \
+                  mutator and memory management (collections and refcount cascades), then the exit collection \
+                  that runs after the workload returned; the whisker is the wall-time range over repeats. \
+                  Memory: peak resident set of the cell's process and the allocator's peak reserved bytes. \
+                  Leaked: objects refcounting never freed, still alive at the workload's return."
+            .into(),
+    };
+    render_parts(family, program, &bars, MAX_BARS, dir, charts)
 }
 
 /// One configuration's medians (`None` when no repeat ended `ok`).
@@ -91,10 +84,8 @@ impl Bar {
     }
 }
 
-struct SummaryBars<'b> {
-    title: String,
-    bars: &'b [Bar],
-}
+/// The bars of one chart.
+type SummaryBars<'b> = Part<'b, Bar>;
 
 /// Height of one configuration's row in a panel, and the panel's fixed part (caption, axis).
 const BAR_ROW: u32 = 34;
@@ -117,7 +108,8 @@ impl SummaryBars<'_> {
         legend.add("mutator", color(MUTATOR), Swatch::Box);
         legend.add("memory management", color(MEMORY_MANAGEMENT), Swatch::Box);
         legend.add("exit collection (after the workload)", color(EXIT_COLLECTION), Swatch::Box);
-        let ranges = self.bars.iter().filter_map(|b| b.figures.as_ref()).any(|f| f.wall_range_ns.1 > f.wall_range_ns.0);
+        let ranges =
+            self.items.iter().filter_map(|b| b.figures.as_ref()).any(|f| f.wall_range_ns.1 > f.wall_range_ns.0);
         if ranges {
             legend.add("wall-time range over repeats", INK, Swatch::Line);
         }
@@ -128,12 +120,12 @@ impl SummaryBars<'_> {
     }
 
     fn categories(&self) -> Axis {
-        Axis::categories(self.bars.iter().rev().map(|b| b.label.clone()).collect())
+        Axis::categories(self.items.iter().rev().map(|b| b.label.clone()).collect())
     }
 
     /// The category position of bar `i` (the first bar on top).
     fn position(&self, i: usize) -> f64 {
-        (self.bars.len() - 1 - i) as f64
+        (self.items.len() - 1 - i) as f64
     }
 
     /// An x axis from zero that leaves room right of the longest bar for its value label.
@@ -148,7 +140,7 @@ impl SummaryBars<'_> {
 
 impl Figure for SummaryBars<'_> {
     fn size(&self) -> (u32, u32) {
-        let panel = PANEL_CHROME + self.bars.len() as u32 * BAR_ROW;
+        let panel = PANEL_CHROME + self.items.len() as u32 * BAR_ROW;
         (WIDTH, 50 + 3 * panel + self.legend().height(WIDTH))
     }
 
@@ -160,11 +152,52 @@ impl Figure for SummaryBars<'_> {
         let plots = with_legend(&area, &self.legend())?;
         let panels = plots.split_evenly((3, 1));
         let figures: Vec<(f64, &BarFigures)> =
-            self.bars.iter().enumerate().filter_map(|(i, b)| Some((self.position(i), b.figures.as_ref()?))).collect();
-        let value_style = font(TICK_SIZE).color(&INK).pos(Pos::new(HPos::Left, VPos::Center));
-        let rect = |x0: f64, x1: f64, y0: f64, y1: f64, c: RGBColor| Rectangle::new([(x0, y0), (x1, y1)], c.filled());
+            self.items.iter().enumerate().filter_map(|(i, b)| Some((self.position(i), b.figures.as_ref()?))).collect();
+        self.draw_time(&panels[0], &figures)?;
+        self.draw_peak_memory(&panels[1], &figures)?;
+        self.draw_leaks(&panels[2], &figures)
+    }
+}
 
-        let time_labels: Vec<(f64, String)> = figures
+/// A bar from `x0` to `x1` across, `y0` to `y1` down.
+fn bar(x0: f64, x1: f64, y0: f64, y1: f64, c: RGBColor) -> Rectangle<(f64, f64)> {
+    Rectangle::new([(x0, y0), (x1, y1)], c.filled())
+}
+
+fn value_style(size: u32) -> TextStyle<'static> {
+    font(size).color(&INK).pos(Pos::new(HPos::Left, VPos::Center))
+}
+
+/// The bars of a configuration, at its category position.
+type Row<'f> = (f64, &'f BarFigures);
+
+impl SummaryBars<'_> {
+    /// A panel of horizontal bars, one row per configuration, with an x axis from zero that leaves
+    /// room for the value `labels`.
+    fn bar_panel<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        title: &str,
+        labels: &[(f64, String)],
+        unit: Unit,
+        x_desc: &str,
+    ) -> Result<ChartContext<'a, DB, Cartesian2d<Axis, Axis>>>
+    where
+        DB::ErrorType: 'static,
+    {
+        let x = self.value_axis(labels, unit);
+        let axes =
+            PanelAxes { title, x_desc: x.describe(x_desc), y_desc: "configuration".into(), x, y: self.categories() };
+        panel(area, axes)
+    }
+
+    /// Wall time split into mutator and memory management, then the exit collection, with the
+    /// range over repeats as a whisker.
+    fn draw_time<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, figures: &[Row]) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let labels: Vec<(f64, String)> = figures
             .iter()
             .map(|(_, f)| {
                 let wall = f.mutator_ns + f.memory_management_ns;
@@ -175,21 +208,14 @@ impl Figure for SummaryBars<'_> {
                 ((wall + f.after_return_ns).max(f.wall_range_ns.1), text)
             })
             .collect();
-        let x = self.value_axis(&time_labels, Unit::Duration);
-        let axes = PanelAxes {
-            title: "time: mutator, memory management, exit collection",
-            x_desc: x.describe("time"),
-            y_desc: "configuration".into(),
-            x,
-            y: self.categories(),
-        };
-        let mut chart = panel(&panels[0], axes)?;
-        for ((y, f), (end, text)) in figures.iter().zip(&time_labels) {
+        let title = "time: mutator, memory management, exit collection";
+        let mut chart = self.bar_panel(area, title, &labels, Unit::Duration, "time")?;
+        for ((y, f), (end, text)) in figures.iter().zip(labels) {
             let wall = f.mutator_ns + f.memory_management_ns;
             chart.draw_series([
-                rect(0.0, f.mutator_ns, y - 0.32, y + 0.32, color(MUTATOR)),
-                rect(f.mutator_ns, wall, y - 0.32, y + 0.32, color(MEMORY_MANAGEMENT)),
-                rect(wall, wall + f.after_return_ns, y - 0.32, y + 0.32, color(EXIT_COLLECTION)),
+                bar(0.0, f.mutator_ns, y - 0.32, y + 0.32, color(MUTATOR)),
+                bar(f.mutator_ns, wall, y - 0.32, y + 0.32, color(MEMORY_MANAGEMENT)),
+                bar(wall, wall + f.after_return_ns, y - 0.32, y + 0.32, color(EXIT_COLLECTION)),
             ])?;
             let (lo, hi) = f.wall_range_ns;
             if hi > lo {
@@ -200,57 +226,52 @@ impl Figure for SummaryBars<'_> {
                     PathElement::new(vec![(hi, y - 0.15), (hi, y + 0.15)], whisker),
                 ])?;
             }
-            chart.draw_series([
-                EmptyElement::at((*end, *y)) + Text::new(text.clone(), LABEL_OFFSET, value_style.clone())
-            ])?;
+            chart.draw_series([EmptyElement::at((end, *y)) + Text::new(text, LABEL_OFFSET, value_style(TICK_SIZE))])?;
         }
+        Ok(())
+    }
 
-        let memory_labels: Vec<(f64, String)> = figures
+    /// Peak RSS and peak reserved bytes, two thin bars per configuration.
+    fn draw_peak_memory<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, figures: &[Row]) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let labels: Vec<(f64, String)> = figures
             .iter()
             .flat_map(|(_, f)| {
                 [f.peak_rss_bytes, f.peak_reserved_bytes].map(|b| (b, format!("{} ", human(b, Unit::Bytes))))
             })
             .collect();
-        let x = self.value_axis(&memory_labels, Unit::Bytes);
-        let axes = PanelAxes {
-            title: "peak memory: RSS and allocator reserved bytes",
-            x_desc: x.describe("bytes"),
-            y_desc: "configuration".into(),
-            x,
-            y: self.categories(),
-        };
-        let mut chart = panel(&panels[1], axes)?;
-        for (y, f) in &figures {
+        let title = "peak memory: RSS and allocator reserved bytes";
+        let mut chart = self.bar_panel(area, title, &labels, Unit::Bytes, "bytes")?;
+        for (y, f) in figures {
             for (value, offset, c) in
                 [(f.peak_rss_bytes, 0.17, color(PEAK_RSS)), (f.peak_reserved_bytes, -0.17, color(PEAK_RESERVED))]
             {
-                chart.draw_series([rect(0.0, value, y + offset - 0.15, y + offset + 0.15, c)])?;
-                let style = font(TICK_SIZE - 2).color(&INK).pos(Pos::new(HPos::Left, VPos::Center));
-                chart
-                    .draw_series([EmptyElement::at((value, y + offset))
-                        + Text::new(human(value, Unit::Bytes), LABEL_OFFSET, style)])?;
+                chart.draw_series([bar(0.0, value, y + offset - 0.15, y + offset + 0.15, c)])?;
+                let text = Text::new(human(value, Unit::Bytes), LABEL_OFFSET, value_style(TICK_SIZE - 2));
+                chart.draw_series([EmptyElement::at((value, y + offset)) + text])?;
             }
         }
+        Ok(())
+    }
 
-        let leak_labels: Vec<(f64, String)> = figures
+    /// Bytes leaked at the workload's return, labelled with the objects.
+    fn draw_leaks<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, figures: &[Row]) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let labels: Vec<(f64, String)> = figures
             .iter()
             .map(|(_, f)| {
                 let objects = human(f.leaked_objects, Unit::Count);
                 (f.leaked_bytes, format!("{} ({objects} objects)", human(f.leaked_bytes, Unit::Bytes)))
             })
             .collect();
-        let x = self.value_axis(&leak_labels, Unit::Bytes);
-        let axes = PanelAxes {
-            title: "leaked at the workload's return",
-            x_desc: x.describe("bytes"),
-            y_desc: "configuration".into(),
-            x,
-            y: self.categories(),
-        };
-        let mut chart = panel(&panels[2], axes)?;
-        for ((y, f), (end, text)) in figures.iter().zip(leak_labels) {
-            chart.draw_series([rect(0.0, f.leaked_bytes, y - 0.32, y + 0.32, color(LEAKED))])?;
-            chart.draw_series([EmptyElement::at((end, *y)) + Text::new(text, LABEL_OFFSET, value_style.clone())])?;
+        let mut chart = self.bar_panel(area, "leaked at the workload's return", &labels, Unit::Bytes, "bytes")?;
+        for ((y, f), (end, text)) in figures.iter().zip(labels) {
+            chart.draw_series([bar(0.0, f.leaked_bytes, y - 0.32, y + 0.32, color(LEAKED))])?;
+            chart.draw_series([EmptyElement::at((end, *y)) + Text::new(text, LABEL_OFFSET, value_style(TICK_SIZE))])?;
         }
         Ok(())
     }
