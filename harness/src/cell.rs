@@ -5,10 +5,16 @@
 //! it and prints a [`CellOutcome`] as JSON on stdout. A child that crashes or exits non-zero
 //! yields a failed cell with the tail of its stderr; one that runs past its timeout is killed
 //! and recorded as timed out. Either way the run goes on.
+//!
+//! The child dies with its parent (`PR_SET_PDEATHSIG`, see `system::die_with_parent`). The
+//! parent waits for it in short slices and checks its [`StopFlag`] between them: a SIGINT or
+//! SIGTERM to the parent kills the running child, and the cell is not recorded.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
@@ -196,8 +202,39 @@ impl CellResult {
     }
 }
 
+/// Set to a signal's number when the parent is asked to stop (0: go on).
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(pub Arc<AtomicUsize>);
+
+impl StopFlag {
+    /// The signal that asked to stop, if any.
+    pub fn signal(&self) -> Option<i32> {
+        match self.0.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal as i32),
+        }
+    }
+}
+
+/// The cell was stopped by a signal to the parent and killed; it has no result.
+#[derive(Clone, Copy, Debug)]
+pub struct Interrupted(pub i32);
+
+/// A panic hook that keeps the heap cap's stop silent: the default hook prints the payload and,
+/// with `RUST_BACKTRACE` set, symbolises a backtrace inside the measured region (it multiplied
+/// the wall time of capped cells by 35). Every other panic goes to the default hook.
+fn silence_heap_cap_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload().is::<HeapCapExceeded>() {
+            default(info);
+        }
+    }));
+}
+
 /// Runs `spec` in this process (the child side).
 pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
+    silence_heap_cap_panics();
     let size = Size::from_name(&spec.size).ok_or_else(|| anyhow!("unknown size {}", spec.size))?;
     let args = WorkloadArgs { size, seed: spec.seed, params: spec.workload_params.clone() };
     let workload =
@@ -273,9 +310,9 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
 }
 
 /// Runs `spec` in a fresh child process of this binary (the parent side), killing it after
-/// `timeout`.
-pub fn run_in_child(spec: &CellSpec, timeout: Duration) -> CellResult {
-    match spawn(spec, timeout) {
+/// `timeout`, or at once when `stop` is raised.
+pub fn run_in_child(spec: &CellSpec, timeout: Duration, stop: &StopFlag) -> Result<CellResult, Interrupted> {
+    Ok(match spawn(spec, timeout, stop) {
         Ok(Finished::Exited { stdout, stderr, status }) if status.success() => match serde_json::from_slice(&stdout) {
             Ok(outcome) => CellResult::Ok(Box::new(outcome)),
             Err(e) => CellResult::Failed { error: format!("reading the child's outcome: {e}; {}", tail(&stderr)) },
@@ -284,22 +321,28 @@ pub fn run_in_child(spec: &CellSpec, timeout: Duration) -> CellResult {
             CellResult::Failed { error: format!("child {status}: {}", tail(&stderr)) }
         }
         Ok(Finished::TimedOut { stderr }) => CellResult::TimedOut { after: timeout, stderr_tail: tail(&stderr) },
+        Ok(Finished::Stopped(signal)) => return Err(Interrupted(signal)),
         Err(e) => CellResult::Failed { error: format!("{e:#}") },
-    }
+    })
 }
 
 enum Finished {
     Exited { stdout: Vec<u8>, stderr: Vec<u8>, status: ExitStatus },
     TimedOut { stderr: Vec<u8> },
+    Stopped(i32),
 }
 
+/// How often the parent looks at its stop flag while a child runs.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
 /// Starts the child, drains its pipes on two threads (so a chatty child never blocks on a full
-/// pipe) and waits for it at most `timeout`.
-fn spawn(spec: &CellSpec, timeout: Duration) -> Result<Finished> {
+/// pipe) and waits for it at most `timeout`, looking at `stop` every [`STOP_POLL`].
+fn spawn(spec: &CellSpec, timeout: Duration, stop: &StopFlag) -> Result<Finished> {
     let exe = std::env::current_exe().context("locating the harness binary")?;
     let mut child = Command::new(exe)
         .arg("--run-cell")
         .arg(serde_json::to_string(spec)?)
+        .env(system::PARENT_PID, std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -307,13 +350,24 @@ fn spawn(spec: &CellSpec, timeout: Duration) -> Result<Finished> {
         .context("starting the child process")?;
     let stdout = drain(child.stdout.take().expect("piped stdout"));
     let stderr = drain(child.stderr.take().expect("piped stderr"));
-    let waited = child.wait_timeout(timeout).context("waiting for the child")?;
-    let status = match waited {
-        Some(status) => status,
-        None => {
-            child.kill().context("killing the child after its timeout")?;
-            child.wait().context("reaping the killed child")?;
-            return Ok(Finished::TimedOut { stderr: stderr.join().unwrap_or_default() });
+    let started = Instant::now();
+    let status = loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        let waited = child.wait_timeout(left.min(STOP_POLL)).context("waiting for the child")?;
+        // A stop wins over a result: Ctrl-C reaches the child too, which then fails.
+        if let Some(signal) = stop.signal() {
+            let _ = child.kill();
+            child.wait().context("reaping the stopped child")?;
+            return Ok(Finished::Stopped(signal));
+        }
+        match waited {
+            Some(status) => break status,
+            None if left.is_zero() => {
+                child.kill().context("killing the child after its timeout")?;
+                child.wait().context("reaping the killed child")?;
+                return Ok(Finished::TimedOut { stderr: stderr.join().unwrap_or_default() });
+            }
+            None => {}
         }
     };
     Ok(Finished::Exited {

@@ -1,7 +1,7 @@
-//! Result files and the summary table. One serde struct per file ([`RunRow`] for `runs.csv`,
-//! [`Meta`] for `meta.json`), so the columns and the JSON cannot drift apart. A run folder is
-//! written whole into a temporary folder beside its destination and then renamed: it appears
-//! complete or not at all. `results/README.md` documents every column.
+//! Result records and the summary table. One serde struct per file ([`RunRow`] for `runs.csv`,
+//! [`PauseRow`], [`MemoryRow`], [`Meta`] for `meta.json`), so the columns and the JSON cannot
+//! drift apart; `folder.rs` writes them as a run goes. `results/README.md` documents every
+//! column.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -11,11 +11,27 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cell::{CellOutcome, CellResult, LatencySummary};
-use crate::runner::{Gathered, Plan, PlannedCell};
+use crate::plan::{Plan, PlannedCell};
 use crate::system;
 
+/// What the cells of a run produced, in plan order.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub runs: Vec<RunRow>,
+    pub pauses: Vec<PauseRow>,
+    pub memory: Vec<MemoryRow>,
+}
+
+impl Gathered {
+    /// Whether every cell ran to its end or to the heap cap: a strategy that leaks past the
+    /// cap is a finding, not a failure; a crash or a timeout is.
+    pub fn all_ok(&self) -> bool {
+        self.runs.iter().all(|r| r.status == "ok" || r.status == "leaked-over-cap")
+    }
+}
+
 /// One row of `runs.csv`: one cell (workload × strategy × parameters × repeat) of the run.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunRow {
     pub run_id: String,
     /// The cell's place in the plan (the same in every shard of a run).
@@ -28,6 +44,8 @@ pub struct RunRow {
     /// Whether pauses, latencies and memory samples were recorded (`--recording`).
     pub recording: bool,
     pub allocator: String,
+    /// `release` or `debug` (debug assertions on): debug figures mislead.
+    pub build_profile: String,
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
     pub status: String,
     pub checksum: Option<String>,
@@ -85,8 +103,22 @@ pub struct Meta {
     #[serde(default)]
     pub merged_from: Vec<String>,
     pub timeout_s: f64,
+    /// `release` or `debug` (debug assertions on).
+    pub build_profile: String,
+    /// Environment variables that change the figures (`RUST_BACKTRACE`, `MALLOC_CONF`, ...) as
+    /// set for the run, and the CPU frequency governor where `/sys` shows it.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Whether every cell of this folder has run (`harness resume` finishes one that has not).
+    /// Folders written before runs were streamed were always complete.
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
     /// The cells this folder holds, in plan order.
     pub cells: Vec<PlannedCell>,
+}
+
+fn complete_by_default() -> bool {
+    true
 }
 
 /// One row of `pauses.csv`: one pause of one cell.
@@ -191,11 +223,34 @@ fn mutator_ns(outcome: &CellOutcome) -> u64 {
     outcome.wall_ns.saturating_sub(in_run)
 }
 
+/// `key=value` pairs separated by `;`.
+fn pairs(params: &[(String, String)]) -> String {
+    params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
+}
+
+/// The parameters in force for a cell that did not report them (it failed): the child would
+/// have computed the same from its spec, so failed and `ok` rows write parameters alike.
+fn params_in_force(cell: &PlannedCell) -> (String, String) {
+    let spec = &cell.spec;
+    let given = |params: &BTreeMap<String, String>| pairs(&params.clone().into_iter().collect::<Vec<_>>());
+    let workload = workloads::Size::from_name(&spec.size)
+        .zip(workloads::find(&spec.workload))
+        .and_then(|(size, info)| {
+            let args = workloads::WorkloadArgs { size, seed: spec.seed, params: spec.workload_params.clone() };
+            info.build(&args).ok()
+        })
+        .map_or_else(|| given(&spec.workload_params), |w| pairs(&w.params()));
+    let strategy = strategies::strategy::find(&spec.strategy)
+        .and_then(|info| info.build(&spec.strategy_params).ok())
+        .map_or_else(|| given(&spec.strategy_params), |s| pairs(&s.params()));
+    (workload, strategy)
+}
+
+/// The `runs.csv` row of a finished cell.
 pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
     let spec = &cell.spec;
-    let pairs =
-        |params: &[(String, String)]| params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
-    let mut row = RunRow {
+    let (workload_params, strategy_params) = params_in_force(cell);
+    let planned = RunRow {
         run_id: run_id.into(),
         cell: cell.id,
         workload: spec.workload.clone(),
@@ -205,72 +260,64 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
         repeat: spec.repeat,
         recording: spec.record,
         allocator: format!("{}/{}", spec.allocator, spec.backend),
+        build_profile: system::build_profile().into(),
         status: result.status().into(),
-        checksum: None,
-        wall_time_ms: None,
-        mm_time_ms: None,
-        mutator_time_ms: None,
-        pause_count: None,
-        pause_p50_us: None,
-        pause_p99_us: None,
-        pause_max_us: None,
-        requests: None,
-        request_p50_us: None,
-        request_p99_us: None,
-        request_max_us: None,
-        peak_rss_bytes: None,
-        peak_reserved_bytes: None,
-        leaked_objects: None,
-        leaked_bytes: None,
-        collections_gen0: None,
-        collections_gen1: None,
-        collections_gen2: None,
-        workload_params: pairs(&spec.workload_params.clone().into_iter().collect::<Vec<_>>()),
-        strategy_params: pairs(&spec.strategy_params.clone().into_iter().collect::<Vec<_>>()),
-        error: None,
+        workload_params,
+        strategy_params,
+        ..RunRow::default()
     };
     match result {
-        CellResult::Failed { error } => row.error = Some(error.clone()),
-        CellResult::TimedOut { after, stderr_tail } => {
-            row.error = Some(format!("killed after the {:.0} s timeout; {stderr_tail}", after.as_secs_f64()))
-        }
-        CellResult::Ok(outcome) => {
-            let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
-            let us = |ns: u64| ns as f64 / 1e3;
-            row.checksum = (outcome.status == "ok").then(|| outcome.checksum.clone());
-            row.wall_time_ms = Some(outcome.wall_ns as f64 / 1e6);
-            row.mm_time_ms = Some(outcome.memory_management_ns as f64 / 1e6);
-            row.mutator_time_ms = Some(mutator_ns(outcome) as f64 / 1e6);
-            row.pause_count = Some(pauses.count);
-            if pauses.count > 0 {
-                row.pause_p50_us = Some(us(pauses.p50_ns));
-                row.pause_p99_us = Some(us(pauses.p99_ns));
-                row.pause_max_us = Some(us(pauses.max_ns));
-            }
-            let requests = outcome.request_latencies;
-            row.requests = Some(requests.count);
-            if requests.count > 0 {
-                row.request_p50_us = Some(us(requests.p50_ns));
-                row.request_p99_us = Some(us(requests.p99_ns));
-                row.request_max_us = Some(us(requests.max_ns));
-            }
-            row.peak_rss_bytes = Some(outcome.peak_rss_bytes);
-            row.peak_reserved_bytes = Some(outcome.peak_reserved_bytes);
-            row.leaked_objects = Some(outcome.leaked_objects);
-            row.leaked_bytes = Some(outcome.leaked_bytes);
-            let [gen0, gen1, gen2] = outcome.collections;
-            (row.collections_gen0, row.collections_gen1, row.collections_gen2) = (Some(gen0), Some(gen1), Some(gen2));
-            row.workload_params = pairs(&outcome.workload_params);
-            row.strategy_params = pairs(&outcome.strategy_params);
-        }
+        CellResult::Failed { error } => RunRow { error: Some(error.clone()), ..planned },
+        CellResult::TimedOut { after, stderr_tail } => RunRow {
+            error: Some(format!("killed after the {} timeout; {stderr_tail}", format_duration_us(after.as_secs_f64() * 1e6))),
+            ..planned
+        },
+        CellResult::Ok(outcome) => measured(planned, outcome),
     }
-    row
+}
+
+/// `planned` with the figures a child reported.
+fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
+    let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
+    let requests = outcome.request_latencies;
+    let us = |ns: u64| ns as f64 / 1e3;
+    let percentiles = |l: LatencySummary| match l.count {
+        0 => [None; 3],
+        _ => [Some(us(l.p50_ns)), Some(us(l.p99_ns)), Some(us(l.max_ns))],
+    };
+    let [pause_p50_us, pause_p99_us, pause_max_us] = percentiles(pauses);
+    let [request_p50_us, request_p99_us, request_max_us] = percentiles(requests);
+    let [gen0, gen1, gen2] = outcome.collections.map(Some);
+    RunRow {
+        checksum: (outcome.status == "ok").then(|| outcome.checksum.clone()),
+        wall_time_ms: Some(outcome.wall_ns as f64 / 1e6),
+        mm_time_ms: Some(outcome.memory_management_ns as f64 / 1e6),
+        mutator_time_ms: Some(mutator_ns(outcome) as f64 / 1e6),
+        pause_count: Some(pauses.count),
+        pause_p50_us,
+        pause_p99_us,
+        pause_max_us,
+        requests: Some(requests.count),
+        request_p50_us,
+        request_p99_us,
+        request_max_us,
+        peak_rss_bytes: Some(outcome.peak_rss_bytes),
+        peak_reserved_bytes: Some(outcome.peak_reserved_bytes),
+        leaked_objects: Some(outcome.leaked_objects),
+        leaked_bytes: Some(outcome.leaked_bytes),
+        collections_gen0: gen0,
+        collections_gen1: gen1,
+        collections_gen2: gen2,
+        workload_params: pairs(&outcome.workload_params),
+        strategy_params: pairs(&outcome.strategy_params),
+        ..planned
+    }
 }
 
 pub fn meta(run_id: &str, plan: &Plan) -> Meta {
     Meta {
         run_id: run_id.into(),
-        created_utc: utc_timestamp("%Y-%m-%dT%H:%M:%SZ"),
+        created_utc: UtcTime::now().iso8601(),
         harness_version: env!("CARGO_PKG_VERSION").into(),
         git_commit: system::git_commit(),
         rustc: env!("HARNESS_RUSTC_VERSION").into(),
@@ -286,22 +333,24 @@ pub fn meta(run_id: &str, plan: &Plan) -> Meta {
         shard: plan.shard.map(|s| s.to_string()),
         merged_from: Vec::new(),
         timeout_s: plan.timeout.as_secs_f64(),
+        build_profile: system::build_profile().into(),
+        environment: system::environment(),
+        complete: false,
         cells: plan.cells.clone(),
     }
 }
 
-/// A fresh run id: UTC time and workload, e.g. `20261122-001903-trees`.
-pub fn new_run_id(workload: &str) -> String {
-    format!("{}-{workload}", utc_timestamp("%Y%m%d-%H%M%S"))
+/// A fresh run id: UTC time to the nanosecond, a random suffix and a label, e.g.
+/// `20261122-001903.123456789-5f3a-trees`: two runs started at once never share one.
+pub fn new_run_id(label: &str) -> String {
+    let now = UtcTime::now();
+    let mut rng = workloads::rng::SplitMix64::new(now.nanos_since_epoch ^ (u64::from(std::process::id()) << 32));
+    format!("{}-{:04x}-{label}", now.compact(), rng.index(0x1_0000))
 }
 
-/// The default folder for a run: `results/<run-id>`, with a suffix if that is taken.
+/// The default folder for a run: `results/<run-id>`.
 pub fn default_folder(run_id: &str) -> PathBuf {
-    let base = Path::new("results").join(run_id);
-    (1..)
-        .map(|n| if n == 1 { base.clone() } else { base.with_file_name(format!("{run_id}-{n}")) })
-        .find(|p| !p.exists())
-        .expect("some suffix is free")
+    Path::new("results").join(run_id)
 }
 
 /// Writes `runs.csv`, `pauses.csv`, `memory.csv` and `meta.json` into `folder`, whole or not at all.
@@ -542,17 +591,51 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-fn utc_timestamp(format: &str) -> String {
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as libc::time_t;
-    // SAFETY: gmtime_r and strftime write only into the buffers we pass, sized here.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::gmtime_r(&now, &mut tm);
-        let mut buf = [0u8; 64];
-        let fmt = std::ffi::CString::new(format).expect("no NUL in format");
-        let len = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm);
-        String::from_utf8_lossy(&buf[..len]).into_owned()
+/// A UTC time, broken down with the civil-from-days algorithm (Howard Hinnant's
+/// `civil_from_days`, proleptic Gregorian calendar).
+struct UtcTime {
+    nanos_since_epoch: u64,
+    date: (i64, u32, u32),
+    time: (u32, u32, u32),
+    nanos: u32,
+}
+
+impl UtcTime {
+    fn now() -> UtcTime {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        UtcTime::at(since)
+    }
+
+    fn at(since_epoch: std::time::Duration) -> UtcTime {
+        let secs = since_epoch.as_secs();
+        let (days, second_of_day) = ((secs / 86_400) as i64, (secs % 86_400) as u32);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z.rem_euclid(146_097);
+        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let mp = (5 * day_of_year + 2) / 153;
+        let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        UtcTime {
+            nanos_since_epoch: since_epoch.as_nanos() as u64,
+            date: (year, month, day),
+            time: (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60),
+            nanos: since_epoch.subsec_nanos(),
+        }
+    }
+
+    /// `2026-11-22T00:19:03Z`.
+    fn iso8601(&self) -> String {
+        let ((y, mo, d), (h, mi, s)) = (self.date, self.time);
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
+
+    /// `20261122-001903.123456789`.
+    fn compact(&self) -> String {
+        let ((y, mo, d), (h, mi, s)) = (self.date, self.time);
+        format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}.{:09}", self.nanos)
     }
 }
 
@@ -578,9 +661,21 @@ mod tests {
     }
 
     #[test]
-    fn run_ids_are_timestamps() {
+    fn run_ids_are_nanosecond_timestamps_with_a_random_suffix() {
         let id = new_run_id("trees");
-        assert_eq!(id.len(), "20261122-001903-trees".len(), "{id}");
+        assert_eq!(id.len(), "20261122-001903.123456789-5f3a-trees".len(), "{id}");
         assert!(id.ends_with("-trees"));
+        let ids: BTreeSet<String> = (0..100).map(|_| new_run_id("trees")).collect();
+        assert_eq!(ids.len(), 100, "ids made at once differ");
+    }
+
+    #[test]
+    fn utc_times_match_known_dates() {
+        let at = |secs: u64| UtcTime::at(std::time::Duration::new(secs, 5));
+        assert_eq!(at(0).iso8601(), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400).iso8601(), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_306_743).iso8601(), "2026-11-22T00:19:03Z");
+        assert_eq!(at(1_795_306_743).compact(), "20261122-001903.000000005");
+        assert_eq!(at(4_107_542_399).iso8601(), "2100-02-28T23:59:59Z");
     }
 }
