@@ -44,7 +44,9 @@ pub struct RunRow {
     /// Whether pauses, latencies and memory samples were recorded (`--recording`).
     pub recording: bool,
     pub allocator: String,
-    /// `release` or `debug` (debug assertions on): debug figures mislead.
+    /// `release` or `debug` (debug assertions on): debug figures mislead. Empty in folders
+    /// written before it was recorded.
+    #[serde(default)]
     pub build_profile: String,
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
     pub status: String,
@@ -104,6 +106,7 @@ pub struct Meta {
     pub merged_from: Vec<String>,
     pub timeout_s: f64,
     /// `release` or `debug` (debug assertions on).
+    #[serde(default)]
     pub build_profile: String,
     /// Environment variables that change the figures (`RUST_BACKTRACE`, `MALLOC_CONF`, ...) as
     /// set for the run, and the CPU frequency governor where `/sys` shows it.

@@ -43,7 +43,7 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with(
-        "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,status,checksum,wall_time_ms,mm_time_ms"
+        "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,build_profile,status,checksum,wall_time_ms,mm_time_ms"
     ));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), strategies::STRATEGIES.len(), "one row per strategy");

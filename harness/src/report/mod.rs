@@ -141,6 +141,7 @@ mod tests {
                 repeat: c.repeat,
                 recording: true,
                 allocator: "pymalloc/jemalloc".into(),
+                build_profile: "release".into(),
                 status: c.status.into(),
                 checksum: ok.then(|| "abc".into()),
                 wall_time_ms: some_if_ok(c.wall_ms),
