@@ -213,6 +213,10 @@ fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
 /// would (the CLI tests check that the run records it and goes on).
 const CRASH_HOOK: &str = "HARNESS_TEST_CRASH_STRATEGY";
 
+/// Test hook: a child whose strategy is named in this variable waits a minute before running,
+/// so that a test can kill the harness while that cell runs.
+const STALL_HOOK: &str = "HARNESS_TEST_STALL_STRATEGY";
+
 /// The child side of a cell: run it and print the outcome as JSON.
 fn run_cell_here(json: &str) -> ExitCode {
     system::die_with_parent();
@@ -222,6 +226,11 @@ fn run_cell_here(json: &str) -> ExitCode {
     {
         eprintln!("{CRASH_HOOK}={doomed}: aborting this cell");
         std::process::abort();
+    }
+    if let (Ok(spec), Ok(stalled)) = (&spec, std::env::var(STALL_HOOK))
+        && spec.strategy == stalled
+    {
+        std::thread::sleep(Duration::from_secs(60));
     }
     let outcome = spec.map_err(anyhow::Error::from).and_then(|spec| cell::execute(&spec));
     match outcome {

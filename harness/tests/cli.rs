@@ -423,3 +423,119 @@ fn runs_draw_their_report_unless_told_not_to_and_report_redraws_it() {
     assert!(charts.iter().any(|n| n.to_string_lossy().ends_with(".png")));
     harness().arg("report").arg(dir.path()).assert().code(2).stderr(predicate::str::contains("not a run folder"));
 }
+
+/// The pids of a process's children, from `/proc`.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+/// Starts `harness args` with `weakref` cells stalled, waits until one of them runs, and returns
+/// the harness process and the stalled child's pid.
+fn start_until_weakref_runs(args: &[&std::ffi::OsStr]) -> (std::process::Child, u32) {
+    let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .args(args)
+        .env("HARNESS_TEST_STALL_STRATEGY", "weakref")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let stalled = children(harness.id()).into_iter().find(|child| {
+            std::fs::read(format!("/proc/{child}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(r#""strategy":"weakref""#))
+        });
+        if let Some(child) = stalled {
+            return (harness, child);
+        }
+        assert!(started.elapsed().as_secs() < 60, "the weakref cell never started");
+        assert!(harness.try_wait().unwrap().is_none(), "the harness ended before the weakref cell");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Fault injection: a sweep killed with SIGKILL in the middle of a cell, its last rows torn,
+/// then resumed, equals the same sweep run without interruption (timings and run ids aside); the
+/// killed harness's running cell does not outlive it.
+#[test]
+fn a_killed_harness_leaves_no_cell_running_and_its_sweep_resumes_to_the_same_result() {
+    let dir = TempDir::new().unwrap();
+    let file = experiment_file(&dir);
+    let sweep = |out: &str| -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = vec!["experiment".into(), file.clone().into_os_string()];
+        args.extend(["--no-report".into(), "--out".into(), dir.path().join(out).into_os_string()]);
+        args
+    };
+    let mut with_weakref = std::fs::read_to_string(&file).unwrap();
+    with_weakref = with_weakref.replace(r#"strategies = ["refcount", "generational"]"#, r#"strategies = ["refcount", "weakref", "generational"]"#);
+    std::fs::write(&file, with_weakref).unwrap();
+
+    harness().args(sweep("whole")).assert().success();
+
+    let args = sweep("killed");
+    let (mut killed, stalled_child) = start_until_weakref_runs(&args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>());
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive(stalled_child) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!alive(stalled_child), "the running cell died with its parent");
+
+    let folder = dir.path().join("killed");
+    let runs = std::fs::read_to_string(folder.join("runs.csv")).unwrap();
+    let total = std::fs::read_to_string(dir.path().join("whole/runs.csv")).unwrap().lines().count();
+    let done = runs.lines().count().saturating_sub(1);
+    assert!(done >= 1 && done < total - 1, "killed mid-way: {done} of {} cells done", total - 1);
+    // A kill in the middle of a write: torn last rows in two files.
+    let mut torn = std::fs::OpenOptions::new().append(true).open(folder.join("runs.csv")).unwrap();
+    std::io::Write::write_all(&mut torn, b"20261206-000000.0-0000-x,99,cyc").unwrap();
+    let mut torn = std::fs::OpenOptions::new().append(true).open(folder.join("pauses.csv")).unwrap();
+    std::io::Write::write_all(&mut torn, b"20261206-000000.0-0000-x,99,cycles,refcount,1,coll").unwrap();
+
+    harness().arg("report").arg(&folder).assert().code(2).stderr(predicate::str::contains("harness resume"));
+    harness().arg("merge").arg(&folder).assert().code(2).stderr(predicate::str::contains("not complete"));
+    harness().arg("resume").arg(&folder).arg("--no-report").assert().success();
+    let read = |folder: &str, file: &str| std::fs::read_to_string(dir.path().join(folder).join(file)).unwrap();
+    for file in ["runs.csv", "pauses.csv", "memory.csv"] {
+        assert_eq!(comparable(&read("killed", file)), comparable(&read("whole", file)), "{file}");
+    }
+    let meta: serde_json::Value = serde_json::from_str(&read("killed", "meta.json")).unwrap();
+    assert_eq!(meta["complete"], true);
+    harness().arg("resume").arg(&folder).assert().code(2).stderr(predicate::str::contains("nothing to resume"));
+}
+
+/// SIGINT and SIGTERM stop the running cell, keep what finished, exit 130 / 143 and say how
+/// to resume.
+#[test]
+fn a_signal_stops_the_run_resumably() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = TempDir::new().unwrap();
+        let out = dir.path().join("run");
+        let args: Vec<&std::ffi::OsStr> = ["--workload", "cycles", "--size", "smoke", "--strategy", "refcount,weakref", "--out"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .chain([out.as_os_str()])
+            .collect();
+        let (mut harness, stalled_child) = start_until_weakref_runs(&args);
+        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(harness.id().to_string()).status();
+        assert!(sent.unwrap().success());
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut harness.stderr.take().unwrap(), &mut stderr).unwrap();
+        let status = harness.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}: {stderr}");
+        assert!(stderr.contains(&format!("harness resume {}", out.display())), "{stderr}");
+        assert!(!alive(stalled_child), "the running cell is stopped");
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+        assert_eq!(meta["complete"], false);
+    }
+}
