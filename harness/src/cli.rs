@@ -208,7 +208,9 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "M" => 20,
         "G" => 30,
         "T" => 40,
-        _ => return Err(format!("unknown unit `{unit}` (valid: K, M, G, T, optionally with iB or B, e.g. 4G, 512MiB)")),
+        _ => {
+            return Err(format!("unknown unit `{unit}` (valid: K, M, G, T, optionally with iB or B, e.g. 4G, 512MiB)"));
+        }
     };
     let value: f64 = number
         .parse()

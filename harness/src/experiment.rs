@@ -70,7 +70,19 @@ impl<'de> Deserialize<'de> for Value {
                 Ok(Value::Integer(v))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
-                i64::try_from(v).map(Value::Integer).map_err(|_| E::custom(format!("integer {v} is too large (at most 2^63 - 1)")))
+                i64::try_from(v)
+                    .map(Value::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is out of range (at most 2^63 - 1)")))
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Value, E> {
+                i64::try_from(v)
+                    .map(Value::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is out of range (at most 2^63 - 1)")))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Value, E> {
+                i64::try_from(v)
+                    .map(Value::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is out of range (at most 2^63 - 1)")))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
                 Ok(Value::Float(v))
@@ -277,10 +289,9 @@ fn settings(
     };
     let repeats = match args.runner.repeat() {
         Some(repeat) => repeat,
-        None => u32::try_from(*file.repeat.get_ref())
-            .ok()
-            .filter(|r| (1..=plan::MAX_REPEAT).contains(r))
-            .ok_or_else(|| source.error(file.repeat.span(), format!("repeat: expected an integer from 1 to {}", plan::MAX_REPEAT)))?,
+        None => u32::try_from(*file.repeat.get_ref()).ok().filter(|r| (1..=plan::MAX_REPEAT).contains(r)).ok_or_else(
+            || source.error(file.repeat.span(), format!("repeat: expected an integer from 1 to {}", plan::MAX_REPEAT)),
+        )?,
     };
     let cascade_threshold = u64::try_from(*file.cascade_threshold.get_ref())
         .ok()
@@ -366,7 +377,11 @@ fn check_names(source: &Source<'_>, file: &ExperimentFile) -> Result<(), String>
         if let Some(key) = table.keys().find(|k| !valid.contains(k.get_ref())) {
             return Err(source.error(
                 key.span(),
-                format!("{field}: `{}` is not selected in this experiment (selected: {})", key.get_ref(), valid.join(", ")),
+                format!(
+                    "{field}: `{}` is not selected in this experiment (selected: {})",
+                    key.get_ref(),
+                    valid.join(", ")
+                ),
             ));
         }
     }
@@ -384,7 +399,9 @@ fn check_names(source: &Source<'_>, file: &ExperimentFile) -> Result<(), String>
             ));
         }
         if axes.contains(&axis.param.get_ref().as_str()) {
-            return Err(source.error(axis.param.span(), format!("sweep param `{}` is swept twice", axis.param.get_ref())));
+            return Err(
+                source.error(axis.param.span(), format!("sweep param `{}` is swept twice", axis.param.get_ref()))
+            );
         }
         axes.push(axis.param.get_ref());
         if axis.values.get_ref().is_empty() {

@@ -110,7 +110,8 @@ impl RunWriter {
         let path = self.path.join(file);
         let with_header = fs::metadata(&path).map(|m| m.len() == 0).unwrap_or(true);
         let bytes = csv_bytes(rows, with_header)?;
-        let mut out = OpenOptions::new().append(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let mut out =
+            OpenOptions::new().append(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
         out.write_all(&bytes).and_then(|()| out.flush()).with_context(|| format!("appending to {}", path.display()))
     }
 
@@ -179,7 +180,7 @@ fn csv_bytes<T: Serialize>(rows: &[T], with_header: bool) -> Result<Vec<u8>> {
     for row in rows {
         writer.serialize(row)?;
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Writes `path` through a temporary file beside it and a rename: it is whole, old or new.

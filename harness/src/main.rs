@@ -83,11 +83,19 @@ fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
         ));
     }
     if system::build_profile() != meta.build_profile {
-        refuse(format!("{}: the run was started by a {} build, this is a {} build", run_dir.display(), meta.build_profile, system::build_profile()));
+        refuse(format!(
+            "{}: the run was started by a {} build, this is a {} build",
+            run_dir.display(),
+            meta.build_profile,
+            system::build_profile()
+        ));
     }
     let specs: Vec<cell::CellSpec> = meta.cells.iter().map(|c| c.spec.clone()).collect();
     if meta.shard.is_none() && (plan::digest(&specs) != meta.plan_digest || meta.cells.len() != meta.plan_cells) {
-        refuse(format!("{}: meta.json's cells do not match its plan digest; the folder was altered", run_dir.display()));
+        refuse(format!(
+            "{}: meta.json's cells do not match its plan digest; the folder was altered",
+            run_dir.display()
+        ));
     }
     println!("resuming {}: {} of {} cells done", run_dir.display(), done.len(), meta.cells.len());
     run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), draw_report)
@@ -117,7 +125,10 @@ fn run_and_complete(
             return ExitCode::from(128 + signal as u8);
         }
         Err(e) => {
-            eprintln!("error: {e:#}; the finished cells are in {0}; `harness resume {0}` runs the rest", folder.display());
+            eprintln!(
+                "error: {e:#}; the finished cells are in {0}; `harness resume {0}` runs the rest",
+                folder.display()
+            );
             return ExitCode::FAILURE;
         }
     }
@@ -189,9 +200,10 @@ fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
     match folder::read_rows::<results::RunRow>(&run_dir.join(folder::RUNS)) {
         Err(e) => refuse(format!("{e:#}")),
         Ok((rows, _)) if rows.is_empty() => refuse(format!("{}: runs.csv has no rows", run_dir.display())),
-        Ok((_, true)) if !allow_incomplete => {
-            refuse(format!("{}: runs.csv ends in a torn row; pass --allow-incomplete to draw the rest", run_dir.display()))
-        }
+        Ok((_, true)) if !allow_incomplete => refuse(format!(
+            "{}: runs.csv ends in a torn row; pass --allow-incomplete to draw the rest",
+            run_dir.display()
+        )),
         Ok(_) => {}
     }
     match report::write_report(run_dir) {

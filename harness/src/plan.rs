@@ -102,7 +102,13 @@ impl CellSettings {
     }
 
     /// The specs of one combination, repeat by repeat, each in every recording mode.
-    pub fn cells(&self, workload: &str, workload_params: &Params, strategy: &str, strategy_params: &Params) -> Vec<CellSpec> {
+    pub fn cells(
+        &self,
+        workload: &str,
+        workload_params: &Params,
+        strategy: &str,
+        strategy_params: &Params,
+    ) -> Vec<CellSpec> {
         (1..=self.repeats)
             .flat_map(|repeat| self.recordings.iter().map(move |&record| (repeat, record)))
             .map(|(repeat, record)| CellSpec {
@@ -208,12 +214,10 @@ mod tests {
         let s = settings();
         let cells = s.cells("cycles", &Params::new(), "refcount", &Params::new());
         assert_eq!(cells.len(), s.cells_per_combination());
-        assert_eq!(cells.iter().map(|c| (c.repeat, c.record)).collect::<Vec<_>>(), [
-            (1, false),
-            (1, true),
-            (2, false),
-            (2, true)
-        ]);
+        assert_eq!(
+            cells.iter().map(|c| (c.repeat, c.record)).collect::<Vec<_>>(),
+            [(1, false), (1, true), (2, false), (2, true)]
+        );
     }
 
     #[test]

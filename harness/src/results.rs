@@ -272,7 +272,10 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
     match result {
         CellResult::Failed { error } => RunRow { error: Some(error.clone()), ..planned },
         CellResult::TimedOut { after, stderr_tail } => RunRow {
-            error: Some(format!("killed after the {} timeout; {stderr_tail}", format_duration_us(after.as_secs_f64() * 1e6))),
+            error: Some(format!(
+                "killed after the {} timeout; {stderr_tail}",
+                format_duration_us(after.as_secs_f64() * 1e6)
+            )),
             ..planned
         },
         CellResult::Ok(outcome) => measured(planned, outcome),

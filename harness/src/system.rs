@@ -80,15 +80,14 @@ pub fn build_profile() -> &'static str {
 }
 
 /// Environment variables that change what a cell measures.
-const MEASURED_ENVIRONMENT: [&str; 5] = ["RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "MALLOC_CONF", "_RJEM_MALLOC_CONF", "LD_PRELOAD"];
+const MEASURED_ENVIRONMENT: [&str; 5] =
+    ["RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "MALLOC_CONF", "_RJEM_MALLOC_CONF", "LD_PRELOAD"];
 
 /// The variables of [`MEASURED_ENVIRONMENT`] that are set, and the CPU frequency governor where
 /// `/sys` shows it (`cpu_governor`).
 pub fn environment() -> BTreeMap<String, String> {
-    let mut found: BTreeMap<String, String> = MEASURED_ENVIRONMENT
-        .iter()
-        .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
-        .collect();
+    let mut found: BTreeMap<String, String> =
+        MEASURED_ENVIRONMENT.iter().filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?))).collect();
     if let Ok(governor) = fs::read_to_string("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") {
         found.insert("cpu_governor".into(), governor.trim().into());
     }

@@ -258,7 +258,11 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
         println!("target missed (±10%): {}", missed.join(", "));
     }
 
-    let meta = ValidateMeta { run: results::Meta { complete: true, ..results::meta(run_id, plan) }, python: interpreter.clone(), tolerance: TOLERANCE };
+    let meta = ValidateMeta {
+        run: results::Meta { complete: true, ..results::meta(run_id, plan) },
+        python: interpreter.clone(),
+        tolerance: TOLERANCE,
+    };
     results::write_folder_atomically(folder, |staging| {
         results::write_csv(&staging.join("validate.csv"), &rows)?;
         results::write_json(&staging.join("cpython_gc_log.json"), &timed)?;
