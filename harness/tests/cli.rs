@@ -60,7 +60,9 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     }
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
-    for key in ["git_commit", "rustc", "cpu_model", "kernel", "seed", "command_line", "cells"] {
+    for key in
+        ["git_commit", "rustc", "cpu_model", "kernel", "seed", "command_line", "cells", "build_profile", "environment"]
+    {
         assert!(meta.get(key).is_some(), "meta.json has {key}");
     }
     // Only the finished folder is left: no staging folder beside it.
@@ -481,6 +483,32 @@ fn a_leak_past_the_heap_cap_stops_the_cell_not_the_run() {
     let row = |strategy: &str| runs.lines().find(|l| l.contains(&format!(",{strategy},"))).unwrap().to_string();
     assert!(row("refcount").contains(",leaked-over-cap,"), "{runs}");
     assert!(row("generational").contains(",ok,"), "the collector keeps the heap under the cap: {runs}");
+
+    // The stop at the cap is silent: no panic message, no backtrace symbolised inside the
+    // measured region, even with RUST_BACKTRACE=1.
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    let refcount = meta["cells"].as_array().unwrap().iter().find(|c| c["spec"]["strategy"] == "refcount").unwrap();
+    let child = harness()
+        .env("RUST_BACKTRACE", "1")
+        .arg("--run-cell")
+        .arg(refcount["spec"].to_string())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("leaked-over-cap"));
+    let stderr = String::from_utf8_lossy(&child.get_output().stderr).to_string();
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    // The environment that changes figures is recorded.
+    let out = dir.path().join("with-backtrace");
+    harness()
+        .env("RUST_BACKTRACE", "1")
+        .args(["--workload", "cycles", "--size", "smoke", "--strategy", "refcount", "--no-report", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["environment"]["RUST_BACKTRACE"], "1");
 }
 
 #[test]

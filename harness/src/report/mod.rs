@@ -123,7 +123,7 @@ mod tests {
         let mut pauses = Vec::new();
         let mut memory = String::from(
             "run_id,cell,workload,strategy,repeat,trigger,time_ns,allocations,live_objects,live_bytes,\
-             allocator_in_use_bytes,allocator_reserved_bytes,arenas,rss_bytes\n",
+             allocator_in_use_bytes,allocator_reserved_bytes,arenas,rss_bytes,requests_done,retained_bytes\n",
         );
         let mut specs = Vec::new();
         for (id, c) in cells.iter().enumerate() {
@@ -187,7 +187,7 @@ mod tests {
                 let allocations = sample * 50_000;
                 let live = if c.strategy == "nogc" { 1_000 + allocations * 64 } else { 1_000 + (sample % 5) * 400_000 };
                 memory += &format!(
-                    "{run_id},{id},cycles,{},{},interval,{},{allocations},{},{live},{live},{},{},{}\n",
+                    "{run_id},{id},cycles,{},{},interval,{},{allocations},{},{live},{live},{},{},{},0,0\n",
                     c.strategy,
                     c.repeat,
                     sample * 1_000_000,
@@ -311,6 +311,23 @@ mod tests {
         assert!(heap.basis.starts_with("smallest peak live bytes"), "{}", heap.basis);
         let generational = table.rows.iter().find(|r| r.configuration.strategy == "generational").unwrap();
         assert_eq!(generational.time, Some(780.0 / 250.0), "median wall over nogc's");
+    }
+
+    /// An empty `rss_bytes` (statm unreadable in a child) used to make the whole memory.csv
+    /// unreadable, and every memory chart vanished without a word.
+    #[test]
+    fn a_sample_without_rss_keeps_the_memory_charts() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), true);
+        let memory = std::fs::read_to_string(dir.path().join("memory.csv")).unwrap();
+        let mut lines: Vec<String> = memory.lines().map(String::from).collect();
+        let mut fields: Vec<&str> = lines[1].split(',').collect();
+        fields[13] = "";
+        lines[1] = fields.join(",");
+        std::fs::write(dir.path().join("memory.csv"), lines.join("\n") + "\n").unwrap();
+        let summary = write_report(dir.path()).unwrap();
+        assert!(chart_stems(&summary).contains(&"memory-cycles-smoke".to_string()));
+        assert!(summary.notes.iter().any(|n| n.contains("1 of") && n.contains("have no RSS")), "{:?}", summary.notes);
     }
 
     #[test]
