@@ -21,7 +21,8 @@ use anyhow::{Context, Result, anyhow};
 use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
 use strategies::{
-    AllocatorConfig, AllocatorKind, Heap, HeapCapExceeded, HeapConfig, MemorySample, SystemBackend, strategy,
+    AllocatorConfig, AllocatorKind, Heap, HeapCapExceeded, HeapConfig, MemorySample, Pause, PauseKind, SystemBackend,
+    strategy,
 };
 use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
@@ -48,53 +49,6 @@ pub struct CellSpec {
     pub record: bool,
     /// A memory sample every this many object allocations (0: checkpoints only).
     pub sample_every: u64,
-}
-
-/// One pause, as the child reports it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PauseRecord {
-    pub kind: String,
-    pub generation: Option<u8>,
-    pub start_ns: u64,
-    pub duration_ns: u64,
-    /// Objects freed (cascade) or examined (collection).
-    pub objects: u64,
-    pub collected: u64,
-    pub uncollectable: u64,
-}
-
-/// One memory sample, as the child reports it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SampleRecord {
-    pub trigger: String,
-    pub time_ns: u64,
-    pub allocations: u64,
-    pub requests_done: u64,
-    pub live_objects: u64,
-    pub live_bytes: u64,
-    pub retained_bytes: u64,
-    pub allocator_in_use_bytes: u64,
-    pub allocator_reserved_bytes: u64,
-    pub arenas: u64,
-    pub rss_bytes: Option<u64>,
-}
-
-impl From<&MemorySample> for SampleRecord {
-    fn from(s: &MemorySample) -> SampleRecord {
-        SampleRecord {
-            trigger: s.trigger.name().into(),
-            time_ns: s.time_ns,
-            allocations: s.allocations,
-            requests_done: s.requests_done,
-            live_objects: s.live_objects,
-            live_bytes: s.live_bytes,
-            retained_bytes: s.retained_bytes,
-            allocator_in_use_bytes: s.allocator_bytes_used,
-            allocator_reserved_bytes: s.allocator_bytes_reserved,
-            arenas: s.arenas,
-            rss_bytes: s.rss_bytes,
-        }
-    }
 }
 
 /// One generation's line of `gc.get_stats()`.
@@ -142,7 +96,7 @@ pub struct CellOutcome {
     pub checksum: String,
     pub wall_ns: u64,
     pub memory_management_ns: u64,
-    pub pauses: Vec<PauseRecord>,
+    pub pauses: Vec<Pause>,
     /// VmHWM of the child: the peak resident set of this cell alone.
     pub peak_rss_bytes: u64,
     pub peak_reserved_bytes: u64,
@@ -156,7 +110,7 @@ pub struct CellOutcome {
     /// Wall time of each request (from one checkpoint to the next), in nanoseconds.
     pub request_latencies: LatencySummary,
     /// Memory samples in the order taken (empty with recording off).
-    pub memory_samples: Vec<SampleRecord>,
+    pub memory_samples: Vec<MemorySample>,
     /// Parameters in force, preset and default values filled in.
     pub workload_params: Vec<(String, String)>,
     pub strategy_params: Vec<(String, String)>,
@@ -167,9 +121,9 @@ impl CellOutcome {
     /// The collection pauses, split into those of the workload's run and those after it
     /// returned (the exit collection): the first `n` collection pauses are the run's, `n` being
     /// the collections `gc.get_stats()` counted when the workload returned.
-    pub fn collections_split_at_return(&self) -> (Vec<&PauseRecord>, Vec<&PauseRecord>) {
+    pub fn collections_split_at_return(&self) -> (Vec<&Pause>, Vec<&Pause>) {
         let during_run: u64 = self.gc_stats_at_return.iter().map(|g| g.collections).sum();
-        let mut collections: Vec<&PauseRecord> = self.pauses.iter().filter(|p| p.kind == "collection").collect();
+        let mut collections: Vec<&Pause> = self.pauses.iter().filter(|p| p.kind == PauseKind::Collection).collect();
         let after_return = collections.split_off((during_run as usize).min(collections.len()));
         (collections, after_return)
     }
@@ -282,19 +236,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         checksum: checksum.map_or(String::new(), |c| c.to_string()),
         wall_ns,
         memory_management_ns: report.memory_management_ns,
-        pauses: report
-            .pauses
-            .iter()
-            .map(|p| PauseRecord {
-                kind: p.kind.name().into(),
-                generation: p.generation,
-                start_ns: p.start_ns,
-                duration_ns: p.duration_ns,
-                objects: p.objects,
-                collected: p.collected,
-                uncollectable: p.uncollectable,
-            })
-            .collect(),
+        pauses: report.pauses,
         peak_rss_bytes,
         peak_reserved_bytes: report.stats.alloc.bytes_reserved_peak,
         leaked_objects: report.leaked.objects,
@@ -302,7 +244,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         collections: report.stats.collections,
         gc_stats_at_return,
         request_latencies: LatencySummary::of(report.request_latencies_ns.iter().copied()),
-        memory_samples: report.memory_samples.iter().map(SampleRecord::from).collect(),
+        memory_samples: report.memory_samples,
         workload_params: workload.params(),
         strategy_params,
         allocator: allocator_name,

@@ -83,8 +83,8 @@ impl RunWriter {
         let (memory, _) = read_rows::<MemoryRow>(&path.join(MEMORY))?;
         let writer = RunWriter { path: path.to_path_buf(), meta };
         writer.rewrite(RUNS, &runs)?;
-        writer.rewrite(PAUSES, &pauses.into_iter().filter(|p| done.contains(&p.cell)).collect::<Vec<_>>())?;
-        writer.rewrite(MEMORY, &memory.into_iter().filter(|m| done.contains(&m.cell)).collect::<Vec<_>>())?;
+        writer.rewrite(PAUSES, &pauses.into_iter().filter(|p| done.contains(&p.key.cell)).collect::<Vec<_>>())?;
+        writer.rewrite(MEMORY, &memory.into_iter().filter(|m| done.contains(&m.key.cell)).collect::<Vec<_>>())?;
         Ok((writer, done))
     }
 
@@ -138,8 +138,8 @@ pub fn read_folder(path: &Path) -> Result<Gathered> {
     let (mut pauses, _) = read_rows::<PauseRow>(&path.join(PAUSES))?;
     let (mut memory, _) = read_rows::<MemoryRow>(&path.join(MEMORY))?;
     runs.sort_by_key(|r| r.cell);
-    pauses.sort_by_key(|p| p.cell);
-    memory.sort_by_key(|m| m.cell);
+    pauses.sort_by_key(|p| p.key.cell);
+    memory.sort_by_key(|m| m.key.cell);
     Ok(Gathered { runs, pauses, memory })
 }
 
@@ -150,29 +150,53 @@ pub fn read_meta(path: &Path) -> Result<Meta> {
 }
 
 /// Rows of one result file, and whether its last row was torn (cut by a kill: the file does not
-/// end in a newline, or the last row does not parse) and dropped. A row that does not parse
-/// anywhere else is an error naming the file and the line.
-pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<(Vec<T>, bool)> {
+/// end in a newline, or the last row does not parse) and dropped. The header must be the one
+/// `T` writes; rows are then read by position (the keyed rows of `pauses.csv` and `memory.csv`
+/// cannot be read by name, see `results::Keyed`). A row that does not parse anywhere else is an
+/// error naming the file and the line.
+pub fn read_rows<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Result<(Vec<T>, bool)> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if !bytes.contains(&b'\n') {
+        // Empty (no rows yet), or cut inside the header of its first rows.
+        return Ok((Vec::new(), !bytes.is_empty()));
+    }
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let found = reader.headers().with_context(|| format!("reading {}", path.display()))?.clone();
+    let expected = header_of::<T>()?;
+    if found != expected {
+        bail!(
+            "{}: the columns are not the ones this harness writes (found {}; expected {})",
+            path.display(),
+            found.iter().collect::<Vec<_>>().join(","),
+            expected.iter().collect::<Vec<_>>().join(",")
+        );
+    }
     let mut rows = Vec::new();
-    let mut records = reader.deserialize::<T>().peekable();
-    while let Some(row) = records.next() {
+    let mut records = reader.records().peekable();
+    while let Some(record) = records.next() {
         let last = records.peek().is_none();
-        match row {
+        let position = match &record {
+            Ok(record) => record.position(),
+            Err(e) => e.position(),
+        };
+        let line = position.map_or(0, |p| p.line());
+        match record.map_err(anyhow::Error::from).and_then(|r| Ok(r.deserialize::<T>(None)?)) {
             Ok(row) => rows.push(row),
             Err(_) if last => return Ok((rows, true)),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                bail!("{}: line {line}: {e}", path.display());
-            }
+            Err(e) => bail!("{}: line {line}: {e}", path.display()),
         }
     }
-    let torn = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    let torn = !bytes.ends_with(b"\n");
     if torn {
         rows.pop();
     }
     Ok((rows, torn))
+}
+
+/// The header `T` writes.
+fn header_of<T: Serialize + Default>() -> Result<csv::StringRecord> {
+    let bytes = csv_bytes(&[T::default()], true)?;
+    Ok(csv::Reader::from_reader(bytes.as_slice()).headers()?.clone())
 }
 
 fn csv_bytes<T: Serialize>(rows: &[T], with_header: bool) -> Result<Vec<u8>> {
@@ -194,7 +218,7 @@ fn replace(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+    #[derive(Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
     struct Row {
         cell: usize,
         note: String,
@@ -218,6 +242,43 @@ mod tests {
             assert!(was_torn, "{torn:?}");
             assert_eq!(rows, vec![Row { cell: 0, note: "a".into() }], "{torn:?}");
         }
+    }
+
+    /// The recorder's records go to the files and come back as the same values, empty fields
+    /// (a cascade's generation, an unread RSS) included.
+    #[test]
+    fn keyed_records_round_trip_through_their_files() {
+        use crate::results::{CellKey, Keyed, MemoryRow, PauseRow};
+        let dir = tempfile::TempDir::new().unwrap();
+        let key =
+            CellKey { run_id: "r".into(), cell: 3, workload: "cycles".into(), strategy: "nogc".into(), repeat: 2 };
+        let pauses: Vec<PauseRow> = vec![Keyed {
+            key: key.clone(),
+            record: strategies::Pause {
+                kind: strategies::PauseKind::Cascade,
+                generation: None,
+                objects: 5,
+                ..Default::default()
+            },
+        }];
+        let memory: Vec<MemoryRow> = vec![Keyed {
+            key,
+            record: strategies::MemorySample {
+                trigger: strategies::SampleTrigger::Final,
+                rss_bytes: None,
+                allocator_bytes_used: 7,
+                ..Default::default()
+            },
+        }];
+        fs::write(dir.path().join(PAUSES), csv_bytes(&pauses, true).unwrap()).unwrap();
+        fs::write(dir.path().join(MEMORY), csv_bytes(&memory, true).unwrap()).unwrap();
+        let text = fs::read_to_string(dir.path().join(PAUSES)).unwrap();
+        assert!(text.starts_with("run_id,cell,workload,strategy,repeat,kind,generation,start_ns,"), "{text}");
+        assert!(text.contains(",cascade,,"), "{text}");
+        assert_eq!(read_rows::<PauseRow>(&dir.path().join(PAUSES)).unwrap(), (pauses, false));
+        assert_eq!(read_rows::<MemoryRow>(&dir.path().join(MEMORY)).unwrap(), (memory, false));
+        let error = read_rows::<MemoryRow>(&dir.path().join(PAUSES)).unwrap_err().to_string();
+        assert!(error.contains("not the ones this harness writes"), "{error}");
     }
 
     #[test]

@@ -50,7 +50,11 @@ fn read_part(dir: &Path, allow_incomplete: bool) -> Result<Part> {
         bail!("{0}: the run is not complete; finish it with `harness resume {0}` first", dir.display());
     }
     let read = |file: &str| -> Result<()> {
-        let (_, torn) = folder::read_rows::<serde::de::IgnoredAny>(&dir.join(file))?;
+        let torn = match file {
+            RUNS => folder::read_rows::<results::RunRow>(&dir.join(file))?.1,
+            PAUSES => folder::read_rows::<results::PauseRow>(&dir.join(file))?.1,
+            _ => folder::read_rows::<results::MemoryRow>(&dir.join(file))?.1,
+        };
         if torn {
             bail!("{}: the last row is torn (cut by a kill); resume the run first", dir.join(file).display());
         }
@@ -111,14 +115,14 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
         row.run_id.clone_from(&meta.run_id);
     }
     for row in &mut gathered.pauses {
-        row.run_id.clone_from(&meta.run_id);
+        row.key.run_id.clone_from(&meta.run_id);
     }
     for row in &mut gathered.memory {
-        row.run_id.clone_from(&meta.run_id);
+        row.key.run_id.clone_from(&meta.run_id);
     }
     gathered.runs.sort_by_key(|r| r.cell);
     // Stable sorts: each cell's pauses and samples stay in time order.
-    gathered.pauses.sort_by_key(|p| p.cell);
-    gathered.memory.sort_by_key(|m| m.cell);
+    gathered.pauses.sort_by_key(|p| p.key.cell);
+    gathered.memory.sort_by_key(|m| m.key.cell);
     Ok((meta, gathered))
 }

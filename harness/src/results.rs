@@ -124,97 +124,69 @@ fn complete_by_default() -> bool {
     true
 }
 
-/// One row of `pauses.csv`: one pause of one cell.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PauseRow {
+/// Which cell a row of `pauses.csv` or `memory.csv` belongs to: the first columns of both.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CellKey {
     pub run_id: String,
     pub cell: usize,
     pub workload: String,
     pub strategy: String,
     pub repeat: u32,
-    /// `collection` or `cascade`.
-    pub kind: String,
-    /// The oldest generation collected; empty for cascades.
-    pub generation: Option<u8>,
-    /// Start, from the moment the cell's heap was created.
-    pub start_ns: u64,
-    pub duration_ns: u64,
-    /// Objects examined (collections) or freed (cascades).
-    pub objects: u64,
-    pub collected: u64,
-    pub uncollectable: u64,
 }
+
+impl CellKey {
+    pub fn of(run_id: &str, cell: &PlannedCell) -> CellKey {
+        CellKey {
+            run_id: run_id.into(),
+            cell: cell.id,
+            workload: cell.spec.workload.clone(),
+            strategy: cell.spec.strategy.clone(),
+            repeat: cell.spec.repeat,
+        }
+    }
+}
+
+/// A row of a per-cell file: the cell's key, then one of the recorder's own records, flattened
+/// (the key's columns, then the record's). The recorder's type is the row's type, so the child,
+/// the files and the report cannot drift apart. Serialised as the tuple `(key, record)`, which
+/// the csv crate writes flat with headers (it cannot write `#[serde(flatten)]`); read back
+/// by position, after `folder::read_rows` has checked the header.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keyed<R> {
+    pub key: CellKey,
+    pub record: R,
+}
+
+impl<R: Serialize> Serialize for Keyed<R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.key, &self.record).serialize(serializer)
+    }
+}
+
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for Keyed<R> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Keyed<R>, D::Error> {
+        let (key, record) = <(CellKey, R)>::deserialize(deserializer)?;
+        Ok(Keyed { key, record })
+    }
+}
+
+impl<R> std::ops::Deref for Keyed<R> {
+    type Target = R;
+    fn deref(&self) -> &R {
+        &self.record
+    }
+}
+
+/// One row of `pauses.csv`: one pause of one cell.
+pub type PauseRow = Keyed<strategies::Pause>;
 
 /// One row of `memory.csv`: one memory sample of one cell.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct MemoryRow {
-    pub run_id: String,
-    pub cell: usize,
-    pub workload: String,
-    pub strategy: String,
-    pub repeat: u32,
-    /// `startup`, `request`, `interval` or `final`.
-    pub trigger: String,
-    /// Since the cell's heap was created.
-    pub time_ns: u64,
-    /// Objects the program had allocated: the axis on which strategies line up.
-    pub allocations: u64,
-    pub live_objects: u64,
-    pub live_bytes: u64,
-    pub allocator_in_use_bytes: u64,
-    pub allocator_reserved_bytes: u64,
-    pub arenas: u64,
-    /// Empty when `/proc/self/statm` could not be read.
-    pub rss_bytes: Option<u64>,
-    pub requests_done: u64,
-    /// `nogc`: bytes of dead objects never returned; 0 under every other strategy.
-    pub retained_bytes: u64,
-}
+pub type MemoryRow = Keyed<strategies::MemorySample>;
 
-pub fn memory_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<MemoryRow> {
-    outcome
-        .memory_samples
-        .iter()
-        .map(|m| MemoryRow {
-            run_id: run_id.into(),
-            cell: cell.id,
-            workload: cell.spec.workload.clone(),
-            strategy: cell.spec.strategy.clone(),
-            repeat: cell.spec.repeat,
-            trigger: m.trigger.clone(),
-            time_ns: m.time_ns,
-            allocations: m.allocations,
-            live_objects: m.live_objects,
-            live_bytes: m.live_bytes,
-            allocator_in_use_bytes: m.allocator_in_use_bytes,
-            allocator_reserved_bytes: m.allocator_reserved_bytes,
-            arenas: m.arenas,
-            rss_bytes: m.rss_bytes,
-            requests_done: m.requests_done,
-            retained_bytes: m.retained_bytes,
-        })
-        .collect()
-}
-
-pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<PauseRow> {
-    outcome
-        .pauses
-        .iter()
-        .map(|p| PauseRow {
-            run_id: run_id.into(),
-            cell: cell.id,
-            workload: cell.spec.workload.clone(),
-            strategy: cell.spec.strategy.clone(),
-            repeat: cell.spec.repeat,
-            kind: p.kind.clone(),
-            generation: p.generation,
-            start_ns: p.start_ns,
-            duration_ns: p.duration_ns,
-            objects: p.objects,
-            collected: p.collected,
-            uncollectable: p.uncollectable,
-        })
-        .collect()
+/// The rows of a cell's records, keyed.
+pub fn keyed<R: Clone>(run_id: &str, cell: &PlannedCell, records: &[R]) -> Vec<Keyed<R>> {
+    let key = CellKey::of(run_id, cell);
+    records.iter().map(|record| Keyed { key: key.clone(), record: record.clone() }).collect()
 }
 
 /// The cell's wall time minus the memory management inside it: the pauses after the workload

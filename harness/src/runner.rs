@@ -62,7 +62,7 @@ pub fn run_cells(
         progress.finished(&describe(&cell.spec), &result, started.elapsed());
         let (pauses, memory) = match &result {
             CellResult::Ok(outcome) => {
-                (results::pause_rows(&run_id, cell, outcome), results::memory_rows(&run_id, cell, outcome))
+                (results::keyed(&run_id, cell, &outcome.pauses), results::keyed(&run_id, cell, &outcome.memory_samples))
             }
             _ => (Vec::new(), Vec::new()),
         };

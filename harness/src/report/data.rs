@@ -42,10 +42,10 @@ pub struct MemorySample {
 impl From<&MemoryRow> for MemorySample {
     fn from(row: &MemoryRow) -> MemorySample {
         MemorySample {
-            cell: row.cell,
+            cell: row.key.cell,
             allocations: row.allocations,
             live_bytes: row.live_bytes,
-            allocator_reserved_bytes: row.allocator_reserved_bytes,
+            allocator_reserved_bytes: row.allocator_bytes_reserved,
             rss_bytes: row.rss_bytes.unwrap_or(0),
         }
     }
@@ -83,7 +83,7 @@ impl RunFolder {
     pub fn load(folder: &Path) -> Result<RunFolder> {
         let runs = read_csv(&folder.join("runs.csv"))?;
         let mut problems = Vec::new();
-        let pauses = match read_csv(&folder.join("pauses.csv")) {
+        let pauses = match crate::folder::read_rows::<PauseRow>(&folder.join("pauses.csv")).map(|(rows, _)| rows) {
             Ok(pauses) => pauses,
             Err(e) => {
                 problems.push(format!("pauses.csv: {e:#}"));
@@ -92,7 +92,7 @@ impl RunFolder {
         };
         let memory_path = folder.join("memory.csv");
         let memory = if memory_path.exists() {
-            match read_csv::<MemoryRow>(&memory_path) {
+            match crate::folder::read_rows::<MemoryRow>(&memory_path).map(|(rows, _)| rows) {
                 Ok(rows) => Some(memory_samples(&rows, &mut problems)),
                 Err(e) => {
                     problems.push(format!("memory.csv: {e:#}"));
@@ -246,7 +246,7 @@ impl<'a> Analysis<'a> {
 
         let mut pauses_by_cell: HashMap<usize, Vec<&PauseRow>> = HashMap::new();
         for pause in &folder.pauses {
-            pauses_by_cell.entry(pause.cell).or_default().push(pause);
+            pauses_by_cell.entry(pause.key.cell).or_default().push(pause);
         }
         let mut memory_by_cell: HashMap<usize, Vec<&MemorySample>> = HashMap::new();
         for sample in folder.memory.iter().flatten() {

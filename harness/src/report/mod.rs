@@ -84,7 +84,7 @@ mod tests {
     use super::data::{Analysis, RunFolder};
     use super::overhead::overhead_table;
     use super::*;
-    use crate::results::{PauseRow, RunRow, write_csv};
+    use crate::results::{CellKey, PauseRow, RunRow, write_csv};
 
     /// One cell of a fixture run.
     struct FixtureCell {
@@ -169,18 +169,26 @@ mod tests {
             let step = c.wall_ms * 1e6 / (c.pauses_ns.len() as f64 + 1.0);
             for (i, duration) in c.pauses_ns.iter().enumerate() {
                 pauses.push(PauseRow {
-                    run_id: run_id.into(),
-                    cell: id,
-                    workload: "cycles".into(),
-                    strategy: c.strategy.into(),
-                    repeat: c.repeat,
-                    kind: if i % 10 == 9 { "cascade".into() } else { "collection".into() },
-                    generation: (i % 10 != 9).then_some((i % 3) as u8),
-                    start_ns: (step * (i as f64 + 1.0)) as u64,
-                    duration_ns: *duration,
-                    objects: 700,
-                    collected: 600,
-                    uncollectable: 0,
+                    key: CellKey {
+                        run_id: run_id.into(),
+                        cell: id,
+                        workload: "cycles".into(),
+                        strategy: c.strategy.into(),
+                        repeat: c.repeat,
+                    },
+                    record: strategies::Pause {
+                        kind: if i % 10 == 9 {
+                            strategies::PauseKind::Cascade
+                        } else {
+                            strategies::PauseKind::Collection
+                        },
+                        generation: (i % 10 != 9).then_some((i % 3) as u8),
+                        start_ns: (step * (i as f64 + 1.0)) as u64,
+                        duration_ns: *duration,
+                        objects: 700,
+                        collected: 600,
+                        uncollectable: 0,
+                    },
                 });
             }
             for sample in 0..=20u64 {
