@@ -27,6 +27,7 @@ use strategies::{
 use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
 
+use crate::results::Status;
 use crate::system;
 
 /// Everything a child needs to run one cell.
@@ -92,7 +93,7 @@ impl LatencySummary {
 pub struct CellOutcome {
     /// `ok`, or `leaked-over-cap` when the workload passed the heap cap and was stopped (its
     /// figures then cover the run up to that point, and it has no checksum).
-    pub status: String,
+    pub status: Status,
     pub checksum: String,
     pub wall_ns: u64,
     pub memory_management_ns: u64,
@@ -146,12 +147,11 @@ pub enum CellResult {
 
 impl CellResult {
     /// The `status` column: `ok`, `leaked-over-cap`, `failed` or `timeout`.
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> Status {
         match self {
-            CellResult::Ok(outcome) if outcome.status == "leaked-over-cap" => "leaked-over-cap",
-            CellResult::Ok(_) => "ok",
-            CellResult::Failed { .. } => "failed",
-            CellResult::TimedOut { .. } => "timeout",
+            CellResult::Ok(outcome) => outcome.status,
+            CellResult::Failed { .. } => Status::Failed,
+            CellResult::TimedOut { .. } => Status::Timeout,
         }
     }
 }
@@ -232,7 +232,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     let report = heap.finish();
 
     Ok(CellOutcome {
-        status: if checksum.is_some() { "ok" } else { "leaked-over-cap" }.into(),
+        status: if checksum.is_some() { Status::Ok } else { Status::LeakedOverCap },
         checksum: checksum.map_or(String::new(), |c| c.to_string()),
         wall_ns,
         memory_management_ns: report.memory_management_ns,

@@ -14,6 +14,38 @@ use crate::cell::{CellOutcome, CellResult, LatencySummary};
 use crate::plan::{Plan, PlannedCell};
 use crate::system;
 
+/// How a cell ended: the `status` column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The workload ran to its end.
+    #[default]
+    Ok,
+    /// The live heap passed the cap and the workload was stopped: figures up to the stop.
+    LeakedOverCap,
+    /// The child crashed, exited non-zero or could not be read.
+    Failed,
+    /// The child ran past its timeout and was killed.
+    Timeout,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::LeakedOverCap => "leaked-over-cap",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What the cells of a run produced, in plan order.
 #[derive(Debug, Default)]
 pub struct Gathered {
@@ -26,7 +58,7 @@ impl Gathered {
     /// Whether every cell ran to its end or to the heap cap: a strategy that leaks past the
     /// cap is a finding, not a failure; a crash or a timeout is.
     pub fn all_ok(&self) -> bool {
-        self.runs.iter().all(|r| r.status == "ok" || r.status == "leaked-over-cap")
+        self.runs.iter().all(|r| matches!(r.status, Status::Ok | Status::LeakedOverCap))
     }
 }
 
@@ -49,7 +81,7 @@ pub struct RunRow {
     #[serde(default)]
     pub build_profile: String,
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
-    pub status: String,
+    pub status: Status,
     pub checksum: Option<String>,
     pub wall_time_ms: Option<f64>,
     pub mm_time_ms: Option<f64>,
@@ -236,7 +268,7 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
         recording: spec.record,
         allocator: format!("{}/{}", spec.allocator, spec.backend),
         build_profile: system::build_profile().into(),
-        status: result.status().into(),
+        status: result.status(),
         workload_params,
         strategy_params,
         ..RunRow::default()
@@ -267,7 +299,7 @@ fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
     let [request_p50_us, request_p99_us, request_max_us] = percentiles(requests);
     let [gen0, gen1, gen2] = outcome.collections.map(Some);
     RunRow {
-        checksum: (outcome.status == "ok").then(|| outcome.checksum.clone()),
+        checksum: (outcome.status == Status::Ok).then(|| outcome.checksum.clone()),
         wall_time_ms: Some(outcome.wall_ns as f64 / 1e6),
         mm_time_ms: Some(outcome.memory_management_ns as f64 / 1e6),
         mutator_time_ms: Some(mutator_ns(outcome) as f64 / 1e6),
@@ -412,7 +444,7 @@ fn configuration(row: &RunRow) -> String {
 /// minimum is the figure least disturbed by a busy machine).
 pub fn recording_overheads(rows: &[RunRow]) -> Vec<RecordingOverhead> {
     let mut walls: BTreeMap<(String, String, String), [Vec<f64>; 2]> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r.status == "ok") {
+    for row in rows.iter().filter(|r| r.status == Status::Ok) {
         let key =
             (row.workload.clone(), row.workload_params.clone(), format!("{} [{}]", row.strategy, row.strategy_params));
         walls.entry(key).or_default()[row.recording as usize].extend(row.wall_time_ms);
@@ -469,7 +501,7 @@ pub fn summary_table(rows: &[RunRow]) -> String {
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for ((_, label), rows) in groups {
-        let ok = rows.iter().filter(|r| r.status == "ok").count();
+        let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
         // Cells stopped at the heap cap have figures too (up to the stop); failed ones have none.
         let measured: Vec<&RunRow> = rows.iter().copied().filter(|r| r.wall_time_ms.is_some()).collect();
         let median_f = |f: fn(&RunRow) -> Option<f64>| median(measured.iter().filter_map(|r| f(r)).collect());
@@ -483,7 +515,8 @@ pub fn summary_table(rows: &[RunRow]) -> String {
             (Some(lo), Some(hi)) if walls.len() > 1 => format!("{}–{}", ms(Some(lo)), ms(Some(hi))),
             _ => String::new(),
         };
-        let statuses: BTreeSet<&str> = rows.iter().map(|r| r.status.as_str()).filter(|s| *s != "ok").collect();
+        let statuses: BTreeSet<&str> =
+            rows.iter().map(|r| r.status).filter(|s| *s != Status::Ok).map(Status::name).collect();
         let mut ok_text = format!("{ok}/{}", rows.len());
         if !statuses.is_empty() {
             ok_text += &format!(" ({})", statuses.into_iter().collect::<Vec<_>>().join(", "));

@@ -130,7 +130,7 @@ impl Progress {
     fn finished(&self, what: &str, result: &CellResult, took: Duration) {
         self.done.set(self.done.get() + 1);
         let status = match result {
-            CellResult::Ok(outcome) if outcome.status != "ok" => outcome.status.clone(),
+            CellResult::Ok(outcome) if outcome.status != results::Status::Ok => outcome.status.to_string(),
             CellResult::Ok(_) => "ok".into(),
             CellResult::Failed { error } => format!("failed: {}", error.lines().last().unwrap_or_default()),
             CellResult::TimedOut { after, .. } => {

@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::results::{MemoryRow, Meta, PauseRow, RunRow, median};
+use crate::results::{MemoryRow, Meta, PauseRow, RunRow, Status, median};
 
 /// The strategy that never frees: the LBO lower bound for time.
 pub const NOGC: &str = "nogc";
@@ -150,7 +150,7 @@ pub struct Configuration<'a> {
 
 impl<'a> Configuration<'a> {
     pub fn ok_rows(&self) -> impl Iterator<Item = &'a RunRow> + '_ {
-        self.rows.iter().copied().filter(|r| r.status == "ok")
+        self.rows.iter().copied().filter(|r| r.status == Status::Ok)
     }
 
     /// The median over the `ok` repeats of a figure, where it was recorded.

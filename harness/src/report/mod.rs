@@ -84,14 +84,14 @@ mod tests {
     use super::data::{Analysis, RunFolder};
     use super::overhead::overhead_table;
     use super::*;
-    use crate::results::{CellKey, PauseRow, RunRow, write_csv};
+    use crate::results::{CellKey, PauseRow, RunRow, Status, write_csv};
 
     /// One cell of a fixture run.
     struct FixtureCell {
         strategy: &'static str,
         given: Vec<(&'static str, &'static str)>,
         repeat: u32,
-        status: &'static str,
+        status: Status,
         wall_ms: f64,
         /// Pause durations, ns; they start evenly over the wall time.
         pauses_ns: Vec<u64>,
@@ -104,7 +104,7 @@ mod tests {
             strategy,
             given: Vec::new(),
             repeat,
-            status: "ok",
+            status: Status::Ok,
             wall_ms,
             pauses_ns,
             peak_rss: 9_000_000 + repeat as u64 * 100_000,
@@ -127,7 +127,7 @@ mod tests {
         );
         let mut specs = Vec::new();
         for (id, c) in cells.iter().enumerate() {
-            let ok = c.status == "ok";
+            let ok = c.status == Status::Ok;
             let params: Vec<String> = c.given.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let mm_ms = c.pauses_ns.iter().sum::<u64>() as f64 / 1e6;
             let some_if_ok = |v: f64| ok.then_some(v);
@@ -142,7 +142,7 @@ mod tests {
                 recording: true,
                 allocator: "pymalloc/jemalloc".into(),
                 build_profile: "release".into(),
-                status: c.status.into(),
+                status: c.status,
                 checksum: ok.then(|| "abc".into()),
                 wall_time_ms: some_if_ok(c.wall_ms),
                 mm_time_ms: some_if_ok(mm_ms),
@@ -235,7 +235,7 @@ mod tests {
             cell("generational", 1, 800.0, spread_pauses(300)),
             cell("generational", 2, 760.0, spread_pauses(280)),
             cell("manual", 1, 370.0, vec![438_000_000]),
-            FixtureCell { status: "failed", ..cell("manual", 2, 0.0, Vec::new()) },
+            FixtureCell { status: Status::Failed, ..cell("manual", 2, 0.0, Vec::new()) },
         ]
     }
 
@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn a_run_whose_cells_all_failed_still_gets_a_report() {
         let dir = TempDir::new().unwrap();
-        let failed = |strategy| FixtureCell { status: "failed", ..cell(strategy, 1, 0.0, Vec::new()) };
+        let failed = |strategy| FixtureCell { status: Status::Failed, ..cell(strategy, 1, 0.0, Vec::new()) };
         write_fixture(dir.path(), "adhoc", &[failed("refcount"), failed("generational")], false);
         let summary = write_report(dir.path()).unwrap();
         assert_eq!(chart_stems(&summary), ["summary-cycles-smoke"]);
