@@ -466,6 +466,25 @@ fn two_shards_merge_into_the_unsharded_run() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cells missing"));
+    // A part that lost a row, or whose last row was cut, is refused: no merged folder with a hole.
+    let runs = read("part2", "runs.csv");
+    let lines: Vec<&str> = runs.lines().collect();
+    for (damaged, message) in [
+        (lines[..lines.len() - 1].join("\n") + "\n", "has no row in runs.csv"),
+        (runs.trim_end_matches('\n')[..runs.trim_end_matches('\n').len() - 3].to_string(), "torn"),
+    ] {
+        std::fs::write(dir.path().join("part2/runs.csv"), damaged).unwrap();
+        harness()
+            .arg("merge")
+            .arg(dir.path().join("part1"))
+            .arg(dir.path().join("part2"))
+            .arg("--out")
+            .arg(dir.path().join("holes"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        assert!(!dir.path().join("holes").exists());
+    }
 }
 
 #[test]
