@@ -39,22 +39,33 @@ pub struct ReportSummary {
 }
 
 /// Draws every chart of the run folder into `run_folder/charts/` as SVG and PNG and writes
-/// `run_folder/report.html`. Charts from an earlier report of the folder are replaced.
+/// `run_folder/report.html`. Charts from an earlier report of the folder are replaced. A report
+/// is whole or absent: on any failure (a full disk) the charts written so far and the page are
+/// removed, so no empty PNG or page without its charts is left behind.
 pub fn write_report(run_folder: &Path) -> Result<ReportSummary> {
     let folder = RunFolder::load(run_folder)?;
-    let analysis = Analysis::of(&folder);
     let chart_dir = run_folder.join("charts");
-    remove_old_charts(&chart_dir)?;
-    let (charts, chart_notes) = charts::draw_all(&analysis, &chart_dir)?;
-    let notes: Vec<String> = folder.problems.iter().cloned().chain(chart_notes).collect();
-    let page = html::page(&analysis, &charts, &notes, &chart_dir)?;
     let report = run_folder.join("report.html");
-    fs::write(&report, page).with_context(|| format!("writing {}", report.display()))?;
+    let written = draw_and_write(&folder, &chart_dir, &report);
+    if written.is_err() {
+        let _ = remove_old_charts(&chart_dir);
+        let _ = fs::remove_file(&report);
+    }
+    written
+}
+
+fn draw_and_write(folder: &RunFolder, chart_dir: &Path, report: &Path) -> Result<ReportSummary> {
+    let analysis = Analysis::of(folder);
+    remove_old_charts(chart_dir)?;
+    let (charts, chart_notes) = charts::draw_all(&analysis, chart_dir)?;
+    let notes: Vec<String> = folder.problems.iter().cloned().chain(chart_notes).collect();
+    let page = html::page(&analysis, &charts, &notes, chart_dir)?;
+    fs::write(report, page).with_context(|| format!("writing {}", report.display()))?;
     let charts = charts
         .iter()
         .flat_map(|c| ["svg", "png"].map(|extension| chart_dir.join(format!("{}.{extension}", c.stem))))
         .collect();
-    Ok(ReportSummary { report, charts, notes })
+    Ok(ReportSummary { report: report.to_path_buf(), charts, notes })
 }
 
 /// Removes the SVG and PNG files of an earlier report, so that none outlives its data.
@@ -62,7 +73,7 @@ fn remove_old_charts(chart_dir: &Path) -> Result<()> {
     let Ok(entries) = fs::read_dir(chart_dir) else { return Ok(()) };
     for entry in entries {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "svg" || e == "png") {
+        if path.is_file() && path.extension().is_some_and(|e| e == "svg" || e == "png") {
             fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
@@ -336,6 +347,23 @@ mod tests {
         let summary = write_report(dir.path()).unwrap();
         assert!(chart_stems(&summary).contains(&"memory-cycles-smoke".to_string()));
         assert!(summary.notes.iter().any(|n| n.contains("1 of") && n.contains("have no RSS")), "{:?}", summary.notes);
+    }
+
+    /// A chart that cannot be written (here its PNG's name is taken by a folder; on a full disk,
+    /// no space) fails the report, and nothing half-written is left: no chart, no page.
+    #[test]
+    fn a_failed_report_leaves_no_partial_files() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), true);
+        std::fs::create_dir_all(dir.path().join("charts/memory-cycles-smoke.png")).unwrap();
+        assert!(write_report(dir.path()).is_err());
+        assert!(!dir.path().join("report.html").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("charts"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
