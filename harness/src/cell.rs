@@ -5,21 +5,29 @@
 //! it and prints a [`CellOutcome`] as JSON on stdout. A child that crashes or exits non-zero
 //! yields a failed cell with the tail of its stderr; one that runs past its timeout is killed
 //! and recorded as timed out. Either way the run goes on.
+//!
+//! The child dies with its parent (`PR_SET_PDEATHSIG`, see `system::die_with_parent`). The
+//! parent waits for it in short slices and checks its [`StopFlag`] between them: a SIGINT or
+//! SIGTERM to the parent kills the running child, and the cell is not recorded.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
 use strategies::{
-    AllocatorConfig, AllocatorKind, Heap, HeapCapExceeded, HeapConfig, MemorySample, SystemBackend, strategy,
+    AllocatorConfig, AllocatorKind, Heap, HeapCapExceeded, HeapConfig, MemorySample, Pause, PauseKind, SystemBackend,
+    strategy,
 };
 use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
 
+use crate::results::Status;
 use crate::system;
 
 /// Everything a child needs to run one cell.
@@ -42,53 +50,6 @@ pub struct CellSpec {
     pub record: bool,
     /// A memory sample every this many object allocations (0: checkpoints only).
     pub sample_every: u64,
-}
-
-/// One pause, as the child reports it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PauseRecord {
-    pub kind: String,
-    pub generation: Option<u8>,
-    pub start_ns: u64,
-    pub duration_ns: u64,
-    /// Objects freed (cascade) or examined (collection).
-    pub objects: u64,
-    pub collected: u64,
-    pub uncollectable: u64,
-}
-
-/// One memory sample, as the child reports it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SampleRecord {
-    pub trigger: String,
-    pub time_ns: u64,
-    pub allocations: u64,
-    pub requests_done: u64,
-    pub live_objects: u64,
-    pub live_bytes: u64,
-    pub retained_bytes: u64,
-    pub allocator_in_use_bytes: u64,
-    pub allocator_reserved_bytes: u64,
-    pub arenas: u64,
-    pub rss_bytes: Option<u64>,
-}
-
-impl From<&MemorySample> for SampleRecord {
-    fn from(s: &MemorySample) -> SampleRecord {
-        SampleRecord {
-            trigger: s.trigger.name().into(),
-            time_ns: s.time_ns,
-            allocations: s.allocations,
-            requests_done: s.requests_done,
-            live_objects: s.live_objects,
-            live_bytes: s.live_bytes,
-            retained_bytes: s.retained_bytes,
-            allocator_in_use_bytes: s.allocator_bytes_used,
-            allocator_reserved_bytes: s.allocator_bytes_reserved,
-            arenas: s.arenas,
-            rss_bytes: s.rss_bytes,
-        }
-    }
 }
 
 /// One generation's line of `gc.get_stats()`.
@@ -132,11 +93,11 @@ impl LatencySummary {
 pub struct CellOutcome {
     /// `ok`, or `leaked-over-cap` when the workload passed the heap cap and was stopped (its
     /// figures then cover the run up to that point, and it has no checksum).
-    pub status: String,
+    pub status: Status,
     pub checksum: String,
     pub wall_ns: u64,
     pub memory_management_ns: u64,
-    pub pauses: Vec<PauseRecord>,
+    pub pauses: Vec<Pause>,
     /// VmHWM of the child: the peak resident set of this cell alone.
     pub peak_rss_bytes: u64,
     pub peak_reserved_bytes: u64,
@@ -150,7 +111,7 @@ pub struct CellOutcome {
     /// Wall time of each request (from one checkpoint to the next), in nanoseconds.
     pub request_latencies: LatencySummary,
     /// Memory samples in the order taken (empty with recording off).
-    pub memory_samples: Vec<SampleRecord>,
+    pub memory_samples: Vec<MemorySample>,
     /// Parameters in force, preset and default values filled in.
     pub workload_params: Vec<(String, String)>,
     pub strategy_params: Vec<(String, String)>,
@@ -161,9 +122,9 @@ impl CellOutcome {
     /// The collection pauses, split into those of the workload's run and those after it
     /// returned (the exit collection): the first `n` collection pauses are the run's, `n` being
     /// the collections `gc.get_stats()` counted when the workload returned.
-    pub fn collections_split_at_return(&self) -> (Vec<&PauseRecord>, Vec<&PauseRecord>) {
+    pub fn collections_split_at_return(&self) -> (Vec<&Pause>, Vec<&Pause>) {
         let during_run: u64 = self.gc_stats_at_return.iter().map(|g| g.collections).sum();
-        let mut collections: Vec<&PauseRecord> = self.pauses.iter().filter(|p| p.kind == "collection").collect();
+        let mut collections: Vec<&Pause> = self.pauses.iter().filter(|p| p.kind == PauseKind::Collection).collect();
         let after_return = collections.split_off((during_run as usize).min(collections.len()));
         (collections, after_return)
     }
@@ -186,18 +147,48 @@ pub enum CellResult {
 
 impl CellResult {
     /// The `status` column: `ok`, `leaked-over-cap`, `failed` or `timeout`.
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> Status {
         match self {
-            CellResult::Ok(outcome) if outcome.status == "leaked-over-cap" => "leaked-over-cap",
-            CellResult::Ok(_) => "ok",
-            CellResult::Failed { .. } => "failed",
-            CellResult::TimedOut { .. } => "timeout",
+            CellResult::Ok(outcome) => outcome.status,
+            CellResult::Failed { .. } => Status::Failed,
+            CellResult::TimedOut { .. } => Status::Timeout,
         }
     }
 }
 
+/// Set to a signal's number when the parent is asked to stop (0: go on).
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(pub Arc<AtomicUsize>);
+
+impl StopFlag {
+    /// The signal that asked to stop, if any.
+    pub fn signal(&self) -> Option<i32> {
+        match self.0.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal as i32),
+        }
+    }
+}
+
+/// The cell was stopped by a signal to the parent and killed; it has no result.
+#[derive(Clone, Copy, Debug)]
+pub struct Interrupted(pub i32);
+
+/// A panic hook that keeps the heap cap's stop silent: the default hook prints the payload and,
+/// with `RUST_BACKTRACE` set, symbolises a backtrace inside the measured region (it multiplied
+/// the wall time of capped cells by 35). Every other panic goes to the default hook.
+fn silence_heap_cap_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload().is::<HeapCapExceeded>() {
+            default(info);
+        }
+    }));
+}
+
 /// Runs `spec` in this process (the child side).
 pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
+    silence_heap_cap_panics();
     let size = Size::from_name(&spec.size).ok_or_else(|| anyhow!("unknown size {}", spec.size))?;
     let args = WorkloadArgs { size, seed: spec.seed, params: spec.workload_params.clone() };
     let workload =
@@ -241,23 +232,11 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     let report = heap.finish();
 
     Ok(CellOutcome {
-        status: if checksum.is_some() { "ok" } else { "leaked-over-cap" }.into(),
+        status: if checksum.is_some() { Status::Ok } else { Status::LeakedOverCap },
         checksum: checksum.map_or(String::new(), |c| c.to_string()),
         wall_ns,
         memory_management_ns: report.memory_management_ns,
-        pauses: report
-            .pauses
-            .iter()
-            .map(|p| PauseRecord {
-                kind: p.kind.name().into(),
-                generation: p.generation,
-                start_ns: p.start_ns,
-                duration_ns: p.duration_ns,
-                objects: p.objects,
-                collected: p.collected,
-                uncollectable: p.uncollectable,
-            })
-            .collect(),
+        pauses: report.pauses,
         peak_rss_bytes,
         peak_reserved_bytes: report.stats.alloc.bytes_reserved_peak,
         leaked_objects: report.leaked.objects,
@@ -265,7 +244,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         collections: report.stats.collections,
         gc_stats_at_return,
         request_latencies: LatencySummary::of(report.request_latencies_ns.iter().copied()),
-        memory_samples: report.memory_samples.iter().map(SampleRecord::from).collect(),
+        memory_samples: report.memory_samples,
         workload_params: workload.params(),
         strategy_params,
         allocator: allocator_name,
@@ -273,9 +252,9 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
 }
 
 /// Runs `spec` in a fresh child process of this binary (the parent side), killing it after
-/// `timeout`.
-pub fn run_in_child(spec: &CellSpec, timeout: Duration) -> CellResult {
-    match spawn(spec, timeout) {
+/// `timeout`, or at once when `stop` is raised.
+pub fn run_in_child(spec: &CellSpec, timeout: Duration, stop: &StopFlag) -> Result<CellResult, Interrupted> {
+    Ok(match spawn(spec, timeout, stop) {
         Ok(Finished::Exited { stdout, stderr, status }) if status.success() => match serde_json::from_slice(&stdout) {
             Ok(outcome) => CellResult::Ok(Box::new(outcome)),
             Err(e) => CellResult::Failed { error: format!("reading the child's outcome: {e}; {}", tail(&stderr)) },
@@ -284,22 +263,28 @@ pub fn run_in_child(spec: &CellSpec, timeout: Duration) -> CellResult {
             CellResult::Failed { error: format!("child {status}: {}", tail(&stderr)) }
         }
         Ok(Finished::TimedOut { stderr }) => CellResult::TimedOut { after: timeout, stderr_tail: tail(&stderr) },
+        Ok(Finished::Stopped(signal)) => return Err(Interrupted(signal)),
         Err(e) => CellResult::Failed { error: format!("{e:#}") },
-    }
+    })
 }
 
 enum Finished {
     Exited { stdout: Vec<u8>, stderr: Vec<u8>, status: ExitStatus },
     TimedOut { stderr: Vec<u8> },
+    Stopped(i32),
 }
 
+/// How often the parent looks at its stop flag while a child runs.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
 /// Starts the child, drains its pipes on two threads (so a chatty child never blocks on a full
-/// pipe) and waits for it at most `timeout`.
-fn spawn(spec: &CellSpec, timeout: Duration) -> Result<Finished> {
+/// pipe) and waits for it at most `timeout`, looking at `stop` every [`STOP_POLL`].
+fn spawn(spec: &CellSpec, timeout: Duration, stop: &StopFlag) -> Result<Finished> {
     let exe = std::env::current_exe().context("locating the harness binary")?;
     let mut child = Command::new(exe)
         .arg("--run-cell")
         .arg(serde_json::to_string(spec)?)
+        .env(system::PARENT_PID, std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -307,13 +292,24 @@ fn spawn(spec: &CellSpec, timeout: Duration) -> Result<Finished> {
         .context("starting the child process")?;
     let stdout = drain(child.stdout.take().expect("piped stdout"));
     let stderr = drain(child.stderr.take().expect("piped stderr"));
-    let waited = child.wait_timeout(timeout).context("waiting for the child")?;
-    let status = match waited {
-        Some(status) => status,
-        None => {
-            child.kill().context("killing the child after its timeout")?;
-            child.wait().context("reaping the killed child")?;
-            return Ok(Finished::TimedOut { stderr: stderr.join().unwrap_or_default() });
+    let started = Instant::now();
+    let status = loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        let waited = child.wait_timeout(left.min(STOP_POLL)).context("waiting for the child")?;
+        // A stop wins over a result: Ctrl-C reaches the child too, which then fails.
+        if let Some(signal) = stop.signal() {
+            let _ = child.kill();
+            child.wait().context("reaping the stopped child")?;
+            return Ok(Finished::Stopped(signal));
+        }
+        match waited {
+            Some(status) => break status,
+            None if left.is_zero() => {
+                child.kill().context("killing the child after its timeout")?;
+                child.wait().context("reaping the killed child")?;
+                return Ok(Finished::TimedOut { stderr: stderr.join().unwrap_or_default() });
+            }
+            None => {}
         }
     };
     Ok(Finished::Exited {

@@ -11,9 +11,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, error::ErrorKind};
 use strategies::{AllocatorKind, SystemBackend, params, strategy};
 use workloads::{Size, WorkloadArgs};
 
-use crate::cell::CellSpec;
-use crate::runner::{Plan, Shard, number_cells};
-use crate::system;
+use crate::plan::{self, CellSettings, Plan, Shard, number_cells};
+use crate::{folder, system};
 
 const ABOUT: &str = "Runs a synthetic workload under each garbage-collection strategy of a \
 CPython-like runtime and compares wall time, memory-management time, pauses, peak memory and \
@@ -32,8 +31,7 @@ pub struct Cli {
     pub workload: Option<String>,
 
     /// Strategies to compare, comma-separated [default: every registered strategy].
-    #[arg(long, value_name = "A,B", value_delimiter = ',',
-          value_parser = PossibleValuesParser::new(strategy::names()))]
+    #[arg(long, value_name = "A,B", value_delimiter = ',', value_parser = strategy_name)]
     pub strategy: Vec<String>,
 
     /// Size preset of the workload; explicit --wparam values override it.
@@ -121,6 +119,10 @@ pub struct RunnerArgs {
     #[arg(long, value_name = "MODE", default_value = "on", value_parser = ["on", "off", "both"])]
     pub recording: String,
 
+    /// Refuse a plan of more than N cells (a guard against a typo that would run for weeks).
+    #[arg(long, value_name = "N", default_value_t = plan::DEFAULT_MAX_CELLS)]
+    pub max_cells: usize,
+
     /// Do not draw the charts and report.html at the end (`harness report RUN_DIR` draws them
     /// later).
     #[arg(long)]
@@ -136,29 +138,24 @@ pub struct Limits {
     pub sample_every: u64,
     /// The recording modes every cell runs in (`[true]`, `[false]` or `[false, true]`).
     pub recordings: Vec<bool>,
-}
-
-impl Limits {
-    /// `spec` once per recording mode.
-    pub fn expand(&self, spec: CellSpec) -> impl Iterator<Item = CellSpec> + '_ {
-        self.recordings.iter().map(move |&record| CellSpec { record, sample_every: self.sample_every, ..spec.clone() })
-    }
+    pub max_cells: usize,
 }
 
 impl RunnerArgs {
-    /// `--repeat`, if given; refuses 0.
+    /// `--repeat`, if given; refuses 0 and more than [`plan::MAX_REPEAT`].
     pub fn repeat(&self) -> Option<u32> {
         if self.repeat == Some(0) {
             refuse("--repeat must be at least 1");
+        }
+        if let Some(repeat) = self.repeat.filter(|r| *r > plan::MAX_REPEAT) {
+            refuse(format!("--repeat {repeat}: at most {} repeats of a cell", plan::MAX_REPEAT));
         }
         self.repeat
     }
 
     /// The checked settings; refuses (exit 2) on a bad value.
     pub fn limits(&self) -> Limits {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            refuse(format!("--timeout {}: expected a positive number of seconds", self.timeout));
-        }
+        let timeout = parse_timeout(self.timeout).unwrap_or_else(|e| refuse(e));
         let max_heap = match &self.max_heap {
             Some(text) => parse_bytes(text).unwrap_or_else(|e| refuse(format!("--max-heap {text}: {e}"))),
             None => system::default_heap_cap(),
@@ -170,33 +167,74 @@ impl RunnerArgs {
             _ => vec![true],
         };
         Limits {
-            timeout: Duration::from_secs_f64(self.timeout),
+            timeout,
             max_heap_bytes: max_heap,
             shard,
             sample_every: self.sample_every,
             recordings,
+            max_cells: self.max_cells,
         }
     }
 }
 
-/// `4G`, `512M`, `64K` or a plain byte count; binary units.
+/// Longest `--timeout`: a week.
+pub const MAX_TIMEOUT_S: f64 = 7.0 * 24.0 * 3600.0;
+
+/// `--timeout` in seconds: positive, finite, at most [`MAX_TIMEOUT_S`].
+pub fn parse_timeout(seconds: f64) -> Result<Duration, String> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("--timeout {seconds}: expected a positive number of seconds"));
+    }
+    if seconds > MAX_TIMEOUT_S {
+        return Err(format!("--timeout {seconds}: at most {MAX_TIMEOUT_S} seconds (a week)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Smallest `--max-heap`: a heap below 1 MiB stops every workload at once.
+pub const MIN_HEAP_BYTES: u64 = 1 << 20;
+
+/// `4G`, `1.5G`, `512MiB`, `64K` or a plain byte count; binary units (K, M, G, T, optionally
+/// followed by `iB` or `B`), at least [`MIN_HEAP_BYTES`].
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
-    let (digits, unit) = match text.trim().char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => text.trim().split_at(i),
-        None => (text.trim(), ""),
-    };
-    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let upper = unit.to_ascii_uppercase();
+    let prefix = upper.strip_suffix("IB").or_else(|| upper.strip_suffix('B')).unwrap_or(&upper);
+    let shift = match prefix {
         "" => 0,
         "K" => 10,
         "M" => 20,
         "G" => 30,
         "T" => 40,
-        _ => return Err(format!("unknown unit `{unit}` (use K, M, G or T)")),
+        _ => {
+            return Err(format!("unknown unit `{unit}` (valid: K, M, G, T, optionally with iB or B, e.g. 4G, 512MiB)"));
+        }
     };
-    let value: u64 = digits.parse().map_err(|_| "expected a size such as 4G, 512M or 1048576".to_string())?;
-    match value.checked_mul(1 << shift) {
-        Some(0) | None => Err("must be a positive size that fits in 64 bits".into()),
-        Some(bytes) => Ok(bytes),
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| "expected a size such as 4G, 1.5G, 512M or 1048576".to_string())?;
+    let bytes = value * (1u64 << shift) as f64;
+    if bytes >= u64::MAX as f64 {
+        return Err("must be a positive size that fits in 64 bits".into());
+    }
+    match bytes as u64 {
+        0 => Err("must be a positive size".into()),
+        b if b < MIN_HEAP_BYTES => Err(format!("{b} bytes is below the smallest heap cap, 1M")),
+        b => Ok(b),
+    }
+}
+
+/// A `--strategy` name: one of the registry's (an empty one, from `a,,b`, says so).
+fn strategy_name(name: &str) -> Result<String, String> {
+    let valid = strategy::names().join(", ");
+    match name.trim() {
+        "" => Err(format!("an empty strategy name (two commas in a row?); valid: {valid}")),
+        name if strategy::find(name).is_some() => Ok(name.to_string()),
+        name => Err(format!("unknown strategy `{name}`; possible values: {valid}")),
     }
 }
 
@@ -211,6 +249,9 @@ pub enum Command {
     Experiment(ExperimentArgs),
     /// Combine the partial run folders of `--shard` runs into one run folder.
     Merge(MergeArgs),
+    /// Finish an interrupted run (killed, Ctrl-C, a crash of the machine): run only the cells
+    /// missing from RUN_DIR, with the plan recorded in its meta.json, then mark it complete.
+    Resume(ResumeArgs),
     /// Draw the charts (RUN_DIR/charts/, SVG and PNG) and write RUN_DIR/report.html from a run
     /// folder's files; runs and experiments do this at the end unless given --no-report.
     Report(ReportArgs),
@@ -221,6 +262,22 @@ pub struct ReportArgs {
     /// The run folder (with runs.csv, pauses.csv, meta.json and, if sampled, memory.csv).
     #[arg(value_name = "RUN_DIR")]
     pub run_dir: PathBuf,
+
+    /// Draw the report of a run folder that is not complete (an interrupted run): its missing
+    /// cells are missing from the report.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    /// The interrupted run folder.
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+
+    /// Do not draw the charts and report.html at the end.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 #[derive(Args, Debug)]
@@ -258,6 +315,11 @@ pub struct MergeArgs {
     /// The merged run folder [default: results/<run-id of the first part>]. Must not exist yet.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Accept parts not marked complete (a shard whose run was interrupted while completing);
+    /// every cell of the plan must still be present, whole.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Args, Debug)]
@@ -337,37 +399,35 @@ impl Cli {
         } else {
             self.strategy.clone()
         };
-        let per_strategy = self.strategy_params_for(&selected);
-        let specs = selected
-            .iter()
-            .flat_map(|name| (1..=repeats).map(move |repeat| (name, repeat)))
-            .map(|(name, repeat)| {
-                let params = per_strategy.get(name).cloned().unwrap_or_default();
-                if let Err(e) = strategy::find(name).expect("clap checked the strategy").build(&params) {
-                    refuse(e);
-                }
-                CellSpec {
-                    workload: workload_name.clone(),
-                    size: self.size.clone(),
-                    seed: self.seed,
-                    workload_params: workload_params.clone(),
-                    strategy: name.clone(),
-                    strategy_params: params,
-                    allocator: self.allocator.clone(),
-                    backend: self.backend.clone(),
-                    cascade_threshold: self.cascade_threshold,
-                    repeat,
-                    max_heap_bytes: limits.max_heap_bytes,
-                    record: true,
-                    sample_every: limits.sample_every,
-                }
-            })
-            .flat_map(|spec| limits.expand(spec).collect::<Vec<_>>())
-            .collect();
-        if let Some(out) = self.out.as_ref().filter(|out| out.exists()) {
-            refuse(format!("--out {}: already exists; results are never written over", out.display()));
+        if let Some(twice) = selected.iter().enumerate().find(|(i, s)| selected[..*i].contains(s)).map(|(_, s)| s) {
+            refuse(format!("--strategy: `{twice}` is listed twice; use --repeat to run a cell more than once"));
         }
-        let (cells, plan_cells, plan_digest) = number_cells(specs, limits.shard);
+        let per_strategy = self.strategy_params_for(&selected);
+        let settings = CellSettings {
+            size: self.size.clone(),
+            seed: self.seed,
+            allocator: self.allocator.clone(),
+            backend: self.backend.clone(),
+            cascade_threshold: self.cascade_threshold,
+            max_heap_bytes: limits.max_heap_bytes,
+            sample_every: limits.sample_every,
+            repeats,
+            recordings: limits.recordings.clone(),
+        };
+        plan::check_size(selected.len() * settings.cells_per_combination(), limits.max_cells)
+            .unwrap_or_else(|e| refuse(e));
+        let mut specs = Vec::new();
+        for name in &selected {
+            let params = per_strategy.get(name).cloned().unwrap_or_default();
+            if let Err(e) = strategy::find(name).expect("checked by the value parser").build(&params) {
+                refuse(e);
+            }
+            specs.extend(settings.cells(&workload_name, &workload_params, name, &params));
+        }
+        if let Some(out) = &self.out {
+            folder::check_out(out).unwrap_or_else(|e| refuse(e));
+        }
+        let (cells, plan_cells, plan_digest) = number_cells(specs, limits.shard).unwrap_or_else(|e| refuse(e));
         Plan {
             cells,
             plan_cells,

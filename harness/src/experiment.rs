@@ -29,12 +29,13 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+use strategies::strategy;
 use toml::Spanned;
 use workloads::{Size, WorkloadArgs};
 
-use crate::cell::CellSpec;
-use crate::cli::{ExperimentArgs, refuse};
-use crate::runner::{Plan, number_cells};
+use crate::cli::{ExperimentArgs, Limits, refuse};
+use crate::folder;
+use crate::plan::{self, CellSettings, Params, Plan, number_cells};
 
 /// The built-in experiments: name and TOML text.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -45,13 +46,54 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 ];
 
 /// A parameter value as TOML writes it: a string, an integer, a float or a boolean.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum Value {
     Bool(bool),
     Integer(i64),
     Float(f64),
     Text(String),
+}
+
+/// By hand rather than `#[serde(untagged)]`, whose errors name serde's internals ("untagged
+/// enum Value", "i128") instead of what a value may be.
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, an integer (up to 2^63 - 1), a float or a boolean")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+                Ok(Value::Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+                i64::try_from(v)
+                    .map(Value::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is out of range (at most 2^63 - 1)")))
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Value, E> {
+                i64::try_from(v)
+                    .map(Value::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is out of range (at most 2^63 - 1)")))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Value, E> {
+                i64::try_from(v)
+                    .map(Value::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is out of range (at most 2^63 - 1)")))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+                Ok(Value::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+                Ok(Value::Text(v.into()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl std::fmt::Display for Value {
@@ -64,9 +106,6 @@ impl std::fmt::Display for Value {
         }
     }
 }
-
-/// Parameter name → value, as workloads and strategies take them.
-type Params = BTreeMap<String, String>;
 
 type ParamTable = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<Value>>>;
 
@@ -171,15 +210,75 @@ pub fn plan(args: &ExperimentArgs) -> Plan {
     plan_from(&source, args).unwrap_or_else(|e| refuse(e))
 }
 
+/// The plan of an experiment file: parse, check the settings, names and values, then cross
+/// the workloads, strategies and sweeps into cells.
 fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String> {
-    let file: ExperimentFile = toml::from_str(source.text).map_err(|e| {
+    let file = parse(source)?;
+    check_name(source, &file.name)?;
+    let limits = args.runner.limits();
+    let settings = settings(source, &file, args, &limits)?;
+    check_names(source, &file)?;
+    let size = Size::from_name(&settings.size).expect("checked in settings");
+    check_values(source, &file, size, settings.seed)?;
+    let combinations = combinations(source, &file)?;
+    plan::check_size(combinations.len() * settings.cells_per_combination(), limits.max_cells)?;
+    let mut specs = Vec::new();
+    for (workload, workload_params, strategy, strategy_params) in &combinations {
+        check_combination(source, workload, workload_params, strategy, strategy_params, size, settings.seed)?;
+        specs.extend(settings.cells(workload.get_ref(), workload_params, strategy.get_ref(), strategy_params));
+    }
+    if let Some(out) = &args.out {
+        folder::check_out(out)?;
+    }
+    let (cells, plan_cells, plan_digest) = number_cells(specs, limits.shard)?;
+    Ok(Plan {
+        cells,
+        plan_cells,
+        plan_digest,
+        shard: limits.shard,
+        seed: settings.seed,
+        timeout: limits.timeout,
+        experiment: file.name.get_ref().clone(),
+        out: args.out.clone(),
+    })
+}
+
+fn parse(source: &Source<'_>) -> Result<ExperimentFile, String> {
+    toml::from_str(source.text).map_err(|e| {
         let message = e.message().to_string();
         match e.span() {
             Some(span) => source.error(span, message),
             None => format!("{}: {message}", source.name),
         }
-    })?;
-    let size_name = match (&args.size, &file.size) {
+    })
+}
+
+/// The name becomes part of the run id and of the default folder's name: letters, digits, `-`,
+/// `_` and `.`, not starting with a dot, never a path.
+fn check_name(source: &Source<'_>, name: &Spanned<String>) -> Result<(), String> {
+    let text = name.get_ref();
+    let valid = !text.is_empty()
+        && text.len() <= 64
+        && !text.starts_with('.')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(source.error(
+            name.span(),
+            format!("name `{text}`: expected 1 to 64 letters, digits, `-`, `_` or `.`, not starting with `.` (it names the run folder)"),
+        ))
+    }
+}
+
+/// What every cell shares: the file's settings, overridden by the command line.
+fn settings(
+    source: &Source<'_>,
+    file: &ExperimentFile,
+    args: &ExperimentArgs,
+    limits: &Limits,
+) -> Result<CellSettings, String> {
+    let size = match (&args.size, &file.size) {
         (Some(size), _) => size.clone(),
         (None, Some(size)) => {
             Size::from_name(size.get_ref()).ok_or_else(|| {
@@ -189,120 +288,158 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
         }
         (None, None) => "default".into(),
     };
-    let size = Size::from_name(&size_name).expect("checked above or by clap");
-    let repeat = match args.runner.repeat() {
+    let repeats = match args.runner.repeat() {
         Some(repeat) => repeat,
-        None => u32::try_from(*file.repeat.get_ref())
-            .ok()
-            .filter(|r| *r >= 1)
-            .ok_or_else(|| source.error(file.repeat.span(), "repeat: expected an integer of at least 1"))?,
+        None => u32::try_from(*file.repeat.get_ref()).ok().filter(|r| (1..=plan::MAX_REPEAT).contains(r)).ok_or_else(
+            || source.error(file.repeat.span(), format!("repeat: expected an integer from 1 to {}", plan::MAX_REPEAT)),
+        )?,
     };
     let cascade_threshold = u64::try_from(*file.cascade_threshold.get_ref())
         .ok()
         .filter(|t| *t >= 1)
         .ok_or_else(|| source.error(file.cascade_threshold.span(), "cascade_threshold: expected at least 1 object"))?;
     if strategies::AllocatorKind::from_name(file.allocator.get_ref()).is_none() {
-        return Err(source.error(file.allocator.span(), format!("allocator `{}` is unknown", file.allocator.get_ref())));
+        let valid: Vec<&str> = strategies::AllocatorKind::ALL.iter().map(|(n, _)| *n).collect();
+        return Err(source.error(
+            file.allocator.span(),
+            format!("allocator `{}` is unknown (valid: {})", file.allocator.get_ref(), valid.join(", ")),
+        ));
     }
     if strategies::SystemBackend::from_name(file.backend.get_ref()).is_none() {
-        return Err(source.error(file.backend.span(), format!("backend `{}` is unknown", file.backend.get_ref())));
+        let valid: Vec<&str> = strategies::SystemBackend::ALL.iter().map(|b| b.name()).collect();
+        return Err(source.error(
+            file.backend.span(),
+            format!("backend `{}` is unknown (valid: {})", file.backend.get_ref(), valid.join(", ")),
+        ));
     }
-    check_names(source, &file)?;
-    let limits = args.runner.limits();
-    let seed = args.seed.unwrap_or(file.seed);
-    check_values(source, &file, size, seed)?;
-
-    let mut specs = Vec::new();
-    for workload in &file.workloads {
-        for strategy in &file.strategies {
-            for (workload_params, strategy_params) in crossed(source, &file, workload.get_ref(), strategy.get_ref())? {
-                let args = WorkloadArgs { size, seed, params: workload_params.clone() };
-                let info = workloads::find(workload.get_ref()).expect("checked");
-                info.build(&args).map_err(|e| source.error(workload.span(), e))?;
-                strategy::find(strategy.get_ref())
-                    .expect("checked")
-                    .build(&strategy_params)
-                    .map_err(|e| source.error(strategy.span(), e))?;
-                for repeat in 1..=repeat {
-                    specs.extend(limits.expand(CellSpec {
-                        workload: workload.get_ref().clone(),
-                        size: size_name.clone(),
-                        seed,
-                        workload_params: workload_params.clone(),
-                        strategy: strategy.get_ref().clone(),
-                        strategy_params: strategy_params.clone(),
-                        allocator: file.allocator.get_ref().clone(),
-                        backend: file.backend.get_ref().clone(),
-                        cascade_threshold,
-                        repeat,
-                        max_heap_bytes: limits.max_heap_bytes,
-                        record: true,
-                        sample_every: limits.sample_every,
-                    }));
-                }
-            }
-        }
-    }
-    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
-        return Err(format!("--out {}: already exists; results are never written over", out.display()));
-    }
-    let (cells, plan_cells, plan_digest) = number_cells(specs, limits.shard);
-    Ok(Plan {
-        cells,
-        plan_cells,
-        plan_digest,
-        shard: limits.shard,
-        seed,
-        timeout: limits.timeout,
-        experiment: file.name.get_ref().clone(),
-        out: args.out.clone(),
+    Ok(CellSettings {
+        size,
+        seed: args.seed.unwrap_or(file.seed),
+        allocator: file.allocator.get_ref().clone(),
+        backend: file.backend.get_ref().clone(),
+        cascade_threshold,
+        max_heap_bytes: limits.max_heap_bytes,
+        sample_every: limits.sample_every,
+        repeats,
+        recordings: limits.recordings.clone(),
     })
 }
 
-use strategies::strategy;
+/// One workload × strategy × parameter set of the experiment.
+type Combination<'f> = (&'f Spanned<String>, Params, &'f Spanned<String>, Params);
 
-/// Every workload and strategy named in the file exists, and every parameter table and sweep
-/// axis names one of them.
+/// Every workload × strategy pair crossed with the sweeps that apply to it, in file order.
+fn combinations<'f>(source: &Source<'_>, file: &'f ExperimentFile) -> Result<Vec<Combination<'f>>, String> {
+    let mut all = Vec::new();
+    for workload in &file.workloads {
+        for strategy in &file.strategies {
+            for (workload_params, strategy_params) in crossed(source, file, workload.get_ref(), strategy.get_ref())? {
+                all.push((workload, workload_params, strategy, strategy_params));
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The workload and the strategy accept this combination of parameters together.
+fn check_combination(
+    source: &Source<'_>,
+    workload: &Spanned<String>,
+    workload_params: &Params,
+    strategy: &Spanned<String>,
+    strategy_params: &Params,
+    size: Size,
+    seed: u64,
+) -> Result<(), String> {
+    let args = WorkloadArgs { size, seed, params: workload_params.clone() };
+    workloads::find(workload.get_ref()).expect("checked").build(&args).map_err(|e| source.error(workload.span(), e))?;
+    strategy::find(strategy.get_ref())
+        .expect("checked")
+        .build(strategy_params)
+        .map_err(|e| source.error(strategy.span(), e))?;
+    Ok(())
+}
+
+/// Every workload and strategy named in the file exists and is named once; every parameter
+/// table and sweep axis names a selected one (as the command line requires); no axis and no
+/// value of an axis is given twice (it would become a fake repeat).
 fn check_names(source: &Source<'_>, file: &ExperimentFile) -> Result<(), String> {
-    let workload_names = workloads::names();
-    let strategy_names = strategy::names();
     if file.workloads.is_empty() || file.strategies.is_empty() {
         return Err(format!("{}: `workloads` and `strategies` each need at least one name", source.name));
     }
-    for w in &file.workloads {
-        if workloads::find(w.get_ref()).is_none() {
-            return Err(source.error(
-                w.span(),
-                format!("workloads: unknown workload `{}` (valid: {})", w.get_ref(), workload_names.join(", ")),
-            ));
-        }
-    }
-    for s in &file.strategies {
-        if strategy::find(s.get_ref()).is_none() {
-            return Err(source.error(
-                s.span(),
-                format!("strategies: unknown strategy `{}` (valid: {})", s.get_ref(), strategy_names.join(", ")),
-            ));
-        }
-    }
-    for (table, valid) in [(&file.workload_params, &workload_names), (&file.strategy_params, &strategy_names)] {
-        if let Some(key) = table.keys().find(|k| !valid.contains(&k.get_ref().as_str())) {
+    check_list(source, "workloads", "workload", &file.workloads, &workloads::names())?;
+    check_list(source, "strategies", "strategy", &file.strategies, &strategy::names())?;
+    let selected = |names: &[Spanned<String>]| names.iter().map(|n| n.get_ref().clone()).collect::<Vec<_>>();
+    let (workloads_selected, strategies_selected) = (selected(&file.workloads), selected(&file.strategies));
+    for (table, field, valid) in [
+        (&file.workload_params, "workload_params", &workloads_selected),
+        (&file.strategy_params, "strategy_params", &strategies_selected),
+    ] {
+        if let Some(key) = table.keys().find(|k| !valid.contains(k.get_ref())) {
             return Err(source.error(
                 key.span(),
-                format!("parameters for `{}`, which is not a known name (valid: {})", key.get_ref(), valid.join(", ")),
+                format!(
+                    "{field}: `{}` is not selected in this experiment (selected: {})",
+                    key.get_ref(),
+                    valid.join(", ")
+                ),
             ));
         }
     }
+    let mut axes: Vec<&str> = Vec::new();
     for axis in &file.sweep {
         let (owner, _) = split_axis(source, &axis.param)?;
-        if !workload_names.contains(&owner) && !strategy_names.contains(&owner) {
+        if !workloads_selected.iter().chain(&strategies_selected).any(|s| s == owner) {
             return Err(source.error(
                 axis.param.span(),
-                format!("sweep param `{}`: `{owner}` is neither a workload nor a strategy", axis.param.get_ref()),
+                format!(
+                    "sweep param `{}`: `{owner}` is not a selected workload or strategy (selected: {})",
+                    axis.param.get_ref(),
+                    workloads_selected.iter().chain(&strategies_selected).cloned().collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
+        if axes.contains(&axis.param.get_ref().as_str()) {
+            return Err(
+                source.error(axis.param.span(), format!("sweep param `{}` is swept twice", axis.param.get_ref()))
+            );
+        }
+        axes.push(axis.param.get_ref());
         if axis.values.get_ref().is_empty() {
             return Err(source.error(axis.values.span(), "sweep values: need at least one value"));
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for value in axis.values.get_ref() {
+            let text = value.get_ref().to_string();
+            if seen.contains(&text) {
+                return Err(source.error(
+                    value.span(),
+                    format!("sweep values of `{}`: {text} is given twice", axis.param.get_ref()),
+                ));
+            }
+            seen.push(text);
+        }
+    }
+    Ok(())
+}
+
+/// Each name of `list` is one of `valid`, and appears once.
+fn check_list(
+    source: &Source<'_>,
+    field: &str,
+    what: &str,
+    list: &[Spanned<String>],
+    valid: &[&str],
+) -> Result<(), String> {
+    for (i, name) in list.iter().enumerate() {
+        if !valid.contains(&name.get_ref().as_str()) {
+            return Err(source.error(
+                name.span(),
+                format!("{field}: unknown {what} `{}` (valid: {})", name.get_ref(), valid.join(", ")),
+            ));
+        }
+        if list[..i].iter().any(|n| n.get_ref() == name.get_ref()) {
+            return Err(source.error(name.span(), format!("{field}: `{}` is listed twice", name.get_ref())));
         }
     }
     Ok(())

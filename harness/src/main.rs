@@ -1,29 +1,37 @@
 //! `harness`: runs a workload under each strategy, each in a fresh child process, prints a
-//! summary table and writes `results/<run-id>/` (`runs.csv`, `meta.json`). `harness validate`
-//! compares a workload under our `generational` strategy with its Python twin under CPython;
+//! summary table and writes `results/<run-id>/` (`runs.csv`, `meta.json`) as the cells finish;
+//! `harness resume RUN_DIR` finishes a run that was stopped. `harness validate` compares a workload under our `generational` strategy with its Python twin under CPython;
 //! `experiment` runs a TOML plan, `merge` joins shards, `report` draws the charts and report.html
 //! (runs and experiments draw them at the end unless given `--no-report`).
 //!
 //! Exit codes: 0 success; 1 a cell failed or the checksums differ between strategies (a
 //! correctness failure: a strategy changed what the program computed); 2 bad input, with
-//! nothing run and nothing written.
+//! nothing run and nothing written; 130 / 143 stopped by SIGINT / SIGTERM (resumable).
 
 mod cell;
 mod cli;
 mod experiment;
+mod folder;
 mod merge;
+mod plan;
 mod report;
 mod results;
 mod runner;
 mod system;
 mod validate;
 
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
-use runner::Plan;
+use cell::{Interrupted, StopFlag};
+use cli::{Cli, Command, refuse};
+use folder::RunWriter;
+use plan::{Plan, PlannedCell};
+use runner::Ran;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -35,7 +43,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Experiment(args)) => return execute(&experiment::plan(args), !args.runner.no_report),
         Some(Command::Merge(args)) => return merge::run(args),
-        Some(Command::Report(args)) => return report_command(&args.run_dir),
+        Some(Command::Resume(args)) => return resume(&args.run_dir, !args.no_report),
+        Some(Command::Report(args)) => return report_command(&args.run_dir, args.allow_incomplete),
         None => {}
     }
     if cli.list {
@@ -49,13 +58,87 @@ fn main() -> ExitCode {
     execute(&plan, !cli.runner.no_report)
 }
 
-/// Runs a checked plan, prints the summary, writes the run folder. Exit code 1 when a cell did
-/// not end `ok` or when checksums differ.
+/// Runs a checked plan: makes the run folder first (exit 2 if it cannot be made, with nothing
+/// run), then runs the cells into it.
 fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
     let label = plan.cells.first().map_or("empty", |c| c.spec.workload.as_str());
     let run_id = results::new_run_id(if plan.experiment == "adhoc" { label } else { &plan.experiment });
-    let folder = plan.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
-    let gathered = runner::run_cells(&run_id, &plan.cells, plan.seed, plan.timeout);
+    let path = plan.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
+    let writer = RunWriter::create(&path, results::meta(&run_id, plan))
+        .unwrap_or_else(|e| refuse(format!("cannot write the run folder: {e:#}")));
+    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, draw_report)
+}
+
+/// `harness resume RUN_DIR`: the cells of an interrupted run that have no row yet, after
+/// checking that this harness is the one that started it (commit, build profile, plan digest).
+fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
+    let (writer, done) = RunWriter::resume(run_dir).unwrap_or_else(|e| refuse(format!("{e:#}")));
+    let meta = writer.meta().clone();
+    let commit = system::git_commit();
+    if commit != meta.git_commit {
+        refuse(format!(
+            "{}: the run was started by commit {}, this harness is {commit}; resume it with that build",
+            run_dir.display(),
+            meta.git_commit
+        ));
+    }
+    if system::build_profile() != meta.build_profile {
+        refuse(format!(
+            "{}: the run was started by a {} build, this is a {} build",
+            run_dir.display(),
+            meta.build_profile,
+            system::build_profile()
+        ));
+    }
+    let specs: Vec<cell::CellSpec> = meta.cells.iter().map(|c| c.spec.clone()).collect();
+    if meta.shard.is_none() && (plan::digest(&specs) != meta.plan_digest || meta.cells.len() != meta.plan_cells) {
+        refuse(format!(
+            "{}: meta.json's cells do not match its plan digest; the folder was altered",
+            run_dir.display()
+        ));
+    }
+    println!("resuming {}: {} of {} cells done", run_dir.display(), done.len(), meta.cells.len());
+    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), draw_report)
+}
+
+/// Runs the cells not `done` into the folder, then completes it, prints the summary and draws
+/// the report. Exit code 1 when a cell did not end `ok` or when checksums differ; 130 or 143
+/// when SIGINT or SIGTERM stopped the run (the folder can be resumed).
+fn run_and_complete(
+    mut writer: RunWriter,
+    cells: &[PlannedCell],
+    done: &BTreeSet<usize>,
+    seed: u64,
+    timeout: Duration,
+    draw_report: bool,
+) -> ExitCode {
+    let stop = stop_on_signals();
+    let folder = writer.path().to_path_buf();
+    match runner::run_cells(&mut writer, cells, done, seed, timeout, &stop) {
+        Ok(Ran::AllCells) => {}
+        Ok(Ran::Stopped(Interrupted(signal))) => {
+            let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+            eprintln!(
+                "stopped by {name}: the finished cells are in {0}; run the rest with `harness resume {0}`",
+                folder.display()
+            );
+            return ExitCode::from(128 + signal as u8);
+        }
+        Err(e) => {
+            eprintln!(
+                "error: {e:#}; the finished cells are in {0}; `harness resume {0}` runs the rest",
+                folder.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    let gathered = match writer.complete() {
+        Ok(gathered) => gathered,
+        Err(e) => {
+            eprintln!("error: completing {}: {e:#}", folder.display());
+            return ExitCode::FAILURE;
+        }
+    };
 
     println!("\n{}", results::summary_table(&gathered.runs));
     for overhead in results::recording_overheads(&gathered.runs) {
@@ -75,10 +158,6 @@ fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
             eprintln!("  {mismatch}");
         }
     }
-    if let Err(e) = results::write_run_folder(&folder, &gathered, &results::meta(&run_id, plan)) {
-        eprintln!("error: {e:#}");
-        return ExitCode::FAILURE;
-    }
     println!("results: {}", folder.display());
     if draw_report {
         report_or_warn(&folder);
@@ -86,9 +165,19 @@ fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
     if gathered.all_ok() && mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
+/// A flag that SIGINT and SIGTERM raise instead of killing the harness, so that it can stop
+/// the running cell and keep what finished.
+fn stop_on_signals() -> StopFlag {
+    let stop = StopFlag::default();
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        signal_hook::flag::register_usize(signal, stop.0.clone(), signal as usize).expect("a signal handler");
+    }
+    stop
+}
+
 /// Draws the charts and report.html at the end of a run. A failure is a warning, not the run's
 /// failure: the results are written, and `harness report` can draw them again.
-fn report_or_warn(folder: &std::path::Path) {
+fn report_or_warn(folder: &Path) {
     match report::write_report(folder) {
         Ok(summary) => println!("report: {} ({} charts)", summary.report.display(), summary.charts.len() / 2),
         Err(e) => eprintln!("warning: no report: {e:#}; try `harness report {}`", folder.display()),
@@ -96,11 +185,26 @@ fn report_or_warn(folder: &std::path::Path) {
 }
 
 /// `harness report RUN_DIR`: exit 0 when written, 1 when drawing failed, 2 when RUN_DIR is not
-/// a run folder.
-fn report_command(run_dir: &std::path::Path) -> ExitCode {
-    if !run_dir.join("runs.csv").is_file() {
-        eprintln!("error: {}: not a run folder (no runs.csv)", run_dir.display());
-        return ExitCode::from(2);
+/// a complete run folder with rows (an incomplete one is drawn with `--allow-incomplete`).
+fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
+    if !run_dir.join(folder::RUNS).is_file() {
+        refuse(format!("{}: not a run folder (no runs.csv)", run_dir.display()));
+    }
+    let incomplete = folder::read_meta(run_dir).is_ok_and(|meta| !meta.complete);
+    if incomplete && !allow_incomplete {
+        refuse(format!(
+            "{0}: the run is not complete; finish it with `harness resume {0}`, or pass --allow-incomplete",
+            run_dir.display()
+        ));
+    }
+    match folder::read_rows::<results::RunRow>(&run_dir.join(folder::RUNS)) {
+        Err(e) => refuse(format!("{e:#}")),
+        Ok((rows, _)) if rows.is_empty() => refuse(format!("{}: runs.csv has no rows", run_dir.display())),
+        Ok((_, true)) if !allow_incomplete => refuse(format!(
+            "{}: runs.csv ends in a torn row; pass --allow-incomplete to draw the rest",
+            run_dir.display()
+        )),
+        Ok(_) => {}
     }
     match report::write_report(run_dir) {
         Ok(summary) => {
@@ -121,14 +225,24 @@ fn report_command(run_dir: &std::path::Path) -> ExitCode {
 /// would (the CLI tests check that the run records it and goes on).
 const CRASH_HOOK: &str = "HARNESS_TEST_CRASH_STRATEGY";
 
+/// Test hook: a child whose strategy is named in this variable waits a minute before running,
+/// so that a test can kill the harness while that cell runs.
+const STALL_HOOK: &str = "HARNESS_TEST_STALL_STRATEGY";
+
 /// The child side of a cell: run it and print the outcome as JSON.
 fn run_cell_here(json: &str) -> ExitCode {
+    system::die_with_parent();
     let spec: Result<cell::CellSpec, _> = serde_json::from_str(json);
     if let (Ok(spec), Ok(doomed)) = (&spec, std::env::var(CRASH_HOOK))
         && spec.strategy == doomed
     {
         eprintln!("{CRASH_HOOK}={doomed}: aborting this cell");
         std::process::abort();
+    }
+    if let (Ok(spec), Ok(stalled)) = (&spec, std::env::var(STALL_HOOK))
+        && spec.strategy == stalled
+    {
+        std::thread::sleep(Duration::from_secs(60));
     }
     let outcome = spec.map_err(anyhow::Error::from).and_then(|spec| cell::execute(&spec));
     match outcome {

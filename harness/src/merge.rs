@@ -2,18 +2,19 @@
 //! one run folder, as if the plan had run on one machine.
 //!
 //! The parts must belong to one run: the same experiment, seed, plan (its digest) and commit,
-//! no cell twice, and every cell of the plan present. Rows keep their plan order; the merged
+//! no cell twice, and every cell of the plan present with its `runs.csv` row. A part that is
+//! not complete (an interrupted shard: `harness resume` it first) or whose files end in a torn
+//! row is refused; so is an `--out` that cannot be written, before anything is read. Rows keep their plan order; the merged
 //! folder takes the first part's run id, and `meta.json` lists every part in `merged_from`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use serde::de::DeserializeOwned;
+use anyhow::{Result, bail};
 
 use crate::cli::{MergeArgs, refuse};
-use crate::results::{self, MemoryRow, Meta, PauseRow, RunRow};
-use crate::runner::Gathered;
+use crate::folder::{self, MEMORY, PAUSES, RUNS};
+use crate::results::{self, Gathered, Meta};
 
 struct Part {
     meta: Meta,
@@ -21,11 +22,17 @@ struct Part {
 }
 
 pub fn run(args: &MergeArgs) -> ExitCode {
-    let parts: Vec<Part> =
-        args.parts.iter().map(|dir| read_part(dir).unwrap_or_else(|e| refuse(format!("{e:#}")))).collect();
+    if let Some(out) = &args.out {
+        folder::check_out(out).unwrap_or_else(|e| refuse(e));
+    }
+    let parts: Vec<Part> = args
+        .parts
+        .iter()
+        .map(|dir| read_part(dir, args.allow_incomplete).unwrap_or_else(|e| refuse(format!("{e:#}"))))
+        .collect();
     let (meta, gathered) = combine(parts).unwrap_or_else(|e| refuse(e));
-    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
-        refuse(format!("--out {}: already exists; results are never written over", out.display()));
+    if args.out.is_none() {
+        folder::check_out(&results::default_folder(&meta.run_id)).unwrap_or_else(|e| refuse(e));
     }
     let folder = args.out.clone().unwrap_or_else(|| results::default_folder(&meta.run_id));
     if let Err(e) = results::write_run_folder(&folder, &gathered, &meta) {
@@ -37,21 +44,31 @@ pub fn run(args: &MergeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn read_part(dir: &Path) -> Result<Part> {
-    let meta_path = dir.join("meta.json");
-    let meta: Meta = serde_json::from_str(
-        &std::fs::read_to_string(&meta_path).with_context(|| format!("{}: not a run folder", dir.display()))?,
-    )
-    .with_context(|| format!("reading {}", meta_path.display()))?;
-    let runs: Vec<RunRow> = read_csv(&dir.join("runs.csv"))?;
-    let pauses: Vec<PauseRow> = read_csv(&dir.join("pauses.csv"))?;
-    let memory: Vec<MemoryRow> = read_csv(&dir.join("memory.csv"))?;
-    Ok(Part { meta, gathered: Gathered { runs, pauses, memory } })
-}
-
-fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    reader.deserialize().collect::<Result<_, _>>().with_context(|| format!("parsing {}", path.display()))
+fn read_part(dir: &Path, allow_incomplete: bool) -> Result<Part> {
+    let meta = folder::read_meta(dir)?;
+    if !meta.complete && !allow_incomplete {
+        bail!("{0}: the run is not complete; finish it with `harness resume {0}` first", dir.display());
+    }
+    let read = |file: &str| -> Result<()> {
+        let torn = match file {
+            RUNS => folder::read_rows::<results::RunRow>(&dir.join(file))?.1,
+            PAUSES => folder::read_rows::<results::PauseRow>(&dir.join(file))?.1,
+            _ => folder::read_rows::<results::MemoryRow>(&dir.join(file))?.1,
+        };
+        if torn {
+            bail!("{}: the last row is torn (cut by a kill); resume the run first", dir.join(file).display());
+        }
+        Ok(())
+    };
+    for file in [RUNS, PAUSES, MEMORY] {
+        read(file)?;
+    }
+    let gathered = folder::read_folder(dir)?;
+    let has_row = |id: usize| gathered.runs.iter().any(|r| r.cell == id);
+    if let Some(cell) = meta.cells.iter().find(|c| !has_row(c.id)) {
+        bail!("{}: cell {} has no row in runs.csv; the part is incomplete", dir.display(), cell.id);
+    }
+    Ok(Part { meta, gathered })
 }
 
 /// Checks that the parts are the shards of one run and joins them.
@@ -93,18 +110,19 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
         return Err(format!("cells missing from the parts: {} (a shard was not given?)", missing.join(", ")));
     }
     meta.shard = None;
+    meta.complete = true;
     for row in &mut gathered.runs {
         row.run_id.clone_from(&meta.run_id);
     }
     for row in &mut gathered.pauses {
-        row.run_id.clone_from(&meta.run_id);
+        row.key.run_id.clone_from(&meta.run_id);
     }
     for row in &mut gathered.memory {
-        row.run_id.clone_from(&meta.run_id);
+        row.key.run_id.clone_from(&meta.run_id);
     }
     gathered.runs.sort_by_key(|r| r.cell);
     // Stable sorts: each cell's pauses and samples stay in time order.
-    gathered.pauses.sort_by_key(|p| p.cell);
-    gathered.memory.sort_by_key(|m| m.cell);
+    gathered.pauses.sort_by_key(|p| p.key.cell);
+    gathered.memory.sort_by_key(|m| m.key.cell);
     Ok((meta, gathered))
 }

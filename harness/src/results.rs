@@ -1,7 +1,7 @@
-//! Result files and the summary table. One serde struct per file ([`RunRow`] for `runs.csv`,
-//! [`Meta`] for `meta.json`), so the columns and the JSON cannot drift apart. A run folder is
-//! written whole into a temporary folder beside its destination and then renamed: it appears
-//! complete or not at all. `results/README.md` documents every column.
+//! Result records and the summary table. One serde struct per file ([`RunRow`] for `runs.csv`,
+//! [`PauseRow`], [`MemoryRow`], [`Meta`] for `meta.json`), so the columns and the JSON cannot
+//! drift apart; `folder.rs` writes them as a run goes. `results/README.md` documents every
+//! column.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -11,11 +11,59 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cell::{CellOutcome, CellResult, LatencySummary};
-use crate::runner::{Gathered, Plan, PlannedCell};
+use crate::plan::{Plan, PlannedCell};
 use crate::system;
 
+/// How a cell ended: the `status` column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The workload ran to its end.
+    #[default]
+    Ok,
+    /// The live heap passed the cap and the workload was stopped: figures up to the stop.
+    LeakedOverCap,
+    /// The child crashed, exited non-zero or could not be read.
+    Failed,
+    /// The child ran past its timeout and was killed.
+    Timeout,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::LeakedOverCap => "leaked-over-cap",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the cells of a run produced, in plan order.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub runs: Vec<RunRow>,
+    pub pauses: Vec<PauseRow>,
+    pub memory: Vec<MemoryRow>,
+}
+
+impl Gathered {
+    /// Whether every cell ran to its end or to the heap cap: a strategy that leaks past the
+    /// cap is a finding, not a failure; a crash or a timeout is.
+    pub fn all_ok(&self) -> bool {
+        self.runs.iter().all(|r| matches!(r.status, Status::Ok | Status::LeakedOverCap))
+    }
+}
+
 /// One row of `runs.csv`: one cell (workload × strategy × parameters × repeat) of the run.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunRow {
     pub run_id: String,
     /// The cell's place in the plan (the same in every shard of a run).
@@ -28,8 +76,12 @@ pub struct RunRow {
     /// Whether pauses, latencies and memory samples were recorded (`--recording`).
     pub recording: bool,
     pub allocator: String,
+    /// `release` or `debug` (debug assertions on): debug figures mislead. Empty in folders
+    /// written before it was recorded.
+    #[serde(default)]
+    pub build_profile: String,
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
-    pub status: String,
+    pub status: Status,
     pub checksum: Option<String>,
     pub wall_time_ms: Option<f64>,
     pub mm_time_ms: Option<f64>,
@@ -85,101 +137,88 @@ pub struct Meta {
     #[serde(default)]
     pub merged_from: Vec<String>,
     pub timeout_s: f64,
+    /// `release` or `debug` (debug assertions on).
+    #[serde(default)]
+    pub build_profile: String,
+    /// Environment variables that change the figures (`RUST_BACKTRACE`, `MALLOC_CONF`, ...) as
+    /// set for the run, and the CPU frequency governor where `/sys` shows it.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Whether every cell of this folder has run (`harness resume` finishes one that has not).
+    /// Folders written before runs were streamed were always complete.
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
     /// The cells this folder holds, in plan order.
     pub cells: Vec<PlannedCell>,
 }
 
-/// One row of `pauses.csv`: one pause of one cell.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PauseRow {
+fn complete_by_default() -> bool {
+    true
+}
+
+/// Which cell a row of `pauses.csv` or `memory.csv` belongs to: the first columns of both.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CellKey {
     pub run_id: String,
     pub cell: usize,
     pub workload: String,
     pub strategy: String,
     pub repeat: u32,
-    /// `collection` or `cascade`.
-    pub kind: String,
-    /// The oldest generation collected; empty for cascades.
-    pub generation: Option<u8>,
-    /// Start, from the moment the cell's heap was created.
-    pub start_ns: u64,
-    pub duration_ns: u64,
-    /// Objects examined (collections) or freed (cascades).
-    pub objects: u64,
-    pub collected: u64,
-    pub uncollectable: u64,
 }
+
+impl CellKey {
+    pub fn of(run_id: &str, cell: &PlannedCell) -> CellKey {
+        CellKey {
+            run_id: run_id.into(),
+            cell: cell.id,
+            workload: cell.spec.workload.clone(),
+            strategy: cell.spec.strategy.clone(),
+            repeat: cell.spec.repeat,
+        }
+    }
+}
+
+/// A row of a per-cell file: the cell's key, then one of the recorder's own records, flattened
+/// (the key's columns, then the record's). The recorder's type is the row's type, so the child,
+/// the files and the report cannot drift apart. Serialised as the tuple `(key, record)`, which
+/// the csv crate writes flat with headers (it cannot write `#[serde(flatten)]`); read back
+/// by position, after `folder::read_rows` has checked the header.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keyed<R> {
+    pub key: CellKey,
+    pub record: R,
+}
+
+impl<R: Serialize> Serialize for Keyed<R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.key, &self.record).serialize(serializer)
+    }
+}
+
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for Keyed<R> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Keyed<R>, D::Error> {
+        let (key, record) = <(CellKey, R)>::deserialize(deserializer)?;
+        Ok(Keyed { key, record })
+    }
+}
+
+impl<R> std::ops::Deref for Keyed<R> {
+    type Target = R;
+    fn deref(&self) -> &R {
+        &self.record
+    }
+}
+
+/// One row of `pauses.csv`: one pause of one cell.
+pub type PauseRow = Keyed<strategies::Pause>;
 
 /// One row of `memory.csv`: one memory sample of one cell.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct MemoryRow {
-    pub run_id: String,
-    pub cell: usize,
-    pub workload: String,
-    pub strategy: String,
-    pub repeat: u32,
-    /// `startup`, `request`, `interval` or `final`.
-    pub trigger: String,
-    /// Since the cell's heap was created.
-    pub time_ns: u64,
-    /// Objects the program had allocated: the axis on which strategies line up.
-    pub allocations: u64,
-    pub live_objects: u64,
-    pub live_bytes: u64,
-    pub allocator_in_use_bytes: u64,
-    pub allocator_reserved_bytes: u64,
-    pub arenas: u64,
-    /// Empty when `/proc/self/statm` could not be read.
-    pub rss_bytes: Option<u64>,
-    pub requests_done: u64,
-    /// `nogc`: bytes of dead objects never returned; 0 under every other strategy.
-    pub retained_bytes: u64,
-}
+pub type MemoryRow = Keyed<strategies::MemorySample>;
 
-pub fn memory_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<MemoryRow> {
-    outcome
-        .memory_samples
-        .iter()
-        .map(|m| MemoryRow {
-            run_id: run_id.into(),
-            cell: cell.id,
-            workload: cell.spec.workload.clone(),
-            strategy: cell.spec.strategy.clone(),
-            repeat: cell.spec.repeat,
-            trigger: m.trigger.clone(),
-            time_ns: m.time_ns,
-            allocations: m.allocations,
-            live_objects: m.live_objects,
-            live_bytes: m.live_bytes,
-            allocator_in_use_bytes: m.allocator_in_use_bytes,
-            allocator_reserved_bytes: m.allocator_reserved_bytes,
-            arenas: m.arenas,
-            rss_bytes: m.rss_bytes,
-            requests_done: m.requests_done,
-            retained_bytes: m.retained_bytes,
-        })
-        .collect()
-}
-
-pub fn pause_rows(run_id: &str, cell: &PlannedCell, outcome: &CellOutcome) -> Vec<PauseRow> {
-    outcome
-        .pauses
-        .iter()
-        .map(|p| PauseRow {
-            run_id: run_id.into(),
-            cell: cell.id,
-            workload: cell.spec.workload.clone(),
-            strategy: cell.spec.strategy.clone(),
-            repeat: cell.spec.repeat,
-            kind: p.kind.clone(),
-            generation: p.generation,
-            start_ns: p.start_ns,
-            duration_ns: p.duration_ns,
-            objects: p.objects,
-            collected: p.collected,
-            uncollectable: p.uncollectable,
-        })
-        .collect()
+/// The rows of a cell's records, keyed.
+pub fn keyed<R: Clone>(run_id: &str, cell: &PlannedCell, records: &[R]) -> Vec<Keyed<R>> {
+    let key = CellKey::of(run_id, cell);
+    records.iter().map(|record| Keyed { key: key.clone(), record: record.clone() }).collect()
 }
 
 /// The cell's wall time minus the memory management inside it: the pauses after the workload
@@ -191,11 +230,34 @@ fn mutator_ns(outcome: &CellOutcome) -> u64 {
     outcome.wall_ns.saturating_sub(in_run)
 }
 
+/// `key=value` pairs separated by `;`.
+fn pairs(params: &[(String, String)]) -> String {
+    params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
+}
+
+/// The parameters in force for a cell that did not report them (it failed): the child would
+/// have computed the same from its spec, so failed and `ok` rows write parameters alike.
+fn params_in_force(cell: &PlannedCell) -> (String, String) {
+    let spec = &cell.spec;
+    let given = |params: &BTreeMap<String, String>| pairs(&params.clone().into_iter().collect::<Vec<_>>());
+    let workload = workloads::Size::from_name(&spec.size)
+        .zip(workloads::find(&spec.workload))
+        .and_then(|(size, info)| {
+            let args = workloads::WorkloadArgs { size, seed: spec.seed, params: spec.workload_params.clone() };
+            info.build(&args).ok()
+        })
+        .map_or_else(|| given(&spec.workload_params), |w| pairs(&w.params()));
+    let strategy = strategies::strategy::find(&spec.strategy)
+        .and_then(|info| info.build(&spec.strategy_params).ok())
+        .map_or_else(|| given(&spec.strategy_params), |s| pairs(&s.params()));
+    (workload, strategy)
+}
+
+/// The `runs.csv` row of a finished cell.
 pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
     let spec = &cell.spec;
-    let pairs =
-        |params: &[(String, String)]| params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
-    let mut row = RunRow {
+    let (workload_params, strategy_params) = params_in_force(cell);
+    let planned = RunRow {
         run_id: run_id.into(),
         cell: cell.id,
         workload: spec.workload.clone(),
@@ -205,72 +267,67 @@ pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
         repeat: spec.repeat,
         recording: spec.record,
         allocator: format!("{}/{}", spec.allocator, spec.backend),
-        status: result.status().into(),
-        checksum: None,
-        wall_time_ms: None,
-        mm_time_ms: None,
-        mutator_time_ms: None,
-        pause_count: None,
-        pause_p50_us: None,
-        pause_p99_us: None,
-        pause_max_us: None,
-        requests: None,
-        request_p50_us: None,
-        request_p99_us: None,
-        request_max_us: None,
-        peak_rss_bytes: None,
-        peak_reserved_bytes: None,
-        leaked_objects: None,
-        leaked_bytes: None,
-        collections_gen0: None,
-        collections_gen1: None,
-        collections_gen2: None,
-        workload_params: pairs(&spec.workload_params.clone().into_iter().collect::<Vec<_>>()),
-        strategy_params: pairs(&spec.strategy_params.clone().into_iter().collect::<Vec<_>>()),
-        error: None,
+        build_profile: system::build_profile().into(),
+        status: result.status(),
+        workload_params,
+        strategy_params,
+        ..RunRow::default()
     };
     match result {
-        CellResult::Failed { error } => row.error = Some(error.clone()),
-        CellResult::TimedOut { after, stderr_tail } => {
-            row.error = Some(format!("killed after the {:.0} s timeout; {stderr_tail}", after.as_secs_f64()))
-        }
-        CellResult::Ok(outcome) => {
-            let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
-            let us = |ns: u64| ns as f64 / 1e3;
-            row.checksum = (outcome.status == "ok").then(|| outcome.checksum.clone());
-            row.wall_time_ms = Some(outcome.wall_ns as f64 / 1e6);
-            row.mm_time_ms = Some(outcome.memory_management_ns as f64 / 1e6);
-            row.mutator_time_ms = Some(mutator_ns(outcome) as f64 / 1e6);
-            row.pause_count = Some(pauses.count);
-            if pauses.count > 0 {
-                row.pause_p50_us = Some(us(pauses.p50_ns));
-                row.pause_p99_us = Some(us(pauses.p99_ns));
-                row.pause_max_us = Some(us(pauses.max_ns));
-            }
-            let requests = outcome.request_latencies;
-            row.requests = Some(requests.count);
-            if requests.count > 0 {
-                row.request_p50_us = Some(us(requests.p50_ns));
-                row.request_p99_us = Some(us(requests.p99_ns));
-                row.request_max_us = Some(us(requests.max_ns));
-            }
-            row.peak_rss_bytes = Some(outcome.peak_rss_bytes);
-            row.peak_reserved_bytes = Some(outcome.peak_reserved_bytes);
-            row.leaked_objects = Some(outcome.leaked_objects);
-            row.leaked_bytes = Some(outcome.leaked_bytes);
-            let [gen0, gen1, gen2] = outcome.collections;
-            (row.collections_gen0, row.collections_gen1, row.collections_gen2) = (Some(gen0), Some(gen1), Some(gen2));
-            row.workload_params = pairs(&outcome.workload_params);
-            row.strategy_params = pairs(&outcome.strategy_params);
-        }
+        CellResult::Failed { error } => RunRow { error: Some(error.clone()), ..planned },
+        CellResult::TimedOut { after, stderr_tail } => RunRow {
+            error: Some(format!(
+                "killed after the {} timeout; {stderr_tail}",
+                format_duration_us(after.as_secs_f64() * 1e6)
+            )),
+            ..planned
+        },
+        CellResult::Ok(outcome) => measured(planned, outcome),
     }
-    row
+}
+
+/// `planned` with the figures a child reported.
+fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
+    let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
+    let requests = outcome.request_latencies;
+    let us = |ns: u64| ns as f64 / 1e3;
+    let percentiles = |l: LatencySummary| match l.count {
+        0 => [None; 3],
+        _ => [Some(us(l.p50_ns)), Some(us(l.p99_ns)), Some(us(l.max_ns))],
+    };
+    let [pause_p50_us, pause_p99_us, pause_max_us] = percentiles(pauses);
+    let [request_p50_us, request_p99_us, request_max_us] = percentiles(requests);
+    let [gen0, gen1, gen2] = outcome.collections.map(Some);
+    RunRow {
+        checksum: (outcome.status == Status::Ok).then(|| outcome.checksum.clone()),
+        wall_time_ms: Some(outcome.wall_ns as f64 / 1e6),
+        mm_time_ms: Some(outcome.memory_management_ns as f64 / 1e6),
+        mutator_time_ms: Some(mutator_ns(outcome) as f64 / 1e6),
+        pause_count: Some(pauses.count),
+        pause_p50_us,
+        pause_p99_us,
+        pause_max_us,
+        requests: Some(requests.count),
+        request_p50_us,
+        request_p99_us,
+        request_max_us,
+        peak_rss_bytes: Some(outcome.peak_rss_bytes),
+        peak_reserved_bytes: Some(outcome.peak_reserved_bytes),
+        leaked_objects: Some(outcome.leaked_objects),
+        leaked_bytes: Some(outcome.leaked_bytes),
+        collections_gen0: gen0,
+        collections_gen1: gen1,
+        collections_gen2: gen2,
+        workload_params: pairs(&outcome.workload_params),
+        strategy_params: pairs(&outcome.strategy_params),
+        ..planned
+    }
 }
 
 pub fn meta(run_id: &str, plan: &Plan) -> Meta {
     Meta {
         run_id: run_id.into(),
-        created_utc: utc_timestamp("%Y-%m-%dT%H:%M:%SZ"),
+        created_utc: UtcTime::now().iso8601(),
         harness_version: env!("CARGO_PKG_VERSION").into(),
         git_commit: system::git_commit(),
         rustc: env!("HARNESS_RUSTC_VERSION").into(),
@@ -286,22 +343,24 @@ pub fn meta(run_id: &str, plan: &Plan) -> Meta {
         shard: plan.shard.map(|s| s.to_string()),
         merged_from: Vec::new(),
         timeout_s: plan.timeout.as_secs_f64(),
+        build_profile: system::build_profile().into(),
+        environment: system::environment(),
+        complete: false,
         cells: plan.cells.clone(),
     }
 }
 
-/// A fresh run id: UTC time and workload, e.g. `20261122-001903-trees`.
-pub fn new_run_id(workload: &str) -> String {
-    format!("{}-{workload}", utc_timestamp("%Y%m%d-%H%M%S"))
+/// A fresh run id: UTC time to the nanosecond, a random suffix and a label, e.g.
+/// `20261122-001903.123456789-5f3a-trees`: two runs started at once never share one.
+pub fn new_run_id(label: &str) -> String {
+    let now = UtcTime::now();
+    let mut rng = workloads::rng::SplitMix64::new(now.nanos_since_epoch ^ (u64::from(std::process::id()) << 32));
+    format!("{}-{:04x}-{label}", now.compact(), rng.index(0x1_0000))
 }
 
-/// The default folder for a run: `results/<run-id>`, with a suffix if that is taken.
+/// The default folder for a run: `results/<run-id>`.
 pub fn default_folder(run_id: &str) -> PathBuf {
-    let base = Path::new("results").join(run_id);
-    (1..)
-        .map(|n| if n == 1 { base.clone() } else { base.with_file_name(format!("{run_id}-{n}")) })
-        .find(|p| !p.exists())
-        .expect("some suffix is free")
+    Path::new("results").join(run_id)
 }
 
 /// Writes `runs.csv`, `pauses.csv`, `memory.csv` and `meta.json` into `folder`, whole or not at all.
@@ -385,7 +444,7 @@ fn configuration(row: &RunRow) -> String {
 /// minimum is the figure least disturbed by a busy machine).
 pub fn recording_overheads(rows: &[RunRow]) -> Vec<RecordingOverhead> {
     let mut walls: BTreeMap<(String, String, String), [Vec<f64>; 2]> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r.status == "ok") {
+    for row in rows.iter().filter(|r| r.status == Status::Ok) {
         let key =
             (row.workload.clone(), row.workload_params.clone(), format!("{} [{}]", row.strategy, row.strategy_params));
         walls.entry(key).or_default()[row.recording as usize].extend(row.wall_time_ms);
@@ -442,7 +501,7 @@ pub fn summary_table(rows: &[RunRow]) -> String {
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for ((_, label), rows) in groups {
-        let ok = rows.iter().filter(|r| r.status == "ok").count();
+        let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
         // Cells stopped at the heap cap have figures too (up to the stop); failed ones have none.
         let measured: Vec<&RunRow> = rows.iter().copied().filter(|r| r.wall_time_ms.is_some()).collect();
         let median_f = |f: fn(&RunRow) -> Option<f64>| median(measured.iter().filter_map(|r| f(r)).collect());
@@ -456,7 +515,8 @@ pub fn summary_table(rows: &[RunRow]) -> String {
             (Some(lo), Some(hi)) if walls.len() > 1 => format!("{}–{}", ms(Some(lo)), ms(Some(hi))),
             _ => String::new(),
         };
-        let statuses: BTreeSet<&str> = rows.iter().map(|r| r.status.as_str()).filter(|s| *s != "ok").collect();
+        let statuses: BTreeSet<&str> =
+            rows.iter().map(|r| r.status).filter(|s| *s != Status::Ok).map(Status::name).collect();
         let mut ok_text = format!("{ok}/{}", rows.len());
         if !statuses.is_empty() {
             ok_text += &format!(" ({})", statuses.into_iter().collect::<Vec<_>>().join(", "));
@@ -542,17 +602,51 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-fn utc_timestamp(format: &str) -> String {
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as libc::time_t;
-    // SAFETY: gmtime_r and strftime write only into the buffers we pass, sized here.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::gmtime_r(&now, &mut tm);
-        let mut buf = [0u8; 64];
-        let fmt = std::ffi::CString::new(format).expect("no NUL in format");
-        let len = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm);
-        String::from_utf8_lossy(&buf[..len]).into_owned()
+/// A UTC time, broken down with the civil-from-days algorithm (Howard Hinnant's
+/// `civil_from_days`, proleptic Gregorian calendar).
+struct UtcTime {
+    nanos_since_epoch: u64,
+    date: (i64, u32, u32),
+    time: (u32, u32, u32),
+    nanos: u32,
+}
+
+impl UtcTime {
+    fn now() -> UtcTime {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        UtcTime::at(since)
+    }
+
+    fn at(since_epoch: std::time::Duration) -> UtcTime {
+        let secs = since_epoch.as_secs();
+        let (days, second_of_day) = ((secs / 86_400) as i64, (secs % 86_400) as u32);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z.rem_euclid(146_097);
+        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let mp = (5 * day_of_year + 2) / 153;
+        let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        UtcTime {
+            nanos_since_epoch: since_epoch.as_nanos() as u64,
+            date: (year, month, day),
+            time: (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60),
+            nanos: since_epoch.subsec_nanos(),
+        }
+    }
+
+    /// `2026-11-22T00:19:03Z`.
+    fn iso8601(&self) -> String {
+        let ((y, mo, d), (h, mi, s)) = (self.date, self.time);
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
+
+    /// `20261122-001903.123456789`.
+    fn compact(&self) -> String {
+        let ((y, mo, d), (h, mi, s)) = (self.date, self.time);
+        format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}.{:09}", self.nanos)
     }
 }
 
@@ -578,9 +672,21 @@ mod tests {
     }
 
     #[test]
-    fn run_ids_are_timestamps() {
+    fn run_ids_are_nanosecond_timestamps_with_a_random_suffix() {
         let id = new_run_id("trees");
-        assert_eq!(id.len(), "20261122-001903-trees".len(), "{id}");
+        assert_eq!(id.len(), "20261122-001903.123456789-5f3a-trees".len(), "{id}");
         assert!(id.ends_with("-trees"));
+        let ids: BTreeSet<String> = (0..100).map(|_| new_run_id("trees")).collect();
+        assert_eq!(ids.len(), 100, "ids made at once differ");
+    }
+
+    #[test]
+    fn utc_times_match_known_dates() {
+        let at = |secs: u64| UtcTime::at(std::time::Duration::new(secs, 5));
+        assert_eq!(at(0).iso8601(), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400).iso8601(), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_306_743).iso8601(), "2026-11-22T00:19:03Z");
+        assert_eq!(at(1_795_306_743).compact(), "20261122-001903.000000005");
+        assert_eq!(at(4_107_542_399).iso8601(), "2100-02-28T23:59:59Z");
     }
 }

@@ -1,5 +1,7 @@
-//! Facts about the machine and the process, read from `/proc` (Linux).
+//! Facts about the machine and the process, read from `/proc` (Linux), and the one process
+//! setting a cell's child makes: to die with its parent.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::process::Command;
 
@@ -70,4 +72,43 @@ pub fn default_heap_cap() -> u64 {
         text.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
     });
     total_kib.map_or(4 << 30, |kib| kib * 1024 / 2)
+}
+
+/// `release`, or `debug` when debug assertions are on (figures of a debug build mislead).
+pub fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) { "debug" } else { "release" }
+}
+
+/// Environment variables that change what a cell measures.
+const MEASURED_ENVIRONMENT: [&str; 5] =
+    ["RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "MALLOC_CONF", "_RJEM_MALLOC_CONF", "LD_PRELOAD"];
+
+/// The variables of [`MEASURED_ENVIRONMENT`] that are set, and the CPU frequency governor where
+/// `/sys` shows it (`cpu_governor`).
+pub fn environment() -> BTreeMap<String, String> {
+    let mut found: BTreeMap<String, String> =
+        MEASURED_ENVIRONMENT.iter().filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?))).collect();
+    if let Ok(governor) = fs::read_to_string("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") {
+        found.insert("cpu_governor".into(), governor.trim().into());
+    }
+    found
+}
+
+/// The variable through which a parent tells its cell's child its pid.
+pub const PARENT_PID: &str = "HARNESS_PARENT_PID";
+
+/// Makes this process (a cell's child) receive SIGKILL when its parent dies, so no cell outlives
+/// a killed harness; exits at once if the parent named in [`PARENT_PID`] is already gone.
+pub fn die_with_parent() {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and changes only this process's
+    // death signal; no memory is passed. Test: tests/cli.rs
+    // `a_killed_harness_leaves_no_cell_running` (kill -9 the parent, the child is gone).
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+    }
+    let expected = std::env::var(PARENT_PID).ok().and_then(|pid| pid.parse::<u32>().ok());
+    if expected.is_some_and(|pid| pid != std::os::unix::process::parent_id()) {
+        // The parent died before the death signal was set: nobody will read this cell.
+        std::process::exit(137);
+    }
 }

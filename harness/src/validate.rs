@@ -19,17 +19,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use workloads::{Size, WorkloadArgs};
 
-use crate::cell::{self, CellOutcome, CellResult, CellSpec, GenerationRecord, LatencySummary};
-use crate::cli::{ValidateArgs, parse_pairs, refuse};
+use crate::cell::{self, CellOutcome, CellResult, CellSpec, GenerationRecord, LatencySummary, StopFlag};
+use crate::cli::{ValidateArgs, parse_pairs, parse_timeout, refuse};
+use crate::plan::{CellSettings, Plan, number_cells};
 use crate::results::{self, format_bytes, format_duration_us};
-use crate::runner::{Plan, number_cells};
-use crate::system;
+use crate::{folder, system};
 
 include!(concat!(env!("OUT_DIR"), "/twins.rs"));
 
@@ -105,6 +104,7 @@ struct ValidateMeta {
 }
 
 pub fn run(args: &ValidateArgs) -> ExitCode {
+    let timeout = parse_timeout(args.timeout).unwrap_or_else(|e| refuse(e));
     let interpreter = probe(&args.python).unwrap_or_else(|e| refuse(e));
     let spec = plan(args, &interpreter);
     let (major, minor, _) = interpreter.version;
@@ -114,22 +114,20 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
             interpreter.implementation
         );
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        refuse(format!("--timeout {}: expected a positive number of seconds", args.timeout));
-    }
     let run_id = results::new_run_id(&format!("validate-{}", spec.workload));
-    let (cells, plan_cells, plan_digest) = number_cells(vec![spec], None);
+    let folder = args.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
+    folder::check_out(&folder).unwrap_or_else(|e| refuse(e));
+    let (cells, plan_cells, plan_digest) = number_cells(vec![spec], None).unwrap_or_else(|e| refuse(e));
     let plan = Plan {
         cells,
         plan_cells,
         plan_digest,
         shard: None,
         seed: args.seed,
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout,
         experiment: "validate".into(),
         out: args.out.clone(),
     };
-    let folder = args.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
     match compare(&plan, &interpreter, &run_id, &folder) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -152,29 +150,26 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
     if !TWIN_FILES.iter().any(|(name, _)| *name == twin_file_name(&args.workload)) {
         refuse(format!("workload `{}` has no Python twin in workloads/python", args.workload));
     }
-    if let Some(out) = args.out.as_ref().filter(|out| out.exists()) {
-        refuse(format!("--out {}: already exists; results are never written over", out.display()));
+    if let Some(out) = &args.out {
+        folder::check_out(out).unwrap_or_else(|e| refuse(e));
     }
     let mut strategy_params = parse_pairs(&args.params, "--param");
     strategy_params.entry("threshold".into()).or_insert_with(|| interpreter_thresholds(interpreter.version).into());
     if let Err(e) = strategies::strategy::find(MODEL).expect("registered").build(&strategy_params) {
         refuse(e);
     }
-    CellSpec {
-        workload: args.workload.clone(),
+    let settings = CellSettings {
         size: args.size.clone(),
         seed: args.seed,
-        workload_params,
-        strategy: MODEL.into(),
-        strategy_params,
         allocator: "pymalloc".into(),
         backend: "jemalloc".into(),
         cascade_threshold: 1000,
-        repeat: 1,
         max_heap_bytes: system::default_heap_cap(),
-        record: true,
         sample_every: strategies::DEFAULT_SAMPLE_EVERY,
-    }
+        repeats: 1,
+        recordings: vec![true],
+    };
+    settings.cells(&args.workload, &workload_params, MODEL, &strategy_params).remove(0)
 }
 
 /// The strategy that models CPython's collector.
@@ -242,12 +237,13 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
     eprintln!("running it again, counting the objects each collection examines ...");
     let (_, counted) = run_twin(interpreter, twins.path(), spec, true)?;
     eprintln!("running {} under generational ...", spec.workload);
-    let ours = match cell::run_in_child(spec, plan.timeout) {
-        CellResult::Ok(outcome) => *outcome,
-        CellResult::Failed { error } => bail!("our run failed: {error}"),
-        CellResult::TimedOut { after, .. } => {
-            bail!("our run took longer than the {:.0} s timeout", after.as_secs_f64())
+    let ours = match cell::run_in_child(spec, plan.timeout, &StopFlag::default()) {
+        Ok(CellResult::Ok(outcome)) => *outcome,
+        Ok(CellResult::Failed { error }) => bail!("our run failed: {error}"),
+        Ok(CellResult::TimedOut { after, .. }) => {
+            bail!("our run took longer than the {} timeout", format_duration_us(after.as_secs_f64() * 1e6))
         }
+        Err(_) => bail!("our run was stopped"),
     };
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; pause and wall-time ratios mean little (counts are exact): use --release");
@@ -276,7 +272,11 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
         println!("target missed (±10%): {}", missed.join(", "));
     }
 
-    let meta = ValidateMeta { run: results::meta(run_id, plan), python: interpreter.clone(), tolerance: TOLERANCE };
+    let meta = ValidateMeta {
+        run: results::Meta { complete: true, ..results::meta(run_id, plan) },
+        python: interpreter.clone(),
+        tolerance: TOLERANCE,
+    };
     results::write_folder_atomically(folder, |staging| {
         results::write_csv(&staging.join("validate.csv"), &rows)?;
         results::write_json(&staging.join("cpython_gc_log.json"), &timed)?;

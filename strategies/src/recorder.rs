@@ -23,12 +23,16 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
+
 use crate::heap::Collection;
 
-/// Where a pause came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a pause came from (`cascade` or `collection` in the result files).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PauseKind {
     /// Freeing a structure through refcounting (CPython's trashcan loop).
+    #[default]
     Cascade,
     /// A cycle collection.
     Collection,
@@ -43,27 +47,30 @@ impl PauseKind {
     }
 }
 
-/// One interval in which the mutator was stopped by memory management.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One interval in which the mutator was stopped by memory management. The harness writes it
+/// as one row of `pauses.csv`, beside the cell's key; the fields are in column order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pause {
     pub kind: PauseKind,
+    /// The generation collected; `None` for cascades.
+    pub generation: Option<u8>,
     /// Start, in nanoseconds since the heap was created.
     pub start_ns: u64,
     pub duration_ns: u64,
     /// Objects freed (cascades) or examined (collections).
     pub objects: u64,
-    /// The generation collected; `None` for cascades.
-    pub generation: Option<u8>,
     /// Objects found to be garbage (collections; for cascades, the objects freed).
     pub collected: u64,
     /// Objects found unreachable but uncollectable (collections only).
     pub uncollectable: u64,
 }
 
-/// Why a memory sample was taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a memory sample was taken (`startup`, `request`, `interval` or `final` in the files).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SampleTrigger {
     /// The workload's `startup_done` checkpoint.
+    #[default]
     Startup,
     /// A `request_done` checkpoint (rate-limited, see the module docs).
     Request,
@@ -73,20 +80,11 @@ pub enum SampleTrigger {
     Final,
 }
 
-impl SampleTrigger {
-    pub fn name(self) -> &'static str {
-        match self {
-            SampleTrigger::Startup => "startup",
-            SampleTrigger::Request => "request",
-            SampleTrigger::Interval => "interval",
-            SampleTrigger::Final => "final",
-        }
-    }
-}
-
 /// The heap's memory at one moment. Timelines of different strategies are compared on
 /// `allocations`: the same workload reaches the same count at the same point of its program.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The harness writes it as one row of `memory.csv`, beside the cell's key; the fields are in
+/// column order, and the column names are the serde names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemorySample {
     pub trigger: SampleTrigger,
     /// Nanoseconds since the heap was created.
@@ -94,22 +92,24 @@ pub struct MemorySample {
     /// Objects the program has allocated so far (the small-int cache and the weakref objects the
     /// `weakref` strategy adds for back edges are not counted).
     pub allocations: u64,
-    pub requests_done: u64,
     /// Objects alive (not yet dead by refcount or collection) and their bytes, list items and
     /// dict tables included.
     pub live_objects: u64,
     pub live_bytes: u64,
-    /// Bytes of dead objects whose blocks were never returned to the allocator (`nogc`; 0 under
-    /// every other strategy).
-    pub retained_bytes: u64,
     /// The allocator's bytes in blocks handed out ([`crate::AllocStats::bytes_used`]).
+    #[serde(rename = "allocator_in_use_bytes")]
     pub allocator_bytes_used: u64,
     /// The allocator's bytes held from the system ([`crate::AllocStats::bytes_reserved`]).
+    #[serde(rename = "allocator_reserved_bytes")]
     pub allocator_bytes_reserved: u64,
     /// Arenas held ([`crate::AllocStats::arenas_live`]; 0 for the per-object allocator).
     pub arenas: u64,
     /// Resident set of the process (`/proc/self/statm`); `None` where it cannot be read.
     pub rss_bytes: Option<u64>,
+    pub requests_done: u64,
+    /// Bytes of dead objects whose blocks were never returned to the allocator (`nogc`; 0 under
+    /// every other strategy).
+    pub retained_bytes: u64,
 }
 
 /// The heap's figures at a sample point; the recorder adds the time and the RSS.

@@ -20,20 +20,47 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::results::{Meta, PauseRow, RunRow, median};
+use crate::results::{MemoryRow, Meta, PauseRow, RunRow, Status, median};
 
 /// The strategy that never frees: the LBO lower bound for time.
 pub const NOGC: &str = "nogc";
 
-/// One row of `memory.csv` (the columns the report reads; `results/README.md` lists them all).
-#[derive(Clone, Debug, Deserialize)]
+/// One memory sample as the charts plot it, made from `memory.csv`'s row as the harness writes
+/// it ([`MemoryRow`], read with that very type, so the two cannot drift apart).
+#[derive(Clone, Debug)]
 pub struct MemorySample {
     pub cell: usize,
     /// Object allocations so far: the x axis that aligns strategies.
     pub allocations: u64,
     pub live_bytes: u64,
     pub allocator_reserved_bytes: u64,
+    /// 0 when the child could not read `/proc/self/statm` (the row's `rss_bytes` is empty); the
+    /// RSS panel's log axis leaves such points out, the other panels keep the sample.
     pub rss_bytes: u64,
+}
+
+impl From<&MemoryRow> for MemorySample {
+    fn from(row: &MemoryRow) -> MemorySample {
+        MemorySample {
+            cell: row.key.cell,
+            allocations: row.allocations,
+            live_bytes: row.live_bytes,
+            allocator_reserved_bytes: row.allocator_bytes_reserved,
+            rss_bytes: row.rss_bytes.unwrap_or(0),
+        }
+    }
+}
+
+/// The samples of `memory.csv`, with a note when some have no RSS.
+fn memory_samples(rows: &[MemoryRow], problems: &mut Vec<String>) -> Vec<MemorySample> {
+    let without_rss = rows.iter().filter(|r| r.rss_bytes.is_none()).count();
+    if without_rss > 0 {
+        problems.push(format!(
+            "memory.csv: {without_rss} of {} samples have no RSS (/proc/self/statm was unreadable); the RSS panels leave them out",
+            rows.len()
+        ));
+    }
+    rows.iter().map(MemorySample::from).collect()
 }
 
 /// Everything the report reads from a run folder.
@@ -56,7 +83,7 @@ impl RunFolder {
     pub fn load(folder: &Path) -> Result<RunFolder> {
         let runs = read_csv(&folder.join("runs.csv"))?;
         let mut problems = Vec::new();
-        let pauses = match read_csv(&folder.join("pauses.csv")) {
+        let pauses = match crate::folder::read_rows::<PauseRow>(&folder.join("pauses.csv")).map(|(rows, _)| rows) {
             Ok(pauses) => pauses,
             Err(e) => {
                 problems.push(format!("pauses.csv: {e:#}"));
@@ -65,8 +92,8 @@ impl RunFolder {
         };
         let memory_path = folder.join("memory.csv");
         let memory = if memory_path.exists() {
-            match read_csv(&memory_path) {
-                Ok(samples) => Some(samples),
+            match crate::folder::read_rows::<MemoryRow>(&memory_path).map(|(rows, _)| rows) {
+                Ok(rows) => Some(memory_samples(&rows, &mut problems)),
                 Err(e) => {
                     problems.push(format!("memory.csv: {e:#}"));
                     None
@@ -123,7 +150,7 @@ pub struct Configuration<'a> {
 
 impl<'a> Configuration<'a> {
     pub fn ok_rows(&self) -> impl Iterator<Item = &'a RunRow> + '_ {
-        self.rows.iter().copied().filter(|r| r.status == "ok")
+        self.rows.iter().copied().filter(|r| r.status == Status::Ok)
     }
 
     /// The median over the `ok` repeats of a figure, where it was recorded.
@@ -219,7 +246,7 @@ impl<'a> Analysis<'a> {
 
         let mut pauses_by_cell: HashMap<usize, Vec<&PauseRow>> = HashMap::new();
         for pause in &folder.pauses {
-            pauses_by_cell.entry(pause.cell).or_default().push(pause);
+            pauses_by_cell.entry(pause.key.cell).or_default().push(pause);
         }
         let mut memory_by_cell: HashMap<usize, Vec<&MemorySample>> = HashMap::new();
         for sample in folder.memory.iter().flatten() {

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use super::charts::{Chart, Section};
 use super::data::{Analysis, Configuration};
 use super::overhead::{Baseline, overhead_table};
-use crate::results::{checksum_mismatches, format_bytes, format_duration_us};
+use crate::results::{Status, checksum_mismatches, format_bytes, format_duration_us};
 
 const STYLE: &str = r#"
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0 auto;
@@ -99,7 +99,7 @@ fn header(html: &mut String, analysis: &Analysis, run_id: &str) -> Result<()> {
     let runs = &analysis.folder.runs;
     let meta = analysis.folder.meta_json.as_ref();
     let field = |name: &str| meta.and_then(|m| m[name].as_str()).unwrap_or("?").to_string();
-    let ok = runs.iter().filter(|r| r.status == "ok").count();
+    let ok = runs.iter().filter(|r| r.status == Status::Ok).count();
     let programs: Vec<String> = analysis.programs.iter().map(|p| p.label.clone()).collect();
     writeln!(html, "<header>\n<h1>GC harness report: {}</h1>", escape(run_id))?;
     writeln!(
@@ -145,7 +145,7 @@ fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Re
         }
         writeln!(html, "</ul></div>")?;
     }
-    let not_ok: Vec<_> = runs.iter().filter(|r| r.status != "ok").collect();
+    let not_ok: Vec<_> = runs.iter().filter(|r| r.status != Status::Ok).collect();
     if !not_ok.is_empty() {
         writeln!(
             html,
@@ -161,7 +161,7 @@ fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Re
                 escape(&row.workload),
                 escape(&row.strategy),
                 row.repeat,
-                escape(&row.status),
+                escape(row.status.name()),
                 escape(row.error.as_deref().unwrap_or(""))
             )?;
         }

@@ -39,22 +39,33 @@ pub struct ReportSummary {
 }
 
 /// Draws every chart of the run folder into `run_folder/charts/` as SVG and PNG and writes
-/// `run_folder/report.html`. Charts from an earlier report of the folder are replaced.
+/// `run_folder/report.html`. Charts from an earlier report of the folder are replaced. A report
+/// is whole or absent: on any failure (a full disk) the charts written so far and the page are
+/// removed, so no empty PNG or page without its charts is left behind.
 pub fn write_report(run_folder: &Path) -> Result<ReportSummary> {
     let folder = RunFolder::load(run_folder)?;
-    let analysis = Analysis::of(&folder);
     let chart_dir = run_folder.join("charts");
-    remove_old_charts(&chart_dir)?;
-    let (charts, chart_notes) = charts::draw_all(&analysis, &chart_dir)?;
-    let notes: Vec<String> = folder.problems.iter().cloned().chain(chart_notes).collect();
-    let page = html::page(&analysis, &charts, &notes, &chart_dir)?;
     let report = run_folder.join("report.html");
-    fs::write(&report, page).with_context(|| format!("writing {}", report.display()))?;
+    let written = draw_and_write(&folder, &chart_dir, &report);
+    if written.is_err() {
+        let _ = remove_old_charts(&chart_dir);
+        let _ = fs::remove_file(&report);
+    }
+    written
+}
+
+fn draw_and_write(folder: &RunFolder, chart_dir: &Path, report: &Path) -> Result<ReportSummary> {
+    let analysis = Analysis::of(folder);
+    remove_old_charts(chart_dir)?;
+    let (charts, chart_notes) = charts::draw_all(&analysis, chart_dir)?;
+    let notes: Vec<String> = folder.problems.iter().cloned().chain(chart_notes).collect();
+    let page = html::page(&analysis, &charts, &notes, chart_dir)?;
+    fs::write(report, page).with_context(|| format!("writing {}", report.display()))?;
     let charts = charts
         .iter()
         .flat_map(|c| ["svg", "png"].map(|extension| chart_dir.join(format!("{}.{extension}", c.stem))))
         .collect();
-    Ok(ReportSummary { report, charts, notes })
+    Ok(ReportSummary { report: report.to_path_buf(), charts, notes })
 }
 
 /// Removes the SVG and PNG files of an earlier report, so that none outlives its data.
@@ -62,7 +73,7 @@ fn remove_old_charts(chart_dir: &Path) -> Result<()> {
     let Ok(entries) = fs::read_dir(chart_dir) else { return Ok(()) };
     for entry in entries {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "svg" || e == "png") {
+        if path.is_file() && path.extension().is_some_and(|e| e == "svg" || e == "png") {
             fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
@@ -84,14 +95,14 @@ mod tests {
     use super::data::{Analysis, RunFolder};
     use super::overhead::overhead_table;
     use super::*;
-    use crate::results::{PauseRow, RunRow, write_csv};
+    use crate::results::{CellKey, PauseRow, RunRow, Status, write_csv};
 
     /// One cell of a fixture run.
     struct FixtureCell {
         strategy: &'static str,
         given: Vec<(&'static str, &'static str)>,
         repeat: u32,
-        status: &'static str,
+        status: Status,
         wall_ms: f64,
         /// Pause durations, ns; they start evenly over the wall time.
         pauses_ns: Vec<u64>,
@@ -104,7 +115,7 @@ mod tests {
             strategy,
             given: Vec::new(),
             repeat,
-            status: "ok",
+            status: Status::Ok,
             wall_ms,
             pauses_ns,
             peak_rss: 9_000_000 + repeat as u64 * 100_000,
@@ -123,11 +134,11 @@ mod tests {
         let mut pauses = Vec::new();
         let mut memory = String::from(
             "run_id,cell,workload,strategy,repeat,trigger,time_ns,allocations,live_objects,live_bytes,\
-             allocator_in_use_bytes,allocator_reserved_bytes,arenas,rss_bytes\n",
+             allocator_in_use_bytes,allocator_reserved_bytes,arenas,rss_bytes,requests_done,retained_bytes\n",
         );
         let mut specs = Vec::new();
         for (id, c) in cells.iter().enumerate() {
-            let ok = c.status == "ok";
+            let ok = c.status == Status::Ok;
             let params: Vec<String> = c.given.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let mm_ms = c.pauses_ns.iter().sum::<u64>() as f64 / 1e6;
             let some_if_ok = |v: f64| ok.then_some(v);
@@ -141,7 +152,8 @@ mod tests {
                 repeat: c.repeat,
                 recording: true,
                 allocator: "pymalloc/jemalloc".into(),
-                status: c.status.into(),
+                build_profile: "release".into(),
+                status: c.status,
                 checksum: ok.then(|| "abc".into()),
                 wall_time_ms: some_if_ok(c.wall_ms),
                 mm_time_ms: some_if_ok(mm_ms),
@@ -168,25 +180,33 @@ mod tests {
             let step = c.wall_ms * 1e6 / (c.pauses_ns.len() as f64 + 1.0);
             for (i, duration) in c.pauses_ns.iter().enumerate() {
                 pauses.push(PauseRow {
-                    run_id: run_id.into(),
-                    cell: id,
-                    workload: "cycles".into(),
-                    strategy: c.strategy.into(),
-                    repeat: c.repeat,
-                    kind: if i % 10 == 9 { "cascade".into() } else { "collection".into() },
-                    generation: (i % 10 != 9).then_some((i % 3) as u8),
-                    start_ns: (step * (i as f64 + 1.0)) as u64,
-                    duration_ns: *duration,
-                    objects: 700,
-                    collected: 600,
-                    uncollectable: 0,
+                    key: CellKey {
+                        run_id: run_id.into(),
+                        cell: id,
+                        workload: "cycles".into(),
+                        strategy: c.strategy.into(),
+                        repeat: c.repeat,
+                    },
+                    record: strategies::Pause {
+                        kind: if i % 10 == 9 {
+                            strategies::PauseKind::Cascade
+                        } else {
+                            strategies::PauseKind::Collection
+                        },
+                        generation: (i % 10 != 9).then_some((i % 3) as u8),
+                        start_ns: (step * (i as f64 + 1.0)) as u64,
+                        duration_ns: *duration,
+                        objects: 700,
+                        collected: 600,
+                        uncollectable: 0,
+                    },
                 });
             }
             for sample in 0..=20u64 {
                 let allocations = sample * 50_000;
                 let live = if c.strategy == "nogc" { 1_000 + allocations * 64 } else { 1_000 + (sample % 5) * 400_000 };
                 memory += &format!(
-                    "{run_id},{id},cycles,{},{},interval,{},{allocations},{},{live},{live},{},{},{}\n",
+                    "{run_id},{id},cycles,{},{},interval,{},{allocations},{},{live},{live},{},{},{},0,0\n",
                     c.strategy,
                     c.repeat,
                     sample * 1_000_000,
@@ -226,7 +246,7 @@ mod tests {
             cell("generational", 1, 800.0, spread_pauses(300)),
             cell("generational", 2, 760.0, spread_pauses(280)),
             cell("manual", 1, 370.0, vec![438_000_000]),
-            FixtureCell { status: "failed", ..cell("manual", 2, 0.0, Vec::new()) },
+            FixtureCell { status: Status::Failed, ..cell("manual", 2, 0.0, Vec::new()) },
         ]
     }
 
@@ -268,7 +288,7 @@ mod tests {
     #[test]
     fn a_run_whose_cells_all_failed_still_gets_a_report() {
         let dir = TempDir::new().unwrap();
-        let failed = |strategy| FixtureCell { status: "failed", ..cell(strategy, 1, 0.0, Vec::new()) };
+        let failed = |strategy| FixtureCell { status: Status::Failed, ..cell(strategy, 1, 0.0, Vec::new()) };
         write_fixture(dir.path(), "adhoc", &[failed("refcount"), failed("generational")], false);
         let summary = write_report(dir.path()).unwrap();
         assert_eq!(chart_stems(&summary), ["summary-cycles-smoke"]);
@@ -310,6 +330,40 @@ mod tests {
         assert!(heap.basis.starts_with("smallest peak live bytes"), "{}", heap.basis);
         let generational = table.rows.iter().find(|r| r.configuration.strategy == "generational").unwrap();
         assert_eq!(generational.time, Some(780.0 / 250.0), "median wall over nogc's");
+    }
+
+    /// An empty `rss_bytes` (statm unreadable in a child) used to make the whole memory.csv
+    /// unreadable, and every memory chart vanished without a word.
+    #[test]
+    fn a_sample_without_rss_keeps_the_memory_charts() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), true);
+        let memory = std::fs::read_to_string(dir.path().join("memory.csv")).unwrap();
+        let mut lines: Vec<String> = memory.lines().map(String::from).collect();
+        let mut fields: Vec<&str> = lines[1].split(',').collect();
+        fields[13] = "";
+        lines[1] = fields.join(",");
+        std::fs::write(dir.path().join("memory.csv"), lines.join("\n") + "\n").unwrap();
+        let summary = write_report(dir.path()).unwrap();
+        assert!(chart_stems(&summary).contains(&"memory-cycles-smoke".to_string()));
+        assert!(summary.notes.iter().any(|n| n.contains("1 of") && n.contains("have no RSS")), "{:?}", summary.notes);
+    }
+
+    /// A chart that cannot be written (here its PNG's name is taken by a folder; on a full disk,
+    /// no space) fails the report, and nothing half-written is left: no chart, no page.
+    #[test]
+    fn a_failed_report_leaves_no_partial_files() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), true);
+        std::fs::create_dir_all(dir.path().join("charts/memory-cycles-smoke.png")).unwrap();
+        assert!(write_report(dir.path()).is_err());
+        assert!(!dir.path().join("report.html").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("charts"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

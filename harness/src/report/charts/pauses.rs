@@ -164,7 +164,7 @@ pub fn draw_timeline(analysis: &Analysis, program: &Program, dir: &Path, charts:
                 returned_ns: row.wall_time_ms.unwrap_or(0.0) * 1e6,
                 pauses: pauses
                     .iter()
-                    .map(|p| (p.start_ns as f64, p.duration_ns as f64, PauseKind::of(&p.kind, p.generation)))
+                    .map(|p| (p.start_ns as f64, p.duration_ns as f64, PauseKind::of(p.kind.name(), p.generation)))
                     .collect(),
             })
         })
