@@ -104,7 +104,7 @@ def configure(size, params):
         if config["stretch-depth"] < config["depth"]:
             raise invalid("stretch-depth", config["stretch-depth"], "must be at least `depth`")
     config["parents"] = parents
-    config["weak-parents"] = parents and back_edges == "weak"
+    config["_weak-parents"] = parents and back_edges == "weak"
     return config
 
 
@@ -253,11 +253,11 @@ def item_check(node):
 def run(config, seed, checkpoints):
     checksum = Checksum()
     if config["variant"] == "gcbench":
-        shape = Shape(config["parents"], leaf_ints=True, weak_parents=config["weak-parents"])
+        shape = Shape(config["parents"], leaf_ints=True, weak_parents=config["_weak-parents"])
         depths = config["stretch-depth"], config["long-lived-depth"], config["depth"]
         gcbench(shape, *depths, checkpoints, checksum)
     else:
-        for line in binary_trees(config["depth"], config["parents"], config["weak-parents"], checkpoints):
+        for line in binary_trees(config["depth"], config["parents"], config["_weak-parents"], checkpoints):
             for byte in line.encode():
                 checksum.mix(byte)
     return checksum
