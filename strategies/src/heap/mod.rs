@@ -310,7 +310,7 @@ impl Heap {
             None => GcState::new([700, 10, 10], false),
         };
         let heap = Heap {
-            allocator: RefCell::new(config.allocator.build()),
+            allocator: RefCell::new(config.allocator.build_with(crate::alloc::ArenaPolicy::for_strategy(!retain_dead))),
             back_edges: strategy.back_edges(),
             has_collector,
             strategy: RefCell::new(strategy),
