@@ -137,12 +137,13 @@ pub enum ArenaPolicy {
     /// that builds and drops deep trees faults the same pages in again and again.
     #[default]
     ReleaseToOs,
-    /// Arenas are carved from [`RESERVE_BYTES`] reservations, each aligned to and advised for
-    /// transparent huge pages, and never unmapped before the allocator is dropped: a freed arena
-    /// stays mapped for reuse, and a growing heap takes a page fault per huge page instead of per
-    /// 4 KiB page. For strategies that never return blocks (`nogc`), whose heap only grows, and
-    /// for measuring what the OS round trips cost; it changes the CPython-like RSS behaviour, so
-    /// it is never the default.
+    /// Arenas are carved from [`RESERVE_BYTES`] reservations, each mapped and faulted in at
+    /// once (`MAP_POPULATE`: one system call instead of a page fault per 4 KiB page), and never
+    /// unmapped before the allocator is dropped: a freed arena stays mapped for reuse. For
+    /// strategies that never return blocks (`nogc`), whose heap only grows; it changes the
+    /// CPython-like RSS behaviour (up to one reservation resident ahead of use, nothing given
+    /// back), so it is never the default. Transparent huge pages (`MADV_HUGEPAGE`) were tried
+    /// and dropped: under load their faults and compaction made `nogc` on `trees` 2.5x slower.
     Retain,
 }
 
@@ -155,14 +156,11 @@ impl ArenaPolicy {
 }
 
 /// Bytes reserved at once under [`ArenaPolicy::Retain`] (rounded up to whole arenas).
-pub const RESERVE_BYTES: usize = 32 << 20;
-
-/// Alignment of a reservation: the x86-64 (and common aarch64) transparent huge page.
-const HUGE_PAGE: usize = 2 << 20;
+pub const RESERVE_BYTES: usize = 8 << 20;
 
 /// One `mmap` under [`ArenaPolicy::Retain`], carved into arenas front to back.
 struct Reservation {
-    /// Start of the mapping (aligned to [`HUGE_PAGE`] and to `POOL`).
+    /// Start of the mapping (aligned to `POOL`).
     base: usize,
     /// Length of the mapping in bytes (whole arenas).
     len: usize,
@@ -212,6 +210,9 @@ const NO_CLASS: u32 = u32::MAX;
 
 /// Bytes of a free block used for its free-list link.
 const LINK_BYTES: usize = std::mem::size_of::<*mut u8>();
+
+/// The system page size assumed for alignment (mmap's granule on x86-64 and most aarch64).
+const PAGE: usize = 4096;
 
 /// "No arena" in the index-linked `usable_arenas` list and in `nfp2lasta`.
 const NO_ARENA: u32 = u32::MAX;
@@ -727,7 +728,7 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
     fn new_arena(&mut self) {
         debug_assert_eq!(self.usable_arenas, NO_ARENA);
         let address = match self.policy {
-            ArenaPolicy::ReleaseToOs => Self::map(ARENA, 0),
+            ArenaPolicy::ReleaseToOs => Self::map(ARENA, false),
             ArenaPolicy::Retain => self.carve_reserved_arena(),
         };
         if self.valgrind {
@@ -767,10 +768,12 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
         stats.bytes_reserved_peak = stats.bytes_reserved_peak.max(stats.bytes_reserved);
     }
 
-    /// Maps `len` fresh bytes; with `align > 0` the mapping starts at a multiple of `align`
-    /// (and is advised for transparent huge pages). Aborts when the system is out of memory.
-    fn map(len: usize, align: usize) -> usize {
+    /// Maps `len` fresh bytes, or with `reserve` a POOL-aligned reservation faulted in at once.
+    /// Aborts when the system is out of memory.
+    fn map(len: usize, reserve: bool) -> usize {
+        let align = if reserve && POOL > PAGE { POOL } else { 0 };
         let padded = len + align;
+        let populate = if reserve { libc::MAP_POPULATE } else { 0 };
         // SAFETY: an anonymous private mapping with no address hint has no preconditions; the
         // result is checked against MAP_FAILED. Test: allocator::empty_arenas_go_back_to_the_os.
         let raw = unsafe {
@@ -778,7 +781,7 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
                 ptr::null_mut(),
                 padded,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | populate,
                 -1,
                 0,
             )
@@ -793,8 +796,8 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
         let base = raw.next_multiple_of(align);
         let (head, tail) = (base - raw, raw + padded - (base + len));
         // SAFETY: both ranges lie inside the mapping just made and outside `base..base + len`,
-        // which is all that is used; nothing refers to them. Both are page multiples: `align` and
-        // `len` are (HUGE_PAGE, whole arenas) and mmap returns pages.
+        // which is all that is used; nothing refers to them. Both are page multiples: `align`
+        // (a POOL above a page) and `len` (whole reserved arenas) are, and mmap returns pages.
         // Test: allocator::retained_arenas_stay_mapped.
         unsafe {
             if head > 0 {
@@ -803,8 +806,6 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
             if tail > 0 {
                 libc::munmap((base + len) as *mut libc::c_void, tail);
             }
-            // Advice only: a kernel without transparent huge pages declines it, harmlessly.
-            libc::madvise(base as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
         }
         base
     }
@@ -819,7 +820,7 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
             }
             _ => {
                 let len = RESERVE_BYTES.next_multiple_of(ARENA);
-                let base = Self::map(len, HUGE_PAGE.max(POOL));
+                let base = Self::map(len, true);
                 self.reservations.push(Reservation { base, len, next: base + ARENA });
                 base
             }
