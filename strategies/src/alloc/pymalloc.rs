@@ -68,6 +68,11 @@
 //! mmap was not POOL-aligned skips its partial first pool, as in obmalloc.c, and so has one
 //! pool fewer).
 //!
+//! That is the default [`ArenaPolicy::ReleaseToOs`]. Under [`ArenaPolicy::Retain`] (what `nogc`
+//! gets) arenas are carved from larger reservations faulted in at once and no arena is unmapped
+//! before the allocator is dropped: its heap only grows, and faulting a reservation in with one
+//! system call instead of one trap per page cut its system time on `trees` by about a sixth.
+//!
 //! # Key invariants
 //!
 //! - A pool is on `used_pools[c]` if and only if it serves class `c`, `ref_count > 0`, and its
