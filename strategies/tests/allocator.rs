@@ -22,8 +22,9 @@ use std::ptr::NonNull;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use strategies::alloc::{
-    ALIGNMENT, AllocStats, Allocator, AllocatorConfig, AllocatorKind, ArenaGeometry, NUM_SIZE_CLASSES, PerObjectMalloc,
-    Pymalloc, SMALL_REQUEST_THRESHOLD, SystemBackend, size_class_bytes, size_class_index,
+    ALIGNMENT, AllocStats, Allocator, AllocatorConfig, AllocatorKind, ArenaGeometry, ArenaPolicy, NUM_SIZE_CLASSES,
+    PerObjectMalloc, Pymalloc, RESERVE_BYTES, SMALL_REQUEST_THRESHOLD, SystemBackend, size_class_bytes,
+    size_class_index,
 };
 
 type Classic = Pymalloc<{ 4 << 10 }, { 256 << 10 }>;
@@ -274,7 +275,11 @@ fn run_checked<const P: usize, const A: usize>(alloc: &mut Pymalloc<P, A>, ops: 
     driver.free_all();
     drop(driver);
     let s = alloc.stats();
-    assert!(s.arenas_live() <= 1, "{} arenas left after freeing everything", s.arenas_live());
+    if alloc.arena_policy() == ArenaPolicy::ReleaseToOs {
+        assert!(s.arenas_live() <= 1, "{} arenas left after freeing everything", s.arenas_live());
+    } else {
+        assert_eq!(s.arenas_freed, 0, "a retained arena was unmapped");
+    }
     assert_eq!(s.arenas_freed, s.arenas_allocated - s.arenas_live());
     assert_eq!(s.pools_in_use, [0; NUM_SIZE_CLASSES]);
 }
@@ -323,6 +328,14 @@ proptest! {
     fn odd_geometries_keep_their_invariants(ops in ops(300)) {
         run_checked(&mut Tiny::new(SystemBackend::Jemalloc), &ops);
         run_checked(&mut Skewed::new(SystemBackend::Libc), &ops);
+    }
+
+    /// Retained arenas (the `nogc` policy): the same invariants, nothing unmapped.
+    #[test]
+    fn retained_arenas_keep_their_invariants(ops in ops(300)) {
+        run_checked(&mut Tiny::new(SystemBackend::Jemalloc).with_arena_policy(ArenaPolicy::Retain), &ops);
+        run_checked(&mut Skewed::new(SystemBackend::Libc).with_arena_policy(ArenaPolicy::Retain), &ops);
+        run_checked(&mut Modern::with_valgrind_requests(SystemBackend::Libc, true).with_arena_policy(ArenaPolicy::Retain), &ops);
     }
 
     /// The valgrind client requests, forced on natively, change nothing observable.
@@ -379,6 +392,51 @@ fn drain_several_arenas<const P: usize, const A: usize>(alloc: &mut Pymalloc<P, 
     let before = s.arenas_allocated;
     driver.alloc(100);
     assert_eq!(driver.alloc.stats().arenas_allocated, before);
+    driver.free_all();
+}
+
+/// Under `ArenaPolicy::Retain` arenas are carved contiguously from POOL-aligned reservations, stay mapped when wholly free, and serve the next allocations.
+#[test]
+fn retained_arenas_stay_mapped() {
+    for backend in SystemBackend::ALL {
+        retain_several_arenas(&mut Classic::new(backend).with_arena_policy(ArenaPolicy::Retain));
+        retain_several_arenas(&mut Modern::new(backend).with_arena_policy(ArenaPolicy::Retain));
+    }
+    // Enough arenas to need a second reservation.
+    let mut alloc = Modern::new(SystemBackend::Jemalloc).with_arena_policy(ArenaPolicy::Retain);
+    let mut driver = Driver::new(&mut alloc, Charging::pymalloc(16 << 10, 1 << 20));
+    for _ in 0..(RESERVE_BYTES + (1 << 20)) / 512 {
+        driver.alloc(512);
+    }
+    assert!(driver.alloc.stats().arenas_live() as usize > RESERVE_BYTES >> 20);
+    driver.alloc.check_invariants().unwrap();
+    driver.free_all();
+    assert_eq!(driver.alloc.stats().arenas_freed, 0);
+}
+
+fn retain_several_arenas<const P: usize, const A: usize>(alloc: &mut Pymalloc<P, A>) {
+    let mut driver = Driver::new(alloc, Charging::pymalloc(P, A));
+    for _ in 0..(3 << 20) / 512 {
+        driver.alloc(512);
+    }
+    let held = driver.alloc.stats();
+    assert!(held.arenas_live() >= 3, "3 MiB fit in {} arenas", held.arenas_live());
+    let mut bases: Vec<usize> = driver.alloc.arenas().iter().map(|a| a.base).collect();
+    bases.sort_unstable();
+    assert_eq!(bases[0] % P, 0, "a reservation starts on a pool boundary");
+    assert!(bases.windows(2).all(|w| w[1] - w[0] == A), "arenas are carved contiguously");
+    assert!(driver.alloc.arenas().iter().all(|a| a.total_pools == A / P), "no arena loses a pool to alignment");
+    driver.free_all();
+    driver.alloc.check_invariants().unwrap();
+    let s = driver.alloc.stats();
+    assert_eq!((s.arenas_live(), s.arenas_freed), (held.arenas_live(), 0), "every wholly free arena is kept");
+    assert_eq!(s.bytes_reserved, held.bytes_reserved);
+    // The kept arenas serve the next allocations: no new arena.
+    for _ in 0..(3 << 20) / 512 {
+        driver.alloc(512);
+    }
+    assert_eq!(driver.alloc.stats().arenas_allocated, held.arenas_allocated);
+    driver.alloc.check_invariants().unwrap();
     driver.free_all();
 }
 

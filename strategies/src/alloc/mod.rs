@@ -23,7 +23,7 @@ mod system;
 mod valgrind;
 
 pub use per_object::PerObjectMalloc;
-pub use pymalloc::{ArenaGeometry, Pymalloc};
+pub use pymalloc::{ArenaGeometry, ArenaPolicy, Pymalloc, RESERVE_BYTES};
 pub use system::SystemBackend;
 
 use std::ptr::NonNull;
@@ -144,13 +144,20 @@ impl AllocatorConfig {
         all
     }
 
+    /// The allocator, with CPython's arena policy.
     pub fn build(self) -> Box<dyn Allocator> {
+        self.build_with(ArenaPolicy::ReleaseToOs)
+    }
+
+    /// The allocator, with arena policy `policy` (pymalloc kinds only; the per-object allocator
+    /// has no arenas).
+    pub fn build_with(self, policy: ArenaPolicy) -> Box<dyn Allocator> {
         match self.kind {
             AllocatorKind::Pymalloc(ArenaGeometry::Classic) => {
-                Box::new(Pymalloc::<{ 4 << 10 }, { 256 << 10 }>::new(self.backend))
+                Box::new(Pymalloc::<{ 4 << 10 }, { 256 << 10 }>::new(self.backend).with_arena_policy(policy))
             }
             AllocatorKind::Pymalloc(ArenaGeometry::Modern) => {
-                Box::new(Pymalloc::<{ 16 << 10 }, { 1 << 20 }>::new(self.backend))
+                Box::new(Pymalloc::<{ 16 << 10 }, { 1 << 20 }>::new(self.backend).with_arena_policy(policy))
             }
             AllocatorKind::PerObject => Box::new(PerObjectMalloc::new(self.backend)),
         }

@@ -32,7 +32,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 
-use crate::alloc::Allocator;
+use crate::alloc::{Allocator, ArenaPolicy};
 use crate::object::ObjPtr;
 use crate::recorder::Recorder;
 use crate::strategy::{BackEdges, CollectorKind, Strategy};
@@ -138,7 +138,7 @@ impl Heap {
         let generational = collector == CollectorKind::Generational && tunables.automatic;
         let trial_deletion = collector == CollectorKind::TrialDeletion && tunables.automatic;
         let heap = Heap {
-            allocator: RefCell::new(config.allocator.build()),
+            allocator: RefCell::new(config.allocator.build_with(ArenaPolicy::for_strategy(!retain_dead))),
             mode: Mode {
                 back_edges: strategy.back_edges(),
                 collector,
