@@ -1,4 +1,4 @@
-//! Records the compiler version in the binary, for `meta.json` (the machine that runs the
+//! Records the compiler version and cargo profile in the binary, for `meta.json` (the machine that runs the
 //! harness may have no `rustc` on its PATH), and embeds the Python twins of the workloads, so
 //! that `harness validate` works from the binary alone.
 
@@ -17,6 +17,9 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=HARNESS_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-env-changed=RUSTC");
+    // `release` for the release and bench profiles, `debug` for dev and test (cargo's PROFILE).
+    let profile = std::env::var("PROFILE").unwrap_or_else(|_| "unknown".into());
+    println!("cargo:rustc-env=HARNESS_CARGO_PROFILE={profile}");
     embed_twins();
 }
 

@@ -74,9 +74,22 @@ pub fn default_heap_cap() -> u64 {
     total_kib.map_or(4 << 30, |kib| kib * 1024 / 2)
 }
 
-/// `release`, or `debug` when debug assertions are on (figures of a debug build mislead).
+/// The cargo profile the harness was built with (`release`, or `dev`, whose measured crates are
+/// optimised as in release: see Cargo.toml), with `+debug-assertions` when the measured crates
+/// (`strategies`, `workloads`) check them: such figures mislead (DESIGN §12).
 pub fn build_profile() -> &'static str {
-    if cfg!(debug_assertions) { "debug" } else { "release" }
+    match (env!("HARNESS_CARGO_PROFILE") == "release", debug_assertions()) {
+        (true, false) => "release",
+        (true, true) => "release+debug-assertions",
+        (false, false) => "dev",
+        (false, true) => "dev+debug-assertions",
+    }
+}
+
+/// Whether the measured code runs with debug assertions (the runtime crate's own setting, not the
+/// harness's: the profiles set them per crate).
+pub fn debug_assertions() -> bool {
+    strategies::DEBUG_ASSERTIONS
 }
 
 /// Environment variables that change what a cell measures.

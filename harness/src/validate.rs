@@ -245,8 +245,10 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
         }
         Err(_) => bail!("our run was stopped"),
     };
-    if cfg!(debug_assertions) {
-        eprintln!("note: a debug build; pause and wall-time ratios mean little (counts are exact): use --release");
+    if system::debug_assertions() {
+        eprintln!(
+            "note: a build with debug assertions; pause and wall-time ratios mean little (counts are exact): use --release"
+        );
     }
 
     let rows = comparison_rows(spec, &timed, &counted, &ours);

@@ -37,3 +37,7 @@ pub use heap::{
 pub use object::Kind;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};
 pub use strategy::{BackEdges, ParamError, ParamSpec, Params, STRATEGIES, Strategy, StrategyInfo};
+
+/// Whether this crate was built with debug assertions (the collector then validates its lists
+/// at every step, which doubles pause times): result files record it.
+pub const DEBUG_ASSERTIONS: bool = cfg!(debug_assertions);
