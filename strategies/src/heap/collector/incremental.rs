@@ -486,3 +486,23 @@ unsafe fn set_space(list: NonNull<GcHead>, space: usize) -> u64 {
     }
     objects
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::heap::{Heap, HeapConfig};
+    use crate::strategy;
+
+    #[test]
+    fn assess_work_to_do_follows_cpythons_arithmetic() {
+        let incremental = strategy::find("incremental").unwrap().build(&Default::default()).unwrap();
+        let heap = Heap::new(HeapConfig::default(), incremental);
+        // (heap_size, what a young count of 2001 adds, the slice added after the increment)
+        for (heap_size, added, slice) in [(0, 2001, 0), (200_000, 4001, 2000), (1_000_000, 5002, 10_000)] {
+            heap.gc.counts[0].set(2001);
+            heap.gc.heap_size.set(heap_size);
+            assert_eq!(heap.assess_work_to_do(), added);
+            assert_eq!(heap.gc.counts[0].get(), 0, "the young count is reset");
+            assert_eq!(heap.heap_fraction(), slice);
+        }
+    }
+}
