@@ -156,8 +156,9 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
         refuse(format!("--out {}: already exists; results are never written over", out.display()));
     }
     let mut strategy_params = parse_pairs(&args.params, "--param");
-    strategy_params.entry("threshold".into()).or_insert_with(|| interpreter_thresholds(interpreter.version).into());
-    if let Err(e) = strategies::strategy::find(MODEL).expect("registered").build(&strategy_params) {
+    let (model, thresholds) = model(interpreter.version);
+    strategy_params.entry("threshold".into()).or_insert_with(|| thresholds.into());
+    if let Err(e) = strategies::strategy::find(model).expect("registered").build(&strategy_params) {
         refuse(e);
     }
     CellSpec {
@@ -165,7 +166,7 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
         size: args.size.clone(),
         seed: args.seed,
         workload_params,
-        strategy: MODEL.into(),
+        strategy: model.into(),
         strategy_params,
         allocator: "pymalloc".into(),
         backend: "jemalloc".into(),
@@ -177,8 +178,14 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
     }
 }
 
-/// The strategy that models CPython's collector.
-const MODEL: &str = "generational";
+/// The strategy that models the interpreter's collector, with its default `threshold`: 3.14.0 to
+/// 3.14.4 ran the incremental collector (young threshold 2000); the others the generational one.
+fn model(version: (u32, u32, u32)) -> (&'static str, &'static str) {
+    match version {
+        (3, 14, 0..=4) => ("incremental", "2000"),
+        _ => ("generational", interpreter_thresholds(version)),
+    }
+}
 
 /// The threshold preset of the interpreter's own default thresholds.
 fn interpreter_thresholds((major, minor, _): (u32, u32, u32)) -> &'static str {
@@ -241,7 +248,7 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
     let (checksum, timed) = run_twin(interpreter, twins.path(), spec, false)?;
     eprintln!("running it again, counting the objects each collection examines ...");
     let (_, counted) = run_twin(interpreter, twins.path(), spec, true)?;
-    eprintln!("running {} under generational ...", spec.workload);
+    eprintln!("running {} under {} ...", spec.workload, spec.strategy);
     let ours = match cell::run_in_child(spec, plan.timeout) {
         CellResult::Ok(outcome) => *outcome,
         CellResult::Failed { error } => bail!("our run failed: {error}"),
@@ -255,8 +262,8 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
 
     let rows = comparison_rows(spec, &timed, &counted, &ours);
     println!(
-        "\n{} (size {}, seed {}) — CPython {major}.{minor}.{micro} against `generational`",
-        spec.workload, spec.size, spec.seed
+        "\n{} (size {}, seed {}) — CPython {major}.{minor}.{micro} against `{}`",
+        spec.workload, spec.size, spec.seed, spec.strategy
     );
     println!("{}", table(&rows));
     let agree = checksum == ours.checksum;
@@ -434,6 +441,10 @@ mod tests {
         assert_eq!(interpreter_thresholds((3, 11, 7)), "cpython311");
         assert_eq!(interpreter_thresholds((3, 12, 1)), "cpython311");
         assert_eq!(interpreter_thresholds((3, 13, 0)), "cpython313");
+        assert_eq!(model((3, 13, 0)), ("generational", "cpython313"));
+        assert_eq!(model((3, 14, 0)), ("incremental", "2000"));
+        assert_eq!(model((3, 14, 4)), ("incremental", "2000"));
+        assert_eq!(model((3, 14, 5)), ("generational", "cpython313"), "3.14.5 reverted to the generational collector");
     }
 
     #[test]
