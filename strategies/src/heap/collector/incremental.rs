@@ -103,7 +103,7 @@ pub struct IncrementalStatus {
 impl Heap {
     /// The incremental collector's state now.
     pub fn incremental_status(&self) -> IncrementalStatus {
-        // SAFETY: live list sentinels. Test: incremental::survivors_go_to_the_visited_space.
+        // SAFETY: live list sentinels. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
         let size = |list| unsafe { gc_list::size(list) };
         IncrementalStatus {
             phase: self.incremental.phase.get(),
@@ -139,7 +139,7 @@ impl Heap {
         state.work_to_do.set(state.work_to_do.get() + self.assess_work_to_do());
         if state.phase.get() == Phase::Mark {
             // SAFETY: no collection runs (the caller holds the collecting flag) and no user code
-            // runs while marking. Test: incremental::a_mark_increment_collects_nothing.
+            // runs while marking. Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
             let marked = unsafe { self.mark_at_start() };
             state.work_to_do.set(state.work_to_do.get() - MARK_WEIGHT * marked as i64);
             state.phase.set(Phase::Collect);
@@ -147,9 +147,9 @@ impl Heap {
             return Collection { generation: 1, examined: marked, ..Collection::default() };
         }
         let region = gc_list::TempList::new();
-        // SAFETY: the region and the spaces are live lists of live tracked containers; nothing
-        // runs user code before `collect_region`.
-        // Tests: collector_oracle::*, incremental::every_unreachable_cycle_is_collected_within_two_scavenges.
+        // SAFETY: the region and the spaces are live lists of live tracked containers; no user
+        // code runs before `collect_region`. Tests: incremental::promoted_garbage_waits_survivors_
+        // age_and_the_spaces_swap, collector_oracle::incremental_increments_free_exactly_the_unreachable.
         let collection = unsafe {
             let mut size = self.take_young(region.head());
             size += self.take_pending(region.head(), size);
@@ -158,7 +158,7 @@ impl Heap {
             collection
         };
         state.work_to_do.set(state.work_to_do.get() + self.heap_fraction() - collection.examined as i64);
-        // SAFETY: a live list sentinel. Test: incremental::the_spaces_swap_when_pending_is_empty.
+        // SAFETY: a live list sentinel. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
         if unsafe { gc_list::first(self.pending_space()) }.is_none() {
             self.completed_scavenge();
         }
@@ -234,7 +234,7 @@ impl Heap {
     unsafe fn mark_at_start(&self) -> u64 {
         let lists = self.gc.all_lists();
         // SAFETY: forwarded; every tracked container is in one of these lists, so COLLECTING
-        // marks exactly the tracked containers. Test: incremental::a_mark_increment_collects_nothing.
+        // marks exactly the tracked containers. Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
         unsafe {
             for list in lists {
                 update_refs(list);
@@ -258,7 +258,7 @@ impl Heap {
         let [young, old0, old1, permanent] = self.gc.all_lists();
         let mut roots = Vec::new();
         // SAFETY: forwarded; flags and `gc_refs` of live containers only.
-        // Test: incremental::a_mark_increment_collects_nothing.
+        // Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
         unsafe {
             set_space(young, visited ^ 1);
             set_space(permanent, visited);
@@ -274,34 +274,37 @@ impl Heap {
         roots
     }
 
-    /// `move_to_reachable` and `mark_all_reachable`: an explicit worklist (a GC list), each
-    /// object moved to the end of the visited space once traversed.
+    /// `move_to_reachable` and `mark_all_reachable`: each root, then each object reached, moves
+    /// to the end of the visited space, which is walked from the first one moved as the worklist
+    /// (CPython moves them through a `reachable` list first: the same order, twice the moves).
     ///
     /// # Safety
     /// `roots` are live tracked containers; the space bits hold their invariants.
     unsafe fn mark_from(&self, roots: &[ObjPtr]) -> u64 {
         let visited = self.incremental.visited.get();
         let visited_space = self.visited_space();
-        let reachable = gc_list::TempList::new();
         let mut marked = 0;
-        // SAFETY: forwarded; references of live objects are live objects, and only tracked
-        // containers (in a list) are moved. Test: incremental::a_mark_increment_collects_nothing.
+        // SAFETY: forwarded; references of live objects are live objects, only tracked
+        // containers not in the visited space are moved, and the walk starts after the last
+        // node the visited space held before (which never moves).
+        // Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
         unsafe {
-            let mut move_to_reachable = |obj: ObjPtr| {
+            let before = (*visited_space.as_ptr()).prev;
+            let mut move_to_visited = |obj: ObjPtr| {
                 if (*obj).kind.is_container() && object::is_tracked(obj) && space(obj) != visited {
                     set_space_of(obj, visited);
                     gc_list::remove(obj);
-                    gc_list::append(reachable.head(), obj);
+                    gc_list::append(visited_space, obj);
                     marked += 1;
                 }
             };
             for &root in roots {
-                move_to_reachable(root);
+                move_to_visited(root);
             }
-            while let Some(obj) = gc_list::first(reachable.head()) {
-                gc_list::remove(obj);
-                gc_list::append(visited_space, obj);
-                object::for_each_reference(obj, &mut move_to_reachable);
+            let mut node = (*before).next;
+            while node != visited_space.as_ptr() {
+                object::for_each_reference(object::from_gc_head(node), &mut move_to_visited);
+                node = (*node).next;
             }
         }
         marked
@@ -313,7 +316,7 @@ impl Heap {
     /// `region` is a live list.
     unsafe fn take_young(&self, region: NonNull<GcHead>) -> u64 {
         let young = self.gc.generations[0];
-        // SAFETY: forwarded. Test: incremental::survivors_go_to_the_visited_space.
+        // SAFETY: forwarded. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
         unsafe {
             let moved = set_space(young, self.incremental.visited.get());
             gc_list::merge(young, region);
@@ -331,7 +334,7 @@ impl Heap {
         let visited = self.incremental.visited.get();
         let pending = self.pending_space();
         let start = size;
-        // SAFETY: forwarded. Test: incremental::every_unreachable_cycle_is_collected_within_two_scavenges.
+        // SAFETY: forwarded. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
         unsafe {
             while (size as i64) < self.incremental.work_to_do.get() {
                 let Some(obj) = gc_list::first(pending) else { break };
@@ -373,7 +376,7 @@ impl Heap {
     fn completed_scavenge(&self) {
         let state = &self.incremental;
         let visited = state.visited.get();
-        // SAFETY: live list sentinels. Test: incremental::the_spaces_swap_when_pending_is_empty.
+        // SAFETY: live list sentinels. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
         unsafe {
             if gc_list::first(self.gc.permanent).is_none() {
                 state.visited.set(visited ^ 1);
@@ -429,7 +432,7 @@ impl Heap {
 unsafe fn expand_region(region: NonNull<GcHead>, from: ObjPtr, visited: usize) -> u64 {
     let mut moved = 0;
     // SAFETY: forwarded; the walk reads the next node after the children are appended.
-    // Test: incremental::every_unreachable_cycle_is_collected_within_two_scavenges.
+    // Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
     unsafe {
         let mut node = object::gc_head(from);
         while node != region.as_ptr() {
@@ -452,7 +455,7 @@ unsafe fn expand_region(region: NonNull<GcHead>, from: ObjPtr, visited: usize) -
 /// # Safety
 /// `obj` is a live object.
 unsafe fn space(obj: ObjPtr) -> usize {
-    // SAFETY: forwarded. Test: incremental::survivors_go_to_the_visited_space.
+    // SAFETY: forwarded. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
     unsafe { usize::from((*obj).flags & flags::OLD_SPACE_1 != 0) }
 }
 
@@ -461,7 +464,7 @@ unsafe fn space(obj: ObjPtr) -> usize {
 /// # Safety
 /// `obj` is a live object.
 unsafe fn set_space_of(obj: ObjPtr, space: usize) {
-    // SAFETY: forwarded. Test: incremental::survivors_go_to_the_visited_space.
+    // SAFETY: forwarded. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
     unsafe {
         if space == 1 {
             (*obj).flags |= flags::OLD_SPACE_1;
@@ -477,7 +480,7 @@ unsafe fn set_space_of(obj: ObjPtr, space: usize) {
 /// `list` is a live list of live containers.
 unsafe fn set_space(list: NonNull<GcHead>, space: usize) -> u64 {
     let mut objects = 0;
-    // SAFETY: forwarded. Test: incremental::survivors_go_to_the_visited_space.
+    // SAFETY: forwarded. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
     unsafe {
         gc_list::for_each(list, |obj| {
             set_space_of(obj, space);
