@@ -154,8 +154,9 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
         folder::check_out(out).unwrap_or_else(|e| refuse(e));
     }
     let mut strategy_params = parse_pairs(&args.params, "--param");
-    strategy_params.entry("threshold".into()).or_insert_with(|| interpreter_thresholds(interpreter.version).into());
-    if let Err(e) = strategies::strategy::find(MODEL).expect("registered").build(&strategy_params) {
+    let (model, thresholds) = model(interpreter.version);
+    strategy_params.entry("threshold".into()).or_insert_with(|| thresholds.into());
+    if let Err(e) = strategies::strategy::find(model).expect("registered").build(&strategy_params) {
         refuse(e);
     }
     let settings = CellSettings {
@@ -169,11 +170,17 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
         repeats: 1,
         recordings: vec![true],
     };
-    settings.cells(&args.workload, &workload_params, MODEL, &strategy_params).remove(0)
+    settings.cells(&args.workload, &workload_params, model, &strategy_params).remove(0)
 }
 
-/// The strategy that models CPython's collector.
-const MODEL: &str = "generational";
+/// The strategy that models the interpreter's collector, with its default `threshold`: 3.14.0 to
+/// 3.14.4 ran the incremental collector (young threshold 2000); the others the generational one.
+fn model(version: (u32, u32, u32)) -> (&'static str, &'static str) {
+    match version {
+        (3, 14, 0..=4) => ("incremental", "2000"),
+        _ => ("generational", interpreter_thresholds(version)),
+    }
+}
 
 /// The threshold preset of the interpreter's own default thresholds.
 fn interpreter_thresholds((major, minor, _): (u32, u32, u32)) -> &'static str {
@@ -236,7 +243,7 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
     let (checksum, timed) = run_twin(interpreter, twins.path(), spec, false)?;
     eprintln!("running it again, counting the objects each collection examines ...");
     let (_, counted) = run_twin(interpreter, twins.path(), spec, true)?;
-    eprintln!("running {} under generational ...", spec.workload);
+    eprintln!("running {} under {} ...", spec.workload, spec.strategy);
     let ours = match cell::run_in_child(spec, plan.timeout, &StopFlag::default()) {
         Ok(CellResult::Ok(outcome)) => *outcome,
         Ok(CellResult::Failed { error }) => bail!("our run failed: {error}"),
@@ -253,8 +260,8 @@ fn compare(plan: &Plan, interpreter: &Interpreter, run_id: &str, folder: &Path) 
 
     let rows = comparison_rows(spec, &timed, &counted, &ours);
     println!(
-        "\n{} (size {}, seed {}) — CPython {major}.{minor}.{micro} against `generational`",
-        spec.workload, spec.size, spec.seed
+        "\n{} (size {}, seed {}) — CPython {major}.{minor}.{micro} against `{}`",
+        spec.workload, spec.size, spec.seed, spec.strategy
     );
     println!("{}", table(&rows));
     let agree = checksum == ours.checksum;
@@ -436,6 +443,10 @@ mod tests {
         assert_eq!(interpreter_thresholds((3, 11, 7)), "cpython311");
         assert_eq!(interpreter_thresholds((3, 12, 1)), "cpython311");
         assert_eq!(interpreter_thresholds((3, 13, 0)), "cpython313");
+        assert_eq!(model((3, 13, 0)), ("generational", "cpython313"));
+        assert_eq!(model((3, 14, 0)), ("incremental", "2000"));
+        assert_eq!(model((3, 14, 4)), ("incremental", "2000"));
+        assert_eq!(model((3, 14, 5)), ("generational", "cpython313"), "3.14.5 reverted to the generational collector");
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub mod strategy;
 pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBackend};
 pub use heap::{
     CallbackFn, CallbackId, Collection, FinalReport, FinalizerFn, FinalizerId, FinalizerKind, GENERATIONS,
-    GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, LeakReport, WeakCallback,
+    GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, IncrementalStatus, LeakReport, Phase,
+    WeakCallback,
 };
 pub use object::Kind;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};

@@ -118,6 +118,10 @@ pub(crate) mod flags {
     pub const BUFFERED: u8 = 1 << 6;
     /// Decided by trial deletion's scan: with UNREACHABLE white (garbage), without it black.
     pub const SCANNED: u8 = 1 << 7;
+    /// The incremental collector's space bit (CPython 3.14's `_PyGC_NEXT_MASK_OLD_SPACE_1`):
+    /// the object is in old space 1, else 0. It shares SCANNED's bit: a heap runs one collector,
+    /// and SCANNED is set only inside a trial-deletion collection, this only under `incremental`.
+    pub const OLD_SPACE_1: u8 = SCANNED;
 }
 
 const GC_HEAD_SIZE: usize = size_of::<GcHead>();

@@ -13,7 +13,8 @@
 //!   live node.
 //! - `refcount`: what survives is exactly what the roots reach plus everything reachable from a
 //!   cycle: the cyclic garbage leaks, nothing else does.
-//! - the same for trial deletion, and for every collector with back edges stored weakly
+//! - the same for the incremental collector (its automatic increments run while the graph is
+//!   built; one `collect(2)` must still finish everything), for trial deletion, and for every collector with back edges stored weakly
 //!   (`back-edges=weak`: a back edge is then a weakref object, and following a dead one panics,
 //!   so the walk only checks that it is still set).
 //! - `weakref` (refcount with weak back edges): as `refcount`, on the graph whose back edges
@@ -32,7 +33,7 @@ mod common;
 
 use common::{allocator, cases};
 use proptest::prelude::*;
-use strategies::{FinalizerKind, Handle, Heap, HeapConfig, WeakCallback, strategy};
+use strategies::{FinalizerKind, Handle, Heap, HeapConfig, Phase, WeakCallback, strategy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EdgeKind {
@@ -247,7 +248,41 @@ fn check_reachable_part(heap: &Heap, graph: &Graph, roots: &BTreeMap<usize, Hand
     assert_eq!(seen, reachable_nodes, "the walk from the roots finds exactly the reachable nodes");
 }
 
+/// How `check_collector` ends the garbage's life.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    /// One full collection, `collect(2)`.
+    Full,
+    /// Only the incremental collector's automatic increments, driven by allocating (and
+    /// keeping) filler lists through enough scavenges: each scavenge frees at least every
+    /// garbage cycle that no other garbage refers to, so as many scavenges as there are garbage
+    /// containers (plus the one in progress) free everything.
+    Increments,
+}
+
 fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+    check_collector_with(strategy_name, params, graph, Finish::Full);
+}
+
+/// Allocates filler lists, kept alive, until `scavenges` scavenges of the incremental collector
+/// have completed; returns them.
+fn drive_increments<'h>(heap: &'h Heap, scavenges: usize) -> Vec<Handle<'h>> {
+    let mut fillers = Vec::new();
+    let mut completed = 0;
+    let mut phase = heap.incremental_status().phase;
+    while completed < scavenges {
+        fillers.push(heap.list());
+        let now = heap.incremental_status().phase;
+        if phase == Phase::Collect && now == Phase::Mark {
+            completed += 1;
+        }
+        phase = now;
+        assert!(fillers.len() < 5_000, "the increments stopped making progress");
+    }
+    fillers
+}
+
+fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Graph, finish: Finish) {
     let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let heap = Heap::new(
         HeapConfig { allocator: allocator(), ..HeapConfig::default() },
@@ -256,12 +291,21 @@ fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) 
     let baseline = heap.stats().live_objects;
     let log = Rc::new(RefCell::new(Log::default()));
     let nodes = build(&heap, graph, &log);
+    if finish == Finish::Increments {
+        heap.collect(2); // nothing is garbage yet: the whole graph goes to the pending space
+    }
     let roots: BTreeMap<usize, Handle<'_>> = nodes.into_iter().enumerate().filter(|(n, _)| graph.roots[*n]).collect();
-    heap.collect(2);
+    let fillers = match finish {
+        Finish::Full => {
+            heap.collect(2);
+            Vec::new()
+        }
+        Finish::Increments => drive_increments(&heap, graph.nodes + graph.edges.len() + 2),
+    };
 
     let reachable = graph.reachable();
     assert_eq!(
-        heap.stats().live_objects - baseline,
+        heap.stats().live_objects - baseline - fillers.len() as u64,
         reachable.len() as u64,
         "exactly the unreachable objects are freed"
     );
@@ -328,6 +372,13 @@ proptest! {
     fn full_collection_frees_exactly_the_unreachable(graph in graphs()) {
         check_collector("manual", &[("freeze", "false"), ("exit-collect", "false")], &graph);
         check_collector("generational", &[("threshold", "5,2,2")], &graph);
+        check_collector("incremental", &[("threshold", "3")], &graph);
+        check_collector("incremental", &[], &graph);
+    }
+
+    #[test]
+    fn incremental_increments_free_exactly_the_unreachable(graph in graphs()) {
+        check_collector_with("incremental", &[("threshold", "3"), ("scan-rate", "1")], &graph, Finish::Increments);
     }
 
     #[test]
@@ -341,6 +392,7 @@ proptest! {
         let weak = graph.with_weak_back_edges();
         check_collector("manual", &[("freeze", "false"), ("exit-collect", "false"), ("back-edges", "weak")], &weak);
         check_collector("generational", &[("threshold", "5,2,2"), ("back-edges", "weak")], &weak);
+        check_collector("incremental", &[("threshold", "3"), ("back-edges", "weak")], &weak);
         check_collector("trial-deletion", &[("roots", "3"), ("back-edges", "weak")], &weak);
         check_refcount_leaks_exactly_the_cycles("weakref", &graph);
     }

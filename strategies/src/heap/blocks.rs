@@ -8,6 +8,7 @@ use super::Heap;
 use super::gc_list;
 use crate::dict::Blocks;
 use crate::object::{self, DictBody, Kind, ListBody, ObjPtr, flags};
+use crate::strategy::CollectorKind;
 
 impl Heap {
     /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
@@ -30,7 +31,10 @@ impl Heap {
             let collect;
             (counted, collect) = self.gc.note_allocation(kind, len);
             if collect {
-                self.collect_generations();
+                match self.mode.collector {
+                    CollectorKind::Incremental => self.collect_increment_due(),
+                    _ => self.collect_generations(),
+                }
             }
             if self.roots.is_full() {
                 self.collect_possible_roots();

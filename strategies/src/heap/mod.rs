@@ -23,7 +23,7 @@
 //! | `checkpoints`    | `startup_done`, `request_done`, memory samples                         |
 //! | `teardown`       | `finish` (exit collection, leak walk) and `Drop`                       |
 //! | `gc_list`        | the intrusive GC lists that hold tracked containers                    |
-//! | `collector/`     | the collectors as plug-ins: generational, trial deletion, shared phases |
+//! | `collector/`     | the collectors as plug-ins: generational, incremental, trial deletion, shared phases |
 //!
 //! **Recording** ([`HeapConfig::record`]): the recorder keeps pauses, request latencies and
 //! memory samples. Per allocation the heap increments one counter and compares it with the
@@ -57,8 +57,8 @@ pub use api::{
     HeapStats, LeakReport, WeakCallback,
 };
 use cap::Cap;
-pub use collector::{Collection, GENERATIONS, GenerationStats};
-use collector::{GcState, RootBuffer};
+pub use collector::{Collection, GENERATIONS, GenerationStats, IncrementalStatus, Phase};
+use collector::{GcState, IncrementalState, RootBuffer};
 use graveyard::Graveyard;
 pub use handle::Handle;
 use user_code::UserCode;
@@ -78,6 +78,8 @@ pub struct Heap {
     gc: GcState,
     /// Trial deletion's possible roots (empty under the other collectors).
     roots: RootBuffer,
+    /// The incremental collector's spaces and budget (unused under the other collectors).
+    incremental: IncrementalState,
     counters: Counters,
     runtime: RuntimeObjects,
     /// The refcount cascade's explicit stack, kept between cascades to reuse its buffer.
@@ -135,7 +137,7 @@ impl Heap {
         let tunables = strategy.tunables();
         let retain_dead = !capabilities.returns_blocks;
         let collector = capabilities.collector;
-        let generational = collector == CollectorKind::Generational && tunables.automatic;
+        let gen0_trigger = matches!(collector, CollectorKind::Generational | CollectorKind::Incremental);
         let trial_deletion = collector == CollectorKind::TrialDeletion && tunables.automatic;
         let heap = Heap {
             allocator: RefCell::new(config.allocator.build_with(ArenaPolicy::for_strategy(!retain_dead))),
@@ -148,8 +150,9 @@ impl Heap {
                 retain_dead,
             },
             strategy: RefCell::new(strategy),
-            gc: GcState::new(tunables.thresholds, generational),
+            gc: GcState::new(tunables.thresholds, gen0_trigger && tunables.automatic),
             roots: RootBuffer::new(if trial_deletion { tunables.roots } else { u64::MAX }),
+            incremental: IncrementalState::new(tunables.scan_rate_divisor),
             counters: Counters::default(),
             runtime: RuntimeObjects::default(),
             cascade_stack: RefCell::new(Vec::new()),

@@ -11,6 +11,7 @@
 //! module here plus one line in the registry.
 
 mod generational;
+mod incremental;
 mod manual;
 mod nogc;
 mod refcount;
@@ -51,6 +52,8 @@ pub enum CollectorKind {
     None,
     /// CPython 3.11's generational collector.
     Generational,
+    /// CPython 3.14.0's incremental collector (a young generation plus increments of the old).
+    Incremental,
     /// Bacon and Rajan's synchronous trial deletion (PHP's collector).
     TrialDeletion,
 }
@@ -78,18 +81,29 @@ pub struct Tunables {
     pub thresholds: [u64; 3],
     /// Possible roots buffered before a collection (trial deletion; PHP's `GC_THRESHOLD_DEFAULT`).
     pub roots: u64,
+    /// Each increment takes `heap_size / scan_rate_divisor / thresholds[1]` of the old space
+    /// (incremental; CPython 3.14's `SCAN_RATE_DIVISOR`).
+    pub scan_rate_divisor: u64,
     /// Collect when a threshold is passed (`gc.enable()`), or only when asked.
     pub automatic: bool,
 }
 
 impl Default for Tunables {
     fn default() -> Self {
-        Tunables { thresholds: CPYTHON311_THRESHOLDS, roots: DEFAULT_ROOTS, automatic: true }
+        Tunables {
+            thresholds: CPYTHON311_THRESHOLDS,
+            roots: DEFAULT_ROOTS,
+            scan_rate_divisor: DEFAULT_SCAN_RATE_DIVISOR,
+            automatic: true,
+        }
     }
 }
 
 /// PHP's root-buffer size (`GC_THRESHOLD_DEFAULT`, 10,000 since PHP 7.3).
 pub const DEFAULT_ROOTS: u64 = 10_000;
+
+/// CPython 3.14's `SCAN_RATE_DIVISOR`.
+pub const DEFAULT_SCAN_RATE_DIVISOR: u64 = 10;
 
 /// A point in the workload's life that it announces, where a strategy may act.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,8 +276,15 @@ impl StrategyInfo {
 }
 
 /// Every strategy, in the order results list them.
-pub static STRATEGIES: &[StrategyInfo] =
-    &[refcount::INFO, weakref::INFO, generational::INFO, manual::INFO, trial_deletion::INFO, nogc::INFO];
+pub static STRATEGIES: &[StrategyInfo] = &[
+    refcount::INFO,
+    weakref::INFO,
+    generational::INFO,
+    manual::INFO,
+    incremental::INFO,
+    trial_deletion::INFO,
+    nogc::INFO,
+];
 
 /// The registry entry named `name`.
 pub fn find(name: &str) -> Option<&'static StrategyInfo> {

@@ -37,14 +37,19 @@ use super::free_lists::FreeLists;
 use super::{Collection, GENERATIONS, GenerationStats};
 use crate::heap::{Handle, Heap, gc_list};
 use crate::object::{self, GcHead, Kind, ObjPtr, flags};
+use crate::strategy::CollectorKind;
 
 /// The collector's state inside a heap.
 pub(in crate::heap) struct GcState {
-    generations: [NonNull<GcHead>; GENERATIONS],
-    permanent: NonNull<GcHead>,
+    /// Under `incremental`: young, then old spaces 0 and 1.
+    pub(super) generations: [NonNull<GcHead>; GENERATIONS],
+    pub(super) permanent: NonNull<GcHead>,
     /// Gen 0: container allocations minus deallocations since its last collection; gen 1 and 2:
     /// collections of the generation below since their own last collection.
-    counts: [Cell<u64>; GENERATIONS],
+    pub(super) counts: [Cell<u64>; GENERATIONS],
+    /// Counted container allocations minus deallocations, never reset, no floor (CPython
+    /// 3.14's `heap_size`; read by `incremental` only).
+    pub(super) heap_size: Cell<i64>,
     thresholds: Cell<[u64; GENERATIONS]>,
     /// Collect automatically when gen 0's count passes its threshold.
     automatic: Cell<bool>,
@@ -54,7 +59,7 @@ pub(in crate::heap) struct GcState {
     stats: RefCell<[GenerationStats; GENERATIONS]>,
     /// Uncollectable objects (CPython's `gc.garbage`), each holding a reference.
     garbage: RefCell<Vec<ObjPtr>>,
-    free_lists: FreeLists,
+    pub(super) free_lists: FreeLists,
 }
 
 impl GcState {
@@ -63,6 +68,7 @@ impl GcState {
             generations: [gc_list::new(), gc_list::new(), gc_list::new()],
             permanent: gc_list::new(),
             counts: Default::default(),
+            heap_size: Cell::new(0),
             thresholds: Cell::new(thresholds),
             automatic: Cell::new(automatic),
             collecting: Cell::new(false),
@@ -118,6 +124,7 @@ impl GcState {
     fn count_allocation(&self) -> bool {
         let count = self.counts[0].get() + 1;
         self.counts[0].set(count);
+        self.heap_size.set(self.heap_size.get() + 1);
         let threshold = self.thresholds.get()[0];
         self.automatic.get() && threshold > 0 && count > threshold && !self.collecting.get()
     }
@@ -133,6 +140,7 @@ impl GcState {
     /// Takes back one allocation from the gen-0 count (an allocation that did not happen).
     pub(in crate::heap) fn uncount_allocation(&self) {
         self.counts[0].set(self.counts[0].get().saturating_sub(1));
+        self.heap_size.set(self.heap_size.get() - 1);
     }
 
     /// Frees the list sentinels; the lists must be empty.
@@ -166,8 +174,12 @@ impl Heap {
     }
 
     /// `gc.freeze()`: moves every tracked container to the permanent generation, which is never
-    /// collected, and zeroes the counts.
+    /// collected, and zeroes the counts. Under `incremental` frozen objects carry the visited
+    /// space bit, so that increments never draw them in (`_PyGC_Freeze`).
     pub fn freeze(&self) {
+        if self.mode.collector == CollectorKind::Incremental {
+            self.mark_all_visited();
+        }
         for (list, count) in self.gc.generations.iter().zip(&self.gc.counts) {
             // SAFETY: both are live list sentinels. Test: collector::freeze_hides_garbage_until_unfreeze.
             unsafe { gc_list::merge(*list, self.gc.permanent) };
@@ -175,10 +187,15 @@ impl Heap {
         }
     }
 
-    /// `gc.unfreeze()`: moves the permanent generation back into the oldest generation.
+    /// `gc.unfreeze()`: moves the permanent generation back into the oldest generation (under
+    /// `incremental`, to the end of the visited space).
     pub fn unfreeze(&self) {
+        let oldest = match self.mode.collector {
+            CollectorKind::Incremental => self.visited_space(),
+            _ => self.gc.generations[GENERATIONS - 1],
+        };
         // SAFETY: both are live list sentinels. Test: collector::freeze_hides_garbage_until_unfreeze.
-        unsafe { gc_list::merge(self.gc.permanent, self.gc.generations[GENERATIONS - 1]) };
+        unsafe { gc_list::merge(self.gc.permanent, oldest) };
     }
 
     /// `gc.get_freeze_count()`.
@@ -246,12 +263,9 @@ impl Heap {
             }
             gc_list::validate(young, gc_list::Collecting::No);
 
-            collection.examined = update_refs(young);
-            subtract_refs(young);
             let untrack = Untrack { tuples: true, dicts: full };
-            let scan = self.move_unreachable(young, unreachable.head(), untrack);
-            gc_list::validate(young, gc_list::Collecting::No);
-            gc_list::validate(unreachable.head(), gc_list::Collecting::Yes);
+            let scan;
+            (collection.examined, scan) = self.deduce_unreachable(young, unreachable.head(), untrack);
 
             let survivors = collection.examined - scan.unreachable - scan.untracked;
             if full {
@@ -273,6 +287,32 @@ impl Heap {
             self.gc.free_lists.clear();
         }
         collection
+    }
+}
+
+impl Heap {
+    /// Phases 2 to 4 (`deduce_unreachable`): moves the garbage of `young` to `unreachable`
+    /// (COLLECTING and UNREACHABLE); the reachable objects stay in `young`, their collection
+    /// state ended. Returns how many objects `young` held, and what the scan found.
+    ///
+    /// # Safety
+    /// `young` is a live list of live containers, none COLLECTING; `unreachable` is a live,
+    /// empty list.
+    pub(super) unsafe fn deduce_unreachable(
+        &self,
+        young: NonNull<GcHead>,
+        unreachable: NonNull<GcHead>,
+        untrack: Untrack,
+    ) -> (u64, Scan) {
+        // SAFETY: forwarded. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
+        unsafe {
+            let examined = update_refs(young);
+            subtract_refs(young);
+            let scan = self.move_unreachable(young, unreachable, untrack);
+            gc_list::validate(young, gc_list::Collecting::No);
+            gc_list::validate(unreachable, gc_list::Collecting::Yes);
+            (examined, scan)
+        }
     }
 }
 
@@ -325,7 +365,7 @@ pub(super) struct Untrack {
 /// What phase 4 found.
 pub(super) struct Scan {
     /// Objects left in the unreachable list.
-    unreachable: u64,
+    pub(super) unreachable: u64,
     /// Reachable tuples and dicts that stopped being tracked.
     untracked: u64,
 }

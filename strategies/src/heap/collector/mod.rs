@@ -3,10 +3,10 @@
 //!
 //! - **its phases**: an `impl Heap` block with one named function per step, driven by one
 //!   function that returns a [`Collection`] (`collect_main` in `generational`,
-//!   `trial_deletion` in `trial_deletion`);
+//!   `incremental` in `incremental`, `trial_deletion` in `trial_deletion`);
 //! - **what it needs from the hot path**, as data the heap reads once into its `Mode` and tests
 //!   with one predicted branch: the gen-0 allocation count that falls due past a threshold
-//!   (`GcState::note_allocation`; generational), the possible-root buffer fed by every decrement
+//!   (`GcState::note_allocation`; generational and incremental), the possible-root buffer fed by every decrement
 //!   that leaves a container's count above zero (`RootBuffer`; trial deletion);
 //! - **its parameters**: [`crate::strategy::Tunables`], set from the strategy's parameters.
 //!
@@ -28,9 +28,12 @@ use crate::strategy::CollectorKind;
 mod free_lists;
 mod garbage;
 mod generational;
+mod incremental;
 mod trial_deletion;
 
 pub(super) use generational::GcState;
+pub(super) use incremental::IncrementalState;
+pub use incremental::{IncrementalStatus, Phase};
 pub(super) use trial_deletion::RootBuffer;
 
 /// Generations of the collector: 0 (youngest) to 2 (oldest, a "full" collection).
@@ -68,8 +71,9 @@ impl Collection {
 impl Heap {
     /// `gc.collect(generation)`: under the generational collector (and without a collector, as
     /// `gc.collect()` works after `gc.disable()`), collects `generation` and every younger one,
-    /// whatever the thresholds; under trial deletion, collects the buffered roots (it has no
-    /// generations). Returns what it did; during another collection it does nothing (as CPython).
+    /// whatever the thresholds; under the incremental collector, 0 collects young, 1 runs one
+    /// increment, 2 collects everything; under trial deletion, collects the buffered roots (it
+    /// has no generations). Returns what it did; during another collection it does nothing (as CPython).
     pub fn collect(&self, generation: usize) -> Collection {
         assert!(generation < GENERATIONS, "generation {generation} does not exist (0, 1 or 2)");
         if self.gc.is_collecting() {
@@ -79,14 +83,26 @@ impl Heap {
             CollectorKind::None | CollectorKind::Generational => {
                 self.collect_with_pause(|heap| heap.collect_main(generation))
             }
+            CollectorKind::Incremental => match generation {
+                0 => self.collect_with_pause(Heap::collect_young),
+                1 => self.collect_increment(),
+                _ => self.collect_with_pause(Heap::collect_full),
+            },
             CollectorKind::TrialDeletion => self.collect_with_pause(Heap::trial_deletion),
         }
     }
 
-    /// Runs one collection of the strategy's collector, as a pause: the collecting flag set, no
-    /// unwinding through it, timed when recording, counted in the statistics of the generation
-    /// it reports.
+    /// Runs one collection of the strategy's collector as a [`Heap::pause`], counted in the
+    /// statistics of the generation it reports.
     fn collect_with_pause(&self, collect: impl FnOnce(&Heap) -> Collection) -> Collection {
+        let collection = self.pause(collect);
+        self.gc.count_collection(&collection);
+        collection
+    }
+
+    /// Runs one collection as a pause: the collecting flag set, no unwinding through it, timed
+    /// when recording.
+    fn pause(&self, collect: impl FnOnce(&Heap) -> Collection) -> Collection {
         let start = self.mode.record.then(Instant::now);
         self.gc.set_collecting(true);
         // User code inside a collection cannot unwind through it (see `Heap::run_user_code`); any
@@ -98,7 +114,6 @@ impl Heap {
         if let Some(start) = start {
             self.recorder.borrow_mut().record_collection(start, Instant::now(), &collection);
         }
-        self.gc.count_collection(&collection);
         collection
     }
 }
