@@ -31,8 +31,9 @@ pub mod strategy;
 
 pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBackend};
 pub use heap::{
-    CallbackFn, CallbackId, Collection, FinalReport, FinalizerFn, FinalizerId, FinalizerKind, GENERATIONS,
-    GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, LeakReport, WeakCallback,
+    COW_SAMPLES, CallbackFn, CallbackId, Collection, CowPhase, CowSample, FinalReport, FinalizerFn, FinalizerId,
+    FinalizerKind, GENERATIONS, GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, LeakReport,
+    MAX_WORKERS, Share, WeakCallback, WorkerGeneration, WorkerReport,
 };
 pub use object::Kind;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};

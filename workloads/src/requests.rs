@@ -86,8 +86,8 @@
 //! `cycle-fraction = 0.3`: 154/14/1 collections and 68,288/20,456/1,204 objects collected on both).
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Float, Int, Param, ParamError, Reader};
-use strategies::{Handle, Heap, Kind};
+use strategies::params::{Flag, Float, Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap, Kind, MAX_WORKERS, Share};
 
 use crate::rng::SplitMix64;
 use crate::{Checksum, Workload, WorkloadInfo};
@@ -95,7 +95,18 @@ use crate::{Checksum, Workload, WorkloadInfo};
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "requests",
     summary: "an Instagram-like server: a big long-lived heap of modules, then requests of short-lived objects",
-    params: &[&LONG_LIVED, &REQUESTS, &OBJECTS_PER_REQUEST, &CYCLE_FRACTION, &SAMPLE, &CACHE, &CACHE_STORE],
+    params: &[
+        &LONG_LIVED,
+        &REQUESTS,
+        &OBJECTS_PER_REQUEST,
+        &CYCLE_FRACTION,
+        &SAMPLE,
+        &CACHE,
+        &CACHE_STORE,
+        &TOUCH,
+        &PREFORK,
+        &WORKERS,
+    ],
     build,
 };
 
@@ -134,6 +145,25 @@ const CACHE_STORE: Param<Float> = Param::new(
     Fixed(0.05),
     "probability that a request stores one of its response items in the cache",
 );
+const TOUCH: Param<Flag> = Param::new(
+    "touch",
+    Flag,
+    Fixed(false),
+    "each request also reads 4 random whole modules (5 levels deep), writing old objects' refcounts",
+);
+const PREFORK: Param<Flag> = Param::new(
+    "prefork",
+    Flag,
+    Fixed(false),
+    "fork `workers` workers after startup_done; each serves its share of the requests (cow.csv)",
+);
+const WORKERS: Param<Int<u64>> = Param::new(
+    "workers",
+    Int::new(1, MAX_WORKERS as u64),
+    Fixed(2),
+    "prefork: worker processes forked after startup_done",
+)
+.only_when("prefork", "true");
 
 /// Slot 0 of every long-lived instance: its name, a str.
 const NAME: usize = 0;
@@ -216,6 +246,8 @@ const TAG_STRIDE: u32 = 16;
 const SAMPLE_DEPTH: u32 = 1;
 const CACHE_DEPTH: u32 = 3;
 const MODULE_DEPTH: u32 = 5;
+/// Whole modules a request reads with `touch` on, each `MODULE_DEPTH` levels deep.
+const TOUCHED_MODULES: u64 = 4;
 
 #[derive(Debug)]
 struct Requests {
@@ -227,6 +259,9 @@ struct Requests {
     sample: u64,
     cache: u64,
     cache_store: f64,
+    touch: bool,
+    /// Prefork workers (`None`: the requests are served in this process).
+    workers: Option<usize>,
 }
 
 fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
@@ -239,6 +274,8 @@ fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
         sample: p.get(&SAMPLE)?,
         cache: p.get(&CACHE)?,
         cache_store: p.get(&CACHE_STORE)?,
+        touch: p.get(&TOUCH)?,
+        workers: if p.get(&PREFORK)? { Some(p.get(&WORKERS)? as usize) } else { None },
     };
     if workload.cache_store > 0.0 && workload.cache == 0 {
         return Err(p.invalid(&CACHE, 0, "storing items needs a cache of at least 1"));
@@ -255,9 +292,19 @@ impl Workload for Requests {
         let cache = heap.list();
         checksum.mix(made);
         heap.startup_done();
-        for _ in 0..self.requests {
-            checksum.mix(self.serve(heap, &mut rng, &registry, modules, &cache));
-            heap.request_done();
+        let server = Server { heap, registry: &registry, modules, cache: &cache };
+        match self.workers {
+            None => {
+                for _ in 0..self.requests {
+                    checksum.mix(self.serve(&server, &mut rng));
+                    heap.request_done();
+                }
+            }
+            Some(workers) => {
+                for part in self.prefork(&server, &mut rng, workers) {
+                    checksum.mix(part);
+                }
+            }
         }
         checksum.mix(weigh(heap, &cache, CACHE_DEPTH));
         for key in 0..modules {
@@ -266,6 +313,36 @@ impl Workload for Requests {
         }
         checksum
     }
+}
+
+impl Requests {
+    /// Forks `workers` workers (`Heap::prefork`); each serves its contiguous share of the
+    /// requests from its own stream, one seed drawn per worker from the startup's stream, and
+    /// leaves inside `worker_done`. Returns, in the cell process, the workers' checksum parts in
+    /// worker order: the same under every strategy for a given worker count.
+    fn prefork(&self, server: &Server<'_, '_>, rng: &mut SplitMix64, workers: usize) -> Vec<u64> {
+        let seeds: Vec<u64> = (0..workers).map(|_| rng.next_u64()).collect();
+        match server.heap.prefork(workers, self.requests) {
+            Share::Worker { index, requests } => {
+                let mut rng = SplitMix64::new(seeds[index]);
+                let mut part = Checksum::new();
+                for _ in requests {
+                    part.mix(self.serve(server, &mut rng));
+                    server.heap.request_done();
+                }
+                server.heap.worker_done(part.0)
+            }
+            Share::Parent { checksums } => checksums,
+        }
+    }
+}
+
+/// What serving a request reads and writes: the long-lived registry and the cache.
+struct Server<'h, 'a> {
+    heap: &'h Heap,
+    registry: &'a Handle<'h>,
+    modules: u64,
+    cache: &'a Handle<'h>,
 }
 
 /// A draw from an inclusive range.
@@ -449,14 +526,8 @@ impl<'h> Startup<'h, '_> {
 impl Requests {
     /// Serves one request; returns its digest. Everything it made is dropped on return, except
     /// an item stored in the cache and, for a cyclic request, the cycle awaiting a collector.
-    fn serve<'h>(
-        &self,
-        heap: &'h Heap,
-        rng: &mut SplitMix64,
-        registry: &Handle<'h>,
-        modules: u64,
-        cache: &Handle<'h>,
-    ) -> u64 {
+    fn serve(&self, server: &Server<'_, '_>, rng: &mut SplitMix64) -> u64 {
+        let Server { heap, registry, modules, cache } = *server;
         let path = heap.str(&format!("/feed/{}", rng.below(VALUE_RANGE)));
         let headers = make_headers(heap, rng);
         let loaded = heap.list();
@@ -491,6 +562,12 @@ impl Requests {
         if rng.chance(self.cache_store) {
             let item = heap.get(&response, rng.index(heap.len(&response))).expect("a response has items");
             keep_in_cache(heap, cache, self.cache, item, rng);
+        }
+        if self.touch {
+            for _ in 0..TOUCHED_MODULES {
+                let module = heap.dict_get(registry, rng.below(modules)).expect("modules are numbered from 0");
+                digest = digest.wrapping_add(weigh(heap, &module, MODULE_DEPTH));
+            }
         }
         digest
     }
