@@ -132,8 +132,8 @@ def configure(size, params):
     for name in ("cycle-fraction", "cache-store"):
         if not 0.0 <= config[name] <= 1.0:
             raise SystemExit(f"workload `requests`: parameter `{name}`: a probability lies in 0..=1")
-    if config["sample"] < 1:
-        raise SystemExit("workload `requests`: parameter `sample`: response items refer to sampled objects")
+    if config["sample"] < 0:
+        raise SystemExit("workload `requests`: parameter `sample`: out of range (at least 0)")
     if config["cache-store"] > 0.0 and config["cache"] < 1:
         raise SystemExit("workload `requests`: parameter `cache`: storing items needs a cache of at least 1")
     return config
@@ -324,7 +324,7 @@ def make_item(rng, loaded):
     fields[LIKES] = likes
     fields[CAPTION] = f"caption {likes}"
     fields[TAGS] = tags
-    author = loaded[rng.index(len(loaded))]
+    author = loaded[rng.index(len(loaded))] if loaded else None
     return Item(item_id, author, fields), weight
 
 

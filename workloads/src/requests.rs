@@ -48,6 +48,21 @@
 //! Checkpoints: `startup_done` once the long-lived heap is built, `request_done` after every
 //! request (which records its latency).
 //!
+//! **Touch** (`touch=true`): each request also reads `TOUCHED_MODULES` (4) random whole modules,
+//! `MODULE_DEPTH` levels deep, through handles: every object read gets a refcount write, so the
+//! requests write old pages as a Python program's reads do. With `sample=0` the requests read no
+//! long-lived object at all (items then have no author) unless `touch` is on: the two settings of
+//! the prefork experiment.
+//!
+//! **Prefork** (`prefork=true`, `workers=N`, at most `strategies::MAX_WORKERS`): after
+//! `startup_done` (and the strategy's startup action) the cell process forks N workers
+//! (`Heap::prefork`); worker i serves the i-th contiguous share of the requests from its own
+//! stream (one seed per worker, drawn in worker order from the startup's stream, so no draw
+//! depends on the strategy) and leaves inside `Heap::worker_done` with its checksum part; the cell
+//! process serves none and mixes the parts in worker order before its final weighing. The
+//! checksum is thus the same under every strategy for a given worker count, and differs from the
+//! single-process one. The Python twin refuses `prefork=true`.
+//!
 //! **What it stresses.** Under `generational`, gen-0 collections come from the cyclic requests
 //! (about 30 containers of cyclic garbage per request by default, one gen-0 collection every 22
 //! requests or so) on top of each request's transient peak; after startup full collections are
@@ -131,8 +146,12 @@ const CYCLE_FRACTION: Param<Float> = Param::new(
     Fixed(0.1),
     "probability that a request's objects are left behind in a cycle",
 );
-const SAMPLE: Param<Int<u64>> =
-    Param::new("sample", Int::at_least(1), Fixed(20), "long-lived objects each request reads and refers to");
+const SAMPLE: Param<Int<u64>> = Param::new(
+    "sample",
+    Int::at_least(0),
+    Fixed(20),
+    "long-lived objects each request reads and refers to (0: requests leave the long-lived heap alone)",
+);
 const CACHE: Param<Int<u64>> = Param::new(
     "cache",
     Int::at_least(0),
@@ -591,7 +610,8 @@ fn sample_long_lived<'h>(heap: &'h Heap, rng: &mut SplitMix64, registry: &Handle
 }
 
 /// A response item; returns it and its weight (id, likes and tags). One draw gives the id, the
-/// likes and the number of tags, a second the tags (10-bit fields), a third the author.
+/// likes and the number of tags, a second the tags (10-bit fields), a third the author (none,
+/// and no draw, when the request read no long-lived object: `sample=0`).
 fn make_item<'h>(heap: &'h Heap, rng: &mut SplitMix64, loaded: &Handle<'h>) -> (Handle<'h>, u64) {
     let word = rng.next_u64();
     let (id, likes, tag_count) = (word >> 24, word & 0xffff, 1 + ((word >> 16) & 3));
@@ -607,10 +627,11 @@ fn make_item<'h>(heap: &'h Heap, rng: &mut SplitMix64, loaded: &Handle<'h>) -> (
     heap.dict_set(&fields, LIKES, &int(heap, likes));
     heap.dict_set(&fields, CAPTION, &heap.str(&format!("caption {likes}")));
     heap.dict_set(&fields, TAGS, &tags);
-    let author = heap.get(loaded, rng.index(heap.len(loaded))).expect("loaded objects are set");
+    let loaded_count = heap.len(loaded);
+    let author = (loaded_count > 0).then(|| heap.get(loaded, rng.index(loaded_count)).expect("loaded objects are set"));
     let item = heap.instance(ITEM_SLOTS);
     heap.set(&item, ID, Some(&int(heap, id)));
-    heap.set(&item, AUTHOR, Some(&author));
+    heap.set(&item, AUTHOR, author.as_ref());
     heap.set(&item, FIELDS, Some(&fields));
     (item, weight)
 }
@@ -733,7 +754,6 @@ mod tests {
         assert!(error(&[("objects-per-request", "7")]).ends_with("out of range (at least 8)"));
         assert!(error(&[("cycle-fraction", "1.5")]).ends_with("out of range (max 1)"));
         assert!(error(&[("cache-store", "-0.1")]).ends_with("out of range (at least 0)"));
-        assert!(error(&[("sample", "0")]).ends_with("out of range (at least 1)"));
         assert!(error(&[("cache", "0")]).contains("cache of at least 1"));
         assert!(INFO.build(&args(&[("cache", "0"), ("cache-store", "0")])).is_ok());
     }
