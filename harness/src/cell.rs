@@ -22,7 +22,7 @@ use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
 use strategies::{
     AllocatorConfig, AllocatorKind, CowSample, Heap, HeapCapExceeded, HeapConfig, MemorySample, Pause, PauseKind,
-    SystemBackend, strategy,
+    SystemBackend, WorkersFailed, strategy,
 };
 use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
@@ -178,13 +178,14 @@ impl StopFlag {
 #[derive(Clone, Copy, Debug)]
 pub struct Interrupted(pub i32);
 
-/// A panic hook that keeps the heap cap's stop silent: the default hook prints the payload and,
+/// A panic hook that keeps the heap cap's stop and a prefork cell's failed workers silent (the
+/// latter becomes the cell's error, the last line of its stderr): the default hook prints the payload and,
 /// with `RUST_BACKTRACE` set, symbolises a backtrace inside the measured region (it multiplied
 /// the wall time of capped cells by 35). Every other panic goes to the default hook.
 fn silence_heap_cap_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<HeapCapExceeded>() {
+        if !info.payload().is::<HeapCapExceeded>() && !info.payload().is::<WorkersFailed>() {
             default(info);
         }
     }));
@@ -228,7 +229,10 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     let checksum = match ran {
         Ok(checksum) => Some(checksum),
         Err(payload) if payload.is::<HeapCapExceeded>() => None,
-        Err(payload) => std::panic::resume_unwind(payload),
+        Err(payload) => match payload.downcast::<WorkersFailed>() {
+            Ok(failed) => return Err(anyhow!("{failed}")),
+            Err(payload) => std::panic::resume_unwind(payload),
+        },
     };
     let peak_rss_bytes = system::peak_rss_bytes().context("reading VmHWM from /proc/self/status")?;
     let workers = heap.worker_reports();

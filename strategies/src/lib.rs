@@ -33,7 +33,7 @@ pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBac
 pub use heap::{
     COW_SAMPLES, CallbackFn, CallbackId, Collection, CowPhase, CowSample, FinalReport, FinalizerFn, FinalizerId,
     FinalizerKind, GENERATIONS, GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, LeakReport,
-    MAX_WORKERS, Share, WeakCallback, WorkerGeneration, WorkerReport,
+    MAX_WORKERS, Share, WeakCallback, WorkerGeneration, WorkerReport, WorkersFailed,
 };
 pub use object::Kind;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};

@@ -63,7 +63,9 @@ pub use collector::{Collection, GENERATIONS, GenerationStats};
 use collector::{GcState, RootBuffer};
 use graveyard::Graveyard;
 pub use handle::Handle;
-pub use prefork::{COW_SAMPLES, CowPhase, CowSample, MAX_WORKERS, Share, WorkerGeneration, WorkerReport};
+pub use prefork::{
+    COW_SAMPLES, CowPhase, CowSample, MAX_WORKERS, Share, WorkerGeneration, WorkerReport, WorkersFailed,
+};
 use user_code::UserCode;
 
 /// CPython caches the ints -5..=256; so do we, so that small-int-heavy workloads allocate alike.

@@ -48,6 +48,18 @@ pub enum Share {
     Parent { checksums: Vec<u64> },
 }
 
+/// The panic payload of [`Heap::prefork`] in the cell process when a worker failed: which ones
+/// and how (`prefork: worker 1 exited with status 101`). The harness turns it into the cell's
+/// error, as it does the heap cap's payload into its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkersFailed(pub String);
+
+impl std::fmt::Display for WorkersFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// When a worker took a copy-on-write sample: the `phase` column of `cow.csv`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -308,7 +320,9 @@ fn collect_reports(children: Vec<(libc::pid_t, File)>) -> Vec<WorkerReport> {
             (Err(signal), _) => failures.push(format!("worker {index} was killed by signal {signal}")),
         }
     }
-    assert!(failures.is_empty(), "prefork: {}", failures.join("; "));
+    if !failures.is_empty() {
+        std::panic::panic_any(WorkersFailed(format!("prefork: {}", failures.join("; "))));
+    }
     reports
 }
 
@@ -454,7 +468,7 @@ mod tests {
             Share::Parent { .. } => {}
         }));
         heap.exit_if_worker();
-        let message = *crashed.unwrap_err().downcast::<String>().unwrap();
-        assert!(message.contains("worker 1 exited with status 3"), "{message}");
+        let failed = *crashed.unwrap_err().downcast::<WorkersFailed>().unwrap();
+        assert_eq!(failed.0, "prefork: worker 1 exited with status 3");
     }
 }
