@@ -266,7 +266,7 @@ impl Heap {
     pub(super) fn cow_sample_at_request(&self) {
         let due = match &*self.prefork.borrow() {
             Prefork::Worker(worker) => {
-                (self.counters.requests_done.get() - worker.requests_at_fork) % worker.every == 0
+                (self.counters.requests_done.get() - worker.requests_at_fork).is_multiple_of(worker.every)
             }
             _ => false,
         };

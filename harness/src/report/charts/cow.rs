@@ -74,6 +74,9 @@ pub fn draw(cow: &[CowRow], program: &Program, dir: &Path, charts: &mut Vec<Char
 /// One point of a line: requests served, shared bytes, private bytes.
 type Point = (f64, f64, f64);
 
+/// A panel of the lines chart: its title and the figure of a point it plots.
+type Metric = (&'static str, fn(&Point) -> f64);
+
 /// The mean over workers of the k-th sample of each, for every k some worker has.
 fn mean_over_workers(samples: &[&CowSample]) -> Vec<Point> {
     let workers = samples.iter().map(|s| s.worker).max().map_or(0, |w| w + 1);
@@ -129,8 +132,7 @@ impl Figure for Part<'_, CowLine> {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &legend(self.items.iter().map(|l| (&l.label, l.color))))?;
         let x_max = self.items.iter().flat_map(|l| l.points.iter().map(|p| p.0)).fold(1.0, f64::max);
-        let panels: [(&str, fn(&Point) -> f64); 2] =
-            [("shared bytes per worker", |p| p.1), ("private bytes per worker", |p| p.2)];
+        let panels: [Metric; 2] = [("shared bytes per worker", |p| p.1), ("private bytes per worker", |p| p.2)];
         for (panel_area, (title, figure)) in plots.split_evenly((2, 1)).iter().zip(panels) {
             let y = Axis::for_amounts(self.items.iter().flat_map(|l| l.points.iter().map(figure)), Unit::Bytes, true);
             let x = Axis::linear(0.0, x_max, Unit::Count);
