@@ -749,6 +749,25 @@ mod tests {
     }
 
     #[test]
+    fn prefork_checksums_agree_under_every_strategy_for_a_worker_count() {
+        let checksum = |strategy: &str, workers: &str| {
+            let heap = heap(strategy);
+            let pairs = [("prefork", "true"), ("workers", workers), ("touch", "true"), ("requests", "30")];
+            let checksum = INFO.build(&args(&pairs)).unwrap().run(&heap);
+            heap.exit_if_worker();
+            let reports = heap.worker_reports();
+            assert_eq!(reports.len(), workers.parse::<usize>().unwrap());
+            assert_eq!(reports.iter().map(|r| r.request_latencies_ns.len()).sum::<usize>(), 30);
+            heap.finish();
+            checksum
+        };
+        let two = checksum("refcount", "2");
+        assert_eq!(checksum("generational", "2"), two);
+        assert_eq!(checksum("manual", "2"), two);
+        assert_ne!(checksum("refcount", "3"), two, "the shares differ, so do the requests");
+    }
+
+    #[test]
     fn impossible_parameters_are_refused() {
         let error = |pairs: &[(&str, &str)]| refusal(&INFO, pairs);
         assert!(error(&[("objects-per-request", "7")]).ends_with("out of range (at least 8)"));
