@@ -128,16 +128,6 @@ fn bad_input_exits_2_and_writes_nothing() {
             "looked for `python-2.7-nowhere` on PATH",
         ),
         (&["validate", "--workload", "cycles", "--python", "true"], "did not answer like Python 3"),
-        (
-            &["--workload", "requests", "--wparam", "prefork=true", "--wparam", "workers=0"],
-            "`workers` = `0`: out of range (at least 1)",
-        ),
-        (
-            &["--workload", "requests", "--wparam", "prefork=true", "--wparam", "workers=65"],
-            "`workers` = `65`: out of range (max 64)",
-        ),
-        (&["--workload", "requests", "--wparam", "workers=2"], "only with prefork=true"),
-        (&["--workload", "trees", "--wparam", "prefork=true"], "`trees` has no parameter `prefork`"),
     ];
     for (args, message) in cases {
         let dir = TempDir::new().unwrap();
@@ -714,6 +704,29 @@ fn a_signal_stops_the_run_resumably() {
         let meta: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
         assert_eq!(meta["complete"], false);
+    }
+}
+
+/// Prefork's bad input: 0 workers, more than `strategies::MAX_WORKERS` (64), workers without
+/// prefork, prefork on a workload that does not split its requests among workers.
+#[test]
+fn bad_prefork_input_exits_2_and_writes_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--workload", "requests", "--wparam", "prefork=true", "--wparam", "workers=0"],
+            "`workers` = `0`: out of range (at least 1)",
+        ),
+        (
+            &["--workload", "requests", "--wparam", "prefork=true", "--wparam", "workers=65"],
+            "`workers` = `65`: out of range (max 64)",
+        ),
+        (&["--workload", "requests", "--wparam", "workers=2"], "only with prefork=true"),
+        (&["--workload", "trees", "--wparam", "prefork=true"], "`trees` has no parameter `prefork`"),
+    ];
+    for (args, message) in cases {
+        let dir = TempDir::new().unwrap();
+        harness().current_dir(dir.path()).args(*args).assert().code(2).stderr(predicate::str::contains(*message));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} wrote nothing");
     }
 }
 

@@ -331,11 +331,13 @@ enum Forked {
     Parent(libc::pid_t),
 }
 
+/// `fork()`. The cell process is single-threaded here (the harness's pipe-draining threads live
+/// in the harness, not in the cell process: docs/ARCHITECTURE.md, "Fork safety"), so the child
+/// inherits no lock held by another thread; glibc's and jemalloc's atfork handlers cover malloc.
 fn fork_process() -> Forked {
-    // SAFETY: the cell process is single-threaded when it forks (the harness's pipe-draining
-    // threads live in the parent harness, not in the cell process), so the child inherits no
-    // lock held by another thread; jemalloc's atfork handlers cover the allocator. Tests:
-    // prefork::tests::workers_serve_their_shares_and_report, tests/cli.rs `prefork_run_writes_cow_csv`.
+    // SAFETY: no other thread of the cell process can hold a lock across the fork (see above).
+    // Tests: prefork::tests::workers_serve_their_shares_and_report and tests/cli.rs
+    // a_prefork_run_writes_cow_csv_with_every_phase_for_every_worker.
     match unsafe { libc::fork() } {
         -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
         0 => Forked::Child,
