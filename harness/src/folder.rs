@@ -299,6 +299,33 @@ mod tests {
         assert!(error.contains("not the ones this harness writes"), "{error}");
     }
 
+    /// `cow.csv` rows round-trip like the others; a folder written before prefork has none.
+    #[test]
+    fn cow_rows_round_trip_and_an_old_folder_has_none() {
+        use crate::results::{CellKey, CowRow, Keyed};
+        let dir = tempfile::TempDir::new().unwrap();
+        assert!(read_cow(dir.path()).unwrap().is_empty());
+        let key =
+            CellKey { run_id: "r".into(), cell: 1, workload: "requests".into(), strategy: "manual".into(), repeat: 1 };
+        let cow: Vec<CowRow> = vec![Keyed {
+            key,
+            record: strategies::CowSample {
+                worker: 1,
+                phase: strategies::CowPhase::Collected,
+                shared_bytes: 4096,
+                ..Default::default()
+            },
+        }];
+        fs::write(dir.path().join(COW), csv_bytes(&cow, true).unwrap()).unwrap();
+        let text = fs::read_to_string(dir.path().join(COW)).unwrap();
+        assert!(
+            text.starts_with("run_id,cell,workload,strategy,repeat,worker,phase,requests_done,rss_bytes,"),
+            "{text}"
+        );
+        assert!(text.contains(",1,collected,"), "{text}");
+        assert_eq!(read_cow(dir.path()).unwrap(), cow);
+    }
+
     #[test]
     fn a_bad_row_in_the_middle_is_an_error() {
         let (_dir, path) = file("cell,note\n0,a\nx,b\n2,c\n");
