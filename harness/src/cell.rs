@@ -21,8 +21,8 @@ use anyhow::{Context, Result, anyhow};
 use hdrhistogram::Histogram as HdrHistogram;
 use serde::{Deserialize, Serialize};
 use strategies::{
-    AllocatorConfig, AllocatorKind, Heap, HeapCapExceeded, HeapConfig, MemorySample, Pause, PauseKind, SystemBackend,
-    strategy,
+    AllocatorConfig, AllocatorKind, CowSample, Heap, HeapCapExceeded, HeapConfig, MemorySample, Pause, PauseKind,
+    SystemBackend, WorkersFailed, strategy,
 };
 use wait_timeout::ChildExt;
 use workloads::{Size, WorkloadArgs};
@@ -103,15 +103,19 @@ pub struct CellOutcome {
     pub peak_reserved_bytes: u64,
     pub leaked_objects: u64,
     pub leaked_bytes: u64,
-    /// Collections per generation, the exit collection included.
+    /// Collections per generation, the exit collection included; in a prefork cell the cell
+    /// process's plus every worker's.
     pub collections: [u64; 3],
     /// `gc.get_stats()` when the workload returned, before the exit collection: what the
     /// program's own run caused (what `harness validate` compares with CPython).
     pub gc_stats_at_return: [GenerationRecord; 3],
     /// Wall time of each request (from one checkpoint to the next), in nanoseconds.
     pub request_latencies: LatencySummary,
-    /// Memory samples in the order taken (empty with recording off).
+    /// Memory samples in the order taken (empty with recording off); in a prefork cell the
+    /// cell process's until the fork, then each worker's in worker order, then its own again.
     pub memory_samples: Vec<MemorySample>,
+    /// A prefork cell's copy-on-write samples, worker by worker (empty without prefork).
+    pub cow_samples: Vec<CowSample>,
     /// Parameters in force, preset and default values filled in.
     pub workload_params: Vec<(String, String)>,
     pub strategy_params: Vec<(String, String)>,
@@ -174,13 +178,14 @@ impl StopFlag {
 #[derive(Clone, Copy, Debug)]
 pub struct Interrupted(pub i32);
 
-/// A panic hook that keeps the heap cap's stop silent: the default hook prints the payload and,
+/// A panic hook that keeps the heap cap's stop and a prefork cell's failed workers silent (the
+/// latter becomes the cell's error, the last line of its stderr): the default hook prints the payload and,
 /// with `RUST_BACKTRACE` set, symbolises a backtrace inside the measured region (it multiplied
 /// the wall time of capped cells by 35). Every other panic goes to the default hook.
 fn silence_heap_cap_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<HeapCapExceeded>() {
+        if !info.payload().is::<HeapCapExceeded>() && !info.payload().is::<WorkersFailed>() {
             default(info);
         }
     }));
@@ -217,19 +222,32 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
     // A heap past its cap stops the workload with a `HeapCapExceeded` panic; the heap stays
     // consistent and every handle is dropped by the unwinding, so the run is still reported.
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| workload.run(&heap)));
+    // A prefork worker leaves inside the heap; one that unwound out of the workload leaves here,
+    // before it could report as if it were the cell.
+    heap.exit_if_worker();
     let wall_ns = start.elapsed().as_nanos() as u64;
     let checksum = match ran {
         Ok(checksum) => Some(checksum),
         Err(payload) if payload.is::<HeapCapExceeded>() => None,
-        Err(payload) => std::panic::resume_unwind(payload),
+        Err(payload) => match payload.downcast::<WorkersFailed>() {
+            Ok(failed) => return Err(anyhow!("{failed}")),
+            Err(payload) => std::panic::resume_unwind(payload),
+        },
     };
     let peak_rss_bytes = system::peak_rss_bytes().context("reading VmHWM from /proc/self/status")?;
-    let gc_stats_at_return = heap.gc_stats().map(|g| GenerationRecord {
-        collections: g.collections,
-        collected: g.collected,
-        uncollectable: g.uncollectable,
+    let workers = heap.worker_reports();
+    let worker_gc = |g: usize| workers.iter().map(move |w| w.gc_stats[g]);
+    let gc_stats_at_return = std::array::from_fn(|g| {
+        let own = heap.gc_stats()[g];
+        GenerationRecord {
+            collections: own.collections + worker_gc(g).map(|w| w.collections).sum::<u64>(),
+            collected: own.collected + worker_gc(g).map(|w| w.collected).sum::<u64>(),
+            uncollectable: own.uncollectable + worker_gc(g).map(|w| w.uncollectable).sum::<u64>(),
+        }
     });
     let report = heap.finish();
+    let collections =
+        std::array::from_fn(|g| report.stats.collections[g] + worker_gc(g).map(|w| w.collections).sum::<u64>());
 
     Ok(CellOutcome {
         status: if checksum.is_some() { Status::Ok } else { Status::LeakedOverCap },
@@ -241,10 +259,11 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         peak_reserved_bytes: report.stats.alloc.bytes_reserved_peak,
         leaked_objects: report.leaked.objects,
         leaked_bytes: report.leaked.bytes,
-        collections: report.stats.collections,
+        collections,
         gc_stats_at_return,
         request_latencies: LatencySummary::of(report.request_latencies_ns.iter().copied()),
         memory_samples: report.memory_samples,
+        cow_samples: workers.into_iter().flat_map(|w| w.cow).collect(),
         workload_params: workload.params(),
         strategy_params,
         allocator: allocator_name,

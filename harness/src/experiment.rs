@@ -557,13 +557,14 @@ mod tests {
     }
 
     #[test]
-    fn the_instagram_sweep_crosses_only_manual() {
+    fn the_instagram_experiment_forks_workers_under_every_strategy_with_touch_off_and_on() {
         let plan = plan_of(built_in("instagram")).unwrap();
-        let manual: Vec<_> = plan.cells.iter().filter(|c| c.spec.strategy == "manual").collect();
-        let others: Vec<_> = plan.cells.iter().filter(|c| c.spec.strategy != "manual").collect();
         let repeats = plan.cells.iter().map(|c| c.spec.repeat).max().unwrap() as usize;
-        assert_eq!(manual.len(), 2 * repeats, "freeze on and off");
-        assert_eq!(others.len(), 2 * repeats, "generational and refcount once each");
+        for strategy in ["generational", "manual", "refcount"] {
+            let cells: Vec<_> = plan.cells.iter().filter(|c| c.spec.strategy == strategy).collect();
+            assert_eq!(cells.len(), 2 * repeats, "{strategy}: touch off and on");
+            assert!(cells.iter().all(|c| c.spec.workload_params.get("prefork").map(String::as_str) == Some("true")));
+        }
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! 1. **Create** ([`RunWriter::create`]): the folder is made before the first cell runs (an
 //!    `--out` that cannot be written is refused there, exit 2, with nothing run), with
-//!    `meta.json` (`"complete": false`) and empty `runs.csv`, `pauses.csv`, `memory.csv`.
-//! 2. **Append** ([`RunWriter::append`]): when a cell finishes, its pauses and memory samples
-//!    are appended, then its `runs.csv` row, each file written in one `write` and flushed. The
+//!    `meta.json` (`"complete": false`) and empty `runs.csv`, `pauses.csv`, `memory.csv`,
+//!    `cow.csv`.
+//! 2. **Append** ([`RunWriter::append`]): when a cell finishes, its pauses, memory samples and
+//!    copy-on-write samples are appended, then its `runs.csv` row, each file written in one `write` and flushed. The
 //!    `runs.csv` row comes last: a cell is done if and only if its row is there.
 //! 3. **Complete** ([`RunWriter::complete`]): every file is rewritten in plan order (the cells
 //!    ran in a shuffled order), each through a temporary file and a rename, then `meta.json` is
@@ -25,11 +26,13 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::results::{Gathered, MemoryRow, Meta, PauseRow, RunRow, write_json};
+use crate::results::{CowRow, Gathered, MemoryRow, Meta, PauseRow, RunRow, write_json};
 
 pub const RUNS: &str = "runs.csv";
 pub const PAUSES: &str = "pauses.csv";
 pub const MEMORY: &str = "memory.csv";
+/// Copy-on-write samples of prefork workers (a folder written before prefork has none).
+pub const COW: &str = "cow.csv";
 pub const META: &str = "meta.json";
 
 /// Refuses an `--out` that exists (a dangling symlink included) or whose parent cannot hold a
@@ -63,7 +66,7 @@ impl RunWriter {
         fs::create_dir_all(parent_of(path)).with_context(|| format!("creating {}", parent_of(path).display()))?;
         fs::create_dir(path).with_context(|| format!("creating {}", path.display()))?;
         let writer = RunWriter { path: path.to_path_buf(), meta: Meta { complete: false, ..meta } };
-        for file in [RUNS, PAUSES, MEMORY] {
+        for file in [RUNS, PAUSES, MEMORY, COW] {
             File::create(path.join(file)).with_context(|| format!("creating {}", path.join(file).display()))?;
         }
         replace(&path.join(META), |tmp| write_json(tmp, &writer.meta))?;
@@ -81,10 +84,12 @@ impl RunWriter {
         let done: BTreeSet<usize> = runs.iter().map(|r| r.cell).collect();
         let (pauses, _) = read_rows::<PauseRow>(&path.join(PAUSES))?;
         let (memory, _) = read_rows::<MemoryRow>(&path.join(MEMORY))?;
+        let cow = read_cow(path)?;
         let writer = RunWriter { path: path.to_path_buf(), meta };
         writer.rewrite(RUNS, &runs)?;
         writer.rewrite(PAUSES, &pauses.into_iter().filter(|p| done.contains(&p.key.cell)).collect::<Vec<_>>())?;
         writer.rewrite(MEMORY, &memory.into_iter().filter(|m| done.contains(&m.key.cell)).collect::<Vec<_>>())?;
+        writer.rewrite(COW, &cow.into_iter().filter(|c| done.contains(&c.key.cell)).collect::<Vec<_>>())?;
         Ok((writer, done))
     }
 
@@ -97,9 +102,10 @@ impl RunWriter {
     }
 
     /// Appends one finished cell: its pauses and samples, then its `runs.csv` row.
-    pub fn append(&mut self, run: &RunRow, pauses: &[PauseRow], memory: &[MemoryRow]) -> Result<()> {
+    pub fn append(&mut self, run: &RunRow, pauses: &[PauseRow], memory: &[MemoryRow], cow: &[CowRow]) -> Result<()> {
         self.append_rows(PAUSES, pauses)?;
         self.append_rows(MEMORY, memory)?;
+        self.append_rows(COW, cow)?;
         self.append_rows(RUNS, std::slice::from_ref(run))
     }
 
@@ -121,6 +127,7 @@ impl RunWriter {
         self.rewrite(RUNS, &gathered.runs)?;
         self.rewrite(PAUSES, &gathered.pauses)?;
         self.rewrite(MEMORY, &gathered.memory)?;
+        self.rewrite(COW, &gathered.cow)?;
         let meta = Meta { complete: true, ..self.meta };
         replace(&self.path.join(META), |tmp| write_json(tmp, &meta))?;
         Ok(gathered)
@@ -139,8 +146,19 @@ pub fn read_folder(path: &Path) -> Result<Gathered> {
     let (mut memory, _) = read_rows::<MemoryRow>(&path.join(MEMORY))?;
     runs.sort_by_key(|r| r.cell);
     pauses.sort_by_key(|p| p.key.cell);
+    let mut cow = read_cow(path)?;
     memory.sort_by_key(|m| m.key.cell);
-    Ok(Gathered { runs, pauses, memory })
+    cow.sort_by_key(|c| c.key.cell);
+    Ok(Gathered { runs, pauses, memory, cow })
+}
+
+/// The rows of `cow.csv`; none in a folder written before prefork existed.
+pub fn read_cow(path: &Path) -> Result<Vec<CowRow>> {
+    let file = path.join(COW);
+    if !file.exists() {
+        return Ok(Vec::new());
+    }
+    Ok(read_rows::<CowRow>(&file)?.0)
 }
 
 pub fn read_meta(path: &Path) -> Result<Meta> {
@@ -279,6 +297,33 @@ mod tests {
         assert_eq!(read_rows::<MemoryRow>(&dir.path().join(MEMORY)).unwrap(), (memory, false));
         let error = read_rows::<MemoryRow>(&dir.path().join(PAUSES)).unwrap_err().to_string();
         assert!(error.contains("not the ones this harness writes"), "{error}");
+    }
+
+    /// `cow.csv` rows round-trip like the others; a folder written before prefork has none.
+    #[test]
+    fn cow_rows_round_trip_and_an_old_folder_has_none() {
+        use crate::results::{CellKey, CowRow, Keyed};
+        let dir = tempfile::TempDir::new().unwrap();
+        assert!(read_cow(dir.path()).unwrap().is_empty());
+        let key =
+            CellKey { run_id: "r".into(), cell: 1, workload: "requests".into(), strategy: "manual".into(), repeat: 1 };
+        let cow: Vec<CowRow> = vec![Keyed {
+            key,
+            record: strategies::CowSample {
+                worker: 1,
+                phase: strategies::CowPhase::Collected,
+                shared_bytes: 4096,
+                ..Default::default()
+            },
+        }];
+        fs::write(dir.path().join(COW), csv_bytes(&cow, true).unwrap()).unwrap();
+        let text = fs::read_to_string(dir.path().join(COW)).unwrap();
+        assert!(
+            text.starts_with("run_id,cell,workload,strategy,repeat,worker,phase,requests_done,rss_bytes,"),
+            "{text}"
+        );
+        assert!(text.contains(",1,collected,"), "{text}");
+        assert_eq!(read_cow(dir.path()).unwrap(), cow);
     }
 
     #[test]

@@ -141,6 +141,10 @@ fn run_and_complete(
     };
 
     println!("\n{}", results::summary_table(&gathered.runs));
+    let cow = results::cow_table(&gathered.runs, &gathered.cow);
+    if !cow.is_empty() {
+        println!("{cow}");
+    }
     for overhead in results::recording_overheads(&gathered.runs) {
         println!(
             "recording overhead, {}: {:+.1}% wall time by minimum, {:+.1}% by median (recording on vs off)",

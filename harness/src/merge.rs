@@ -97,6 +97,7 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
         gathered.runs.extend(part.gathered.runs);
         gathered.pauses.extend(part.gathered.pauses);
         gathered.memory.extend(part.gathered.memory);
+        gathered.cow.extend(part.gathered.cow);
     }
     meta.cells.sort_by_key(|c| c.id);
     if let Some(twice) = meta.cells.windows(2).find(|w| w[0].id == w[1].id) {
@@ -120,9 +121,13 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
     for row in &mut gathered.memory {
         row.key.run_id.clone_from(&meta.run_id);
     }
+    for row in &mut gathered.cow {
+        row.key.run_id.clone_from(&meta.run_id);
+    }
     gathered.runs.sort_by_key(|r| r.cell);
     // Stable sorts: each cell's pauses and samples stay in time order.
     gathered.pauses.sort_by_key(|p| p.key.cell);
     gathered.memory.sort_by_key(|m| m.key.cell);
+    gathered.cow.sort_by_key(|c| c.key.cell);
     Ok((meta, gathered))
 }

@@ -52,6 +52,7 @@ pub struct Gathered {
     pub runs: Vec<RunRow>,
     pub pauses: Vec<PauseRow>,
     pub memory: Vec<MemoryRow>,
+    pub cow: Vec<CowRow>,
 }
 
 impl Gathered {
@@ -110,6 +111,12 @@ pub struct RunRow {
     pub workload_params: String,
     pub strategy_params: String,
     pub error: Option<String>,
+    /// Prefork cells: the mean over workers of `shared_bytes` and of private bytes (clean +
+    /// dirty) in `cow.csv` when each worker had served its share (phase `served`).
+    #[serde(default)]
+    pub shared_after_serving_bytes: Option<u64>,
+    #[serde(default)]
+    pub private_after_serving_bytes: Option<u64>,
 }
 
 /// `meta.json`: what is needed to reproduce the run.
@@ -214,6 +221,9 @@ pub type PauseRow = Keyed<strategies::Pause>;
 
 /// One row of `memory.csv`: one memory sample of one cell.
 pub type MemoryRow = Keyed<strategies::MemorySample>;
+
+/// One row of `cow.csv`: one copy-on-write sample of one prefork worker of one cell.
+pub type CowRow = Keyed<strategies::CowSample>;
 
 /// The rows of a cell's records, keyed.
 pub fn keyed<R: Clone>(run_id: &str, cell: &PlannedCell, records: &[R]) -> Vec<Keyed<R>> {
@@ -320,8 +330,18 @@ fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
         collections_gen2: gen2,
         workload_params: pairs(&outcome.workload_params),
         strategy_params: pairs(&outcome.strategy_params),
+        shared_after_serving_bytes: mean_served(&outcome.cow_samples, |c| c.shared_bytes),
+        private_after_serving_bytes: mean_served(&outcome.cow_samples, |c| {
+            c.private_clean_bytes + c.private_dirty_bytes
+        }),
         ..planned
     }
+}
+
+/// The mean of `figure` over the workers' `served` samples; `None` without prefork.
+fn mean_served(cow: &[strategies::CowSample], figure: impl Fn(&strategies::CowSample) -> u64) -> Option<u64> {
+    let served: Vec<u64> = cow.iter().filter(|c| c.phase == strategies::CowPhase::Served).map(figure).collect();
+    (!served.is_empty()).then(|| served.iter().sum::<u64>() / served.len() as u64)
 }
 
 pub fn meta(run_id: &str, plan: &Plan) -> Meta {
@@ -369,6 +389,7 @@ pub fn write_run_folder(folder: &Path, gathered: &Gathered, meta: &Meta) -> Resu
         write_csv(&staging.join("runs.csv"), &gathered.runs)?;
         write_csv(&staging.join("pauses.csv"), &gathered.pauses)?;
         write_csv(&staging.join("memory.csv"), &gathered.memory)?;
+        write_csv(&staging.join("cow.csv"), &gathered.cow)?;
         write_json(&staging.join("meta.json"), meta)
     })
 }
@@ -437,6 +458,48 @@ fn configuration(row: &RunRow) -> String {
         text += " (recording off)";
     }
     text
+}
+
+/// For prefork cells: per cell, the mean over workers of the shared bytes after the fork, after
+/// serving and after the explicit collection, and of the private bytes after serving, in MiB
+/// (`cow.csv`'s `fork`, `served` and `collected` samples). Empty without prefork cells.
+pub fn cow_table(rows: &[RunRow], cow: &[CowRow]) -> String {
+    use strategies::CowPhase;
+    let mib = |bytes: f64| bytes / (1024.0 * 1024.0);
+    let mean = |cell: usize, phase: CowPhase, figure: fn(&strategies::CowSample) -> u64| {
+        let values: Vec<u64> =
+            cow.iter().filter(|c| c.key.cell == cell && c.phase == phase).map(|c| figure(&c.record)).collect();
+        (!values.is_empty()).then(|| mib(values.iter().sum::<u64>() as f64 / values.len() as f64))
+    };
+    // The workload parameters that differ between rows (`touch=true`), to tell lines apart.
+    let differing = |row: &RunRow| -> String {
+        let varies = |pair: &&str| !rows.iter().all(|r| r.workload_params.split(';').any(|p| p == *pair));
+        row.workload_params.split(';').filter(varies).collect::<Vec<_>>().join(";")
+    };
+    let mut lines = Vec::new();
+    for row in rows {
+        let shared = |phase| mean(row.cell, phase, |c| c.shared_bytes);
+        let (Some(fork), Some(served), Some(collected)) =
+            (shared(CowPhase::Fork), shared(CowPhase::Served), shared(CowPhase::Collected))
+        else {
+            continue;
+        };
+        let private =
+            mean(row.cell, CowPhase::Served, |c| c.private_clean_bytes + c.private_dirty_bytes).unwrap_or(0.0);
+        let mut label = configuration(row);
+        let differs = differing(row);
+        if !differs.is_empty() {
+            label = format!("{label} {{{differs}}}");
+        }
+        lines.push(format!(
+            "{label}  repeat {}: shared {fork:.1} -> {served:.1} MiB after serving, {collected:.1} MiB after a full collection; private {private:.1} MiB after serving",
+            row.repeat
+        ));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("copy-on-write, mean per worker (cow.csv):\n  {}", lines.join("\n  "))
 }
 
 /// What recording costs, per configuration that ran both ways (`--recording both`): wall time

@@ -60,13 +60,15 @@ pub fn run_cells(
             }
         };
         progress.finished(&describe(&cell.spec), &result, started.elapsed());
-        let (pauses, memory) = match &result {
-            CellResult::Ok(outcome) => {
-                (results::keyed(&run_id, cell, &outcome.pauses), results::keyed(&run_id, cell, &outcome.memory_samples))
-            }
-            _ => (Vec::new(), Vec::new()),
+        let (pauses, memory, cow) = match &result {
+            CellResult::Ok(outcome) => (
+                results::keyed(&run_id, cell, &outcome.pauses),
+                results::keyed(&run_id, cell, &outcome.memory_samples),
+                results::keyed(&run_id, cell, &outcome.cow_samples),
+            ),
+            _ => (Vec::new(), Vec::new(), Vec::new()),
         };
-        folder.append(&results::row(&run_id, cell, &result), &pauses, &memory)?;
+        folder.append(&results::row(&run_id, cell, &result), &pauses, &memory, &cow)?;
     }
     progress.done();
     Ok(Ran::AllCells)

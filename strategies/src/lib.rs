@@ -31,9 +31,10 @@ pub mod strategy;
 
 pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBackend};
 pub use heap::{
-    CallbackFn, CallbackId, Collection, FinalReport, FinalizerFn, FinalizerId, FinalizerKind, GENERATIONS,
-    GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, IncrementalStatus, LeakReport, Phase,
-    WeakCallback,
+    COW_SAMPLES, CallbackFn, CallbackId, Collection, CowPhase, CowSample, FinalReport, FinalizerFn, FinalizerId,
+    FinalizerKind, GENERATIONS, GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats,
+    IncrementalStatus, LeakReport, MAX_WORKERS, Phase, Share, WeakCallback, WorkerGeneration, WorkerReport,
+    WorkersFailed,
 };
 pub use object::Kind;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};

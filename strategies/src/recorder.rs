@@ -300,6 +300,25 @@ impl Recorder {
         });
     }
 
+    /// In a forked prefork worker: the parent keeps what was recorded before the fork, so the
+    /// worker starts empty; its RSS comes from its own `statm` (the inherited descriptor names
+    /// the parent's process); its first request begins now.
+    pub fn after_fork(&mut self) {
+        drop(self.take_log());
+        if self.rss.statm.is_some() {
+            self.rss = RssReader::open();
+        }
+        self.request_start = Instant::now();
+    }
+
+    /// In the cell process: a prefork worker's records, after those recorded so far.
+    pub fn append_worker_log(&mut self, pauses: &[Pause], samples: &[MemorySample], latencies_ns: &[u64], mm_ns: u64) {
+        self.pauses.extend_from_slice(pauses);
+        self.samples.extend_from_slice(samples);
+        self.request_latencies_ns.extend_from_slice(latencies_ns);
+        self.memory_management_ns += mm_ns;
+    }
+
     /// Everything recorded, in order; the recorder is left empty.
     pub fn take_log(&mut self) -> RecorderLog {
         RecorderLog {

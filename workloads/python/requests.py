@@ -8,7 +8,7 @@ dropped when ``serve`` returns, as the Rust handles are. Where Rust's ``Startup`
 instance or a tuple as it allocates it, ``Startup.count`` counts it once made.
 """
 
-from common import Checksum, SplitMix64, preset
+from common import Checksum, SplitMix64, parse_bool, preset
 
 MODULE_NAME = 0
 MODULE_VERSION = 1
@@ -41,6 +41,7 @@ TAG_STRIDE = 16
 SAMPLE_DEPTH = 1
 CACHE_DEPTH = 3
 MODULE_DEPTH = 5
+TOUCHED_MODULES = 4
 
 
 class Function:
@@ -114,7 +115,14 @@ def configure(size, params):
         "sample": params.get("sample", 20),
         "cache": params.get("cache", 1000),
         "cache-store": params.get("cache-store", 0.05, float),
+        "touch": params.get("touch", False, parse_bool),
+        "prefork": params.get("prefork", False, parse_bool),
     }
+    if config["prefork"]:
+        config["workers"] = params.get("workers", 2)
+        # The harness forks the workers (strategies/src/heap/prefork.rs); the twin serves every
+        # request in one process, so its checksum would not be the prefork one.
+        raise SystemExit("workload `requests`: parameter `prefork`: the twin does not fork; run prefork in the harness")
     minimum = REQUEST_CONTAINERS + ITEM_CONTAINERS
     if config["objects-per-request"] < minimum:
         raise SystemExit(
@@ -124,8 +132,8 @@ def configure(size, params):
     for name in ("cycle-fraction", "cache-store"):
         if not 0.0 <= config[name] <= 1.0:
             raise SystemExit(f"workload `requests`: parameter `{name}`: a probability lies in 0..=1")
-    if config["sample"] < 1:
-        raise SystemExit("workload `requests`: parameter `sample`: response items refer to sampled objects")
+    if config["sample"] < 0:
+        raise SystemExit("workload `requests`: parameter `sample`: out of range (at least 0)")
     if config["cache-store"] > 0.0 and config["cache"] < 1:
         raise SystemExit("workload `requests`: parameter `cache`: storing items needs a cache of at least 1")
     return config
@@ -284,6 +292,9 @@ def serve(config, rng, registry, modules, cache):
     if rng.chance(config["cache-store"]):
         item = response[rng.index(len(response))]
         keep_in_cache(cache, config["cache"], item, rng)
+    if config["touch"]:
+        for _ in range(TOUCHED_MODULES):
+            digest += weigh(registry[rng.below(modules)], MODULE_DEPTH)
     return digest
 
 
@@ -313,7 +324,7 @@ def make_item(rng, loaded):
     fields[LIKES] = likes
     fields[CAPTION] = f"caption {likes}"
     fields[TAGS] = tags
-    author = loaded[rng.index(len(loaded))]
+    author = loaded[rng.index(len(loaded))] if loaded else None
     return Item(item_id, author, fields), weight
 
 

@@ -48,6 +48,21 @@
 //! Checkpoints: `startup_done` once the long-lived heap is built, `request_done` after every
 //! request (which records its latency).
 //!
+//! **Touch** (`touch=true`): each request also reads `TOUCHED_MODULES` (4) random whole modules,
+//! `MODULE_DEPTH` levels deep, through handles: every object read gets a refcount write, so the
+//! requests write old pages as a Python program's reads do. With `sample=0` the requests read no
+//! long-lived object at all (items then have no author) unless `touch` is on: the two settings of
+//! the prefork experiment.
+//!
+//! **Prefork** (`prefork=true`, `workers=N`, at most `strategies::MAX_WORKERS`): after
+//! `startup_done` (and the strategy's startup action) the cell process forks N workers
+//! (`Heap::prefork`); worker i serves the i-th contiguous share of the requests from its own
+//! stream (one seed per worker, drawn in worker order from the startup's stream, so no draw
+//! depends on the strategy) and leaves inside `Heap::worker_done` with its checksum part; the cell
+//! process serves none and mixes the parts in worker order before its final weighing. The
+//! checksum is thus the same under every strategy for a given worker count, and differs from the
+//! single-process one. The Python twin refuses `prefork=true`.
+//!
 //! **What it stresses.** Under `generational`, gen-0 collections come from the cyclic requests
 //! (about 30 containers of cyclic garbage per request by default, one gen-0 collection every 22
 //! requests or so) on top of each request's transient peak; after startup full collections are
@@ -86,8 +101,8 @@
 //! `cycle-fraction = 0.3`: 154/14/1 collections and 68,288/20,456/1,204 objects collected on both).
 
 use strategies::params::Defaults::{BySize, Fixed};
-use strategies::params::{Float, Int, Param, ParamError, Reader};
-use strategies::{Handle, Heap, Kind};
+use strategies::params::{Flag, Float, Int, Param, ParamError, Reader};
+use strategies::{Handle, Heap, Kind, MAX_WORKERS, Share};
 
 use crate::rng::SplitMix64;
 use crate::{Checksum, Workload, WorkloadInfo};
@@ -95,7 +110,18 @@ use crate::{Checksum, Workload, WorkloadInfo};
 pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
     name: "requests",
     summary: "an Instagram-like server: a big long-lived heap of modules, then requests of short-lived objects",
-    params: &[&LONG_LIVED, &REQUESTS, &OBJECTS_PER_REQUEST, &CYCLE_FRACTION, &SAMPLE, &CACHE, &CACHE_STORE],
+    params: &[
+        &LONG_LIVED,
+        &REQUESTS,
+        &OBJECTS_PER_REQUEST,
+        &CYCLE_FRACTION,
+        &SAMPLE,
+        &CACHE,
+        &CACHE_STORE,
+        &TOUCH,
+        &PREFORK,
+        &WORKERS,
+    ],
     build,
 };
 
@@ -120,8 +146,12 @@ const CYCLE_FRACTION: Param<Float> = Param::new(
     Fixed(0.1),
     "probability that a request's objects are left behind in a cycle",
 );
-const SAMPLE: Param<Int<u64>> =
-    Param::new("sample", Int::at_least(1), Fixed(20), "long-lived objects each request reads and refers to");
+const SAMPLE: Param<Int<u64>> = Param::new(
+    "sample",
+    Int::at_least(0),
+    Fixed(20),
+    "long-lived objects each request reads and refers to (0: requests leave the long-lived heap alone)",
+);
 const CACHE: Param<Int<u64>> = Param::new(
     "cache",
     Int::at_least(0),
@@ -134,6 +164,25 @@ const CACHE_STORE: Param<Float> = Param::new(
     Fixed(0.05),
     "probability that a request stores one of its response items in the cache",
 );
+const TOUCH: Param<Flag> = Param::new(
+    "touch",
+    Flag,
+    Fixed(false),
+    "each request also reads 4 random whole modules (5 levels deep), writing old objects' refcounts",
+);
+const PREFORK: Param<Flag> = Param::new(
+    "prefork",
+    Flag,
+    Fixed(false),
+    "fork `workers` workers after startup_done; each serves its share of the requests (cow.csv)",
+);
+const WORKERS: Param<Int<u64>> = Param::new(
+    "workers",
+    Int::new(1, MAX_WORKERS as u64),
+    Fixed(2),
+    "prefork: worker processes forked after startup_done",
+)
+.only_when("prefork", "true");
 
 /// Slot 0 of every long-lived instance: its name, a str.
 const NAME: usize = 0;
@@ -216,6 +265,8 @@ const TAG_STRIDE: u32 = 16;
 const SAMPLE_DEPTH: u32 = 1;
 const CACHE_DEPTH: u32 = 3;
 const MODULE_DEPTH: u32 = 5;
+/// Whole modules a request reads with `touch` on, each `MODULE_DEPTH` levels deep.
+const TOUCHED_MODULES: u64 = 4;
 
 #[derive(Debug)]
 struct Requests {
@@ -227,6 +278,9 @@ struct Requests {
     sample: u64,
     cache: u64,
     cache_store: f64,
+    touch: bool,
+    /// Prefork workers (`None`: the requests are served in this process).
+    workers: Option<usize>,
 }
 
 fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
@@ -239,6 +293,8 @@ fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
         sample: p.get(&SAMPLE)?,
         cache: p.get(&CACHE)?,
         cache_store: p.get(&CACHE_STORE)?,
+        touch: p.get(&TOUCH)?,
+        workers: if p.get(&PREFORK)? { Some(p.get(&WORKERS)? as usize) } else { None },
     };
     if workload.cache_store > 0.0 && workload.cache == 0 {
         return Err(p.invalid(&CACHE, 0, "storing items needs a cache of at least 1"));
@@ -255,9 +311,19 @@ impl Workload for Requests {
         let cache = heap.list();
         checksum.mix(made);
         heap.startup_done();
-        for _ in 0..self.requests {
-            checksum.mix(self.serve(heap, &mut rng, &registry, modules, &cache));
-            heap.request_done();
+        let server = Server { heap, registry: &registry, modules, cache: &cache };
+        match self.workers {
+            None => {
+                for _ in 0..self.requests {
+                    checksum.mix(self.serve(&server, &mut rng));
+                    heap.request_done();
+                }
+            }
+            Some(workers) => {
+                for part in self.prefork(&server, &mut rng, workers) {
+                    checksum.mix(part);
+                }
+            }
         }
         checksum.mix(weigh(heap, &cache, CACHE_DEPTH));
         for key in 0..modules {
@@ -266,6 +332,36 @@ impl Workload for Requests {
         }
         checksum
     }
+}
+
+impl Requests {
+    /// Forks `workers` workers (`Heap::prefork`); each serves its contiguous share of the
+    /// requests from its own stream, one seed drawn per worker from the startup's stream, and
+    /// leaves inside `worker_done`. Returns, in the cell process, the workers' checksum parts in
+    /// worker order: the same under every strategy for a given worker count.
+    fn prefork(&self, server: &Server<'_, '_>, rng: &mut SplitMix64, workers: usize) -> Vec<u64> {
+        let seeds: Vec<u64> = (0..workers).map(|_| rng.next_u64()).collect();
+        match server.heap.prefork(workers, self.requests) {
+            Share::Worker { index, requests } => {
+                let mut rng = SplitMix64::new(seeds[index]);
+                let mut part = Checksum::new();
+                for _ in requests {
+                    part.mix(self.serve(server, &mut rng));
+                    server.heap.request_done();
+                }
+                server.heap.worker_done(part.0)
+            }
+            Share::Parent { checksums } => checksums,
+        }
+    }
+}
+
+/// What serving a request reads and writes: the long-lived registry and the cache.
+struct Server<'h, 'a> {
+    heap: &'h Heap,
+    registry: &'a Handle<'h>,
+    modules: u64,
+    cache: &'a Handle<'h>,
 }
 
 /// A draw from an inclusive range.
@@ -449,14 +545,8 @@ impl<'h> Startup<'h, '_> {
 impl Requests {
     /// Serves one request; returns its digest. Everything it made is dropped on return, except
     /// an item stored in the cache and, for a cyclic request, the cycle awaiting a collector.
-    fn serve<'h>(
-        &self,
-        heap: &'h Heap,
-        rng: &mut SplitMix64,
-        registry: &Handle<'h>,
-        modules: u64,
-        cache: &Handle<'h>,
-    ) -> u64 {
+    fn serve(&self, server: &Server<'_, '_>, rng: &mut SplitMix64) -> u64 {
+        let Server { heap, registry, modules, cache } = *server;
         let path = heap.str(&format!("/feed/{}", rng.below(VALUE_RANGE)));
         let headers = make_headers(heap, rng);
         let loaded = heap.list();
@@ -492,6 +582,12 @@ impl Requests {
             let item = heap.get(&response, rng.index(heap.len(&response))).expect("a response has items");
             keep_in_cache(heap, cache, self.cache, item, rng);
         }
+        if self.touch {
+            for _ in 0..TOUCHED_MODULES {
+                let module = heap.dict_get(registry, rng.below(modules)).expect("modules are numbered from 0");
+                digest = digest.wrapping_add(weigh(heap, &module, MODULE_DEPTH));
+            }
+        }
         digest
     }
 }
@@ -514,7 +610,8 @@ fn sample_long_lived<'h>(heap: &'h Heap, rng: &mut SplitMix64, registry: &Handle
 }
 
 /// A response item; returns it and its weight (id, likes and tags). One draw gives the id, the
-/// likes and the number of tags, a second the tags (10-bit fields), a third the author.
+/// likes and the number of tags, a second the tags (10-bit fields), a third the author (none,
+/// and no draw, when the request read no long-lived object: `sample=0`).
 fn make_item<'h>(heap: &'h Heap, rng: &mut SplitMix64, loaded: &Handle<'h>) -> (Handle<'h>, u64) {
     let word = rng.next_u64();
     let (id, likes, tag_count) = (word >> 24, word & 0xffff, 1 + ((word >> 16) & 3));
@@ -530,10 +627,11 @@ fn make_item<'h>(heap: &'h Heap, rng: &mut SplitMix64, loaded: &Handle<'h>) -> (
     heap.dict_set(&fields, LIKES, &int(heap, likes));
     heap.dict_set(&fields, CAPTION, &heap.str(&format!("caption {likes}")));
     heap.dict_set(&fields, TAGS, &tags);
-    let author = heap.get(loaded, rng.index(heap.len(loaded))).expect("loaded objects are set");
+    let loaded_count = heap.len(loaded);
+    let author = (loaded_count > 0).then(|| heap.get(loaded, rng.index(loaded_count)).expect("loaded objects are set"));
     let item = heap.instance(ITEM_SLOTS);
     heap.set(&item, ID, Some(&int(heap, id)));
-    heap.set(&item, AUTHOR, Some(&author));
+    heap.set(&item, AUTHOR, author.as_ref());
     heap.set(&item, FIELDS, Some(&fields));
     (item, weight)
 }
@@ -651,12 +749,30 @@ mod tests {
     }
 
     #[test]
+    fn prefork_checksums_agree_under_every_strategy_for_a_worker_count() {
+        let checksum = |strategy: &str, workers: &str| {
+            let heap = heap(strategy);
+            let pairs = [("prefork", "true"), ("workers", workers), ("touch", "true"), ("requests", "30")];
+            let checksum = INFO.build(&args(&pairs)).unwrap().run(&heap);
+            heap.exit_if_worker();
+            let reports = heap.worker_reports();
+            assert_eq!(reports.len(), workers.parse::<usize>().unwrap());
+            assert_eq!(reports.iter().map(|r| r.request_latencies_ns.len()).sum::<usize>(), 30);
+            heap.finish();
+            checksum
+        };
+        let two = checksum("refcount", "2");
+        assert_eq!(checksum("generational", "2"), two);
+        assert_eq!(checksum("manual", "2"), two);
+        assert_ne!(checksum("refcount", "3"), two, "the shares differ, so do the requests");
+    }
+
+    #[test]
     fn impossible_parameters_are_refused() {
         let error = |pairs: &[(&str, &str)]| refusal(&INFO, pairs);
         assert!(error(&[("objects-per-request", "7")]).ends_with("out of range (at least 8)"));
         assert!(error(&[("cycle-fraction", "1.5")]).ends_with("out of range (max 1)"));
         assert!(error(&[("cache-store", "-0.1")]).ends_with("out of range (at least 0)"));
-        assert!(error(&[("sample", "0")]).ends_with("out of range (at least 1)"));
         assert!(error(&[("cache", "0")]).contains("cache of at least 1"));
         assert!(INFO.build(&args(&[("cache", "0"), ("cache-store", "0")])).is_ok());
     }

@@ -176,6 +176,8 @@ mod tests {
                 workload_params: "rings=10".into(),
                 strategy_params: params.join(";"),
                 error: (!ok).then(|| "thread 'main' panicked".into()),
+                shared_after_serving_bytes: None,
+                private_after_serving_bytes: None,
             });
             let step = c.wall_ms * 1e6 / (c.pauses_ns.len() as f64 + 1.0);
             for (i, duration) in c.pauses_ns.iter().enumerate() {

@@ -24,6 +24,7 @@ impl Heap {
             self.sample_at_checkpoint(SampleTrigger::Request);
         }
         self.checkpoint(Checkpoint::RequestDone);
+        self.cow_sample_at_request();
     }
 
     /// The program itself calls `gc.collect()`, as pyperformance's `gc_collect` and

@@ -22,6 +22,7 @@
 //! | `cap`            | the heap cap                                                           |
 //! | `checkpoints`    | `startup_done`, `request_done`, memory samples                         |
 //! | `teardown`       | `finish` (exit collection, leak walk) and `Drop`                       |
+//! | `prefork`        | forking workers after startup, their copy-on-write samples and reports |
 //! | `gc_list`        | the intrusive GC lists that hold tracked containers                    |
 //! | `collector/`     | the collectors as plug-ins: generational, incremental, trial deletion, shared phases |
 //!
@@ -47,6 +48,7 @@ mod gc_list;
 mod graveyard;
 mod handle;
 mod objects;
+mod prefork;
 mod refcount;
 mod teardown;
 mod user_code;
@@ -61,6 +63,9 @@ pub use collector::{Collection, GENERATIONS, GenerationStats, IncrementalStatus,
 use collector::{GcState, IncrementalState, RootBuffer};
 use graveyard::Graveyard;
 pub use handle::Handle;
+pub use prefork::{
+    COW_SAMPLES, CowPhase, CowSample, MAX_WORKERS, Share, WorkerGeneration, WorkerReport, WorkersFailed,
+};
 use user_code::UserCode;
 
 /// CPython caches the ints -5..=256; so do we, so that small-int-heavy workloads allocate alike.
@@ -92,6 +97,8 @@ pub struct Heap {
     cap: Cap,
     /// The heap is being dropped: no finalizer or callback runs any more.
     tearing_down: Cell<bool>,
+    /// Prefork: off, this process's worker state, or the workers' reports (`prefork.rs`).
+    prefork: RefCell<prefork::Prefork>,
 }
 
 /// Settings read on hot and slow paths, fixed when the heap is built.
@@ -162,6 +169,7 @@ impl Heap {
             next_interval_sample: Cell::new(u64::MAX),
             cap: Cap { limit: Cell::new(u64::MAX), exceeded: Cell::new(None) },
             tearing_down: Cell::new(false),
+            prefork: RefCell::default(),
         };
         let small_ints = (SMALL_INT_MIN..=SMALL_INT_MAX).map(|v| heap.new_int_object(v)).collect();
         heap.runtime.small_ints.set(small_ints).expect("set once");

@@ -36,6 +36,8 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("cycle-fraction", "1")]),
             set(&[("cycle-fraction", "0"), ("cache-store", "0")]),
             set(&[("objects-per-request", "8"), ("sample", "1"), ("cache", "1"), ("cache-store", "1")]),
+            set(&[("touch", "true")]),
+            set(&[("sample", "0"), ("touch", "true")]),
         ],
         "cache" => vec![
             set(&[]),

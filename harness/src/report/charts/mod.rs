@@ -11,6 +11,7 @@
 //! drawn in a strip below the plots ([`Legend`]), so they never cover data, and every axis is
 //! an [`Axis`] that picks its unit and a log scale by itself.
 
+mod cow;
 mod memory;
 mod pauses;
 mod summary;
@@ -86,11 +87,13 @@ pub fn draw_all(analysis: &Analysis, dir: &Path) -> Result<(Vec<Chart>, Vec<Stri
     std::fs::create_dir_all(dir)?;
     let mut charts = Vec::new();
     let mut notes = Vec::new();
+    let cow = cow::load(dir);
     for program in &analysis.programs {
         summary::draw(analysis, program, dir, &mut charts)?;
         pauses::draw_cdf(analysis, program, dir, &mut charts, &mut notes)?;
         pauses::draw_timeline(analysis, program, dir, &mut charts)?;
         memory::draw(analysis, program, dir, &mut charts, &mut notes)?;
+        cow::draw(&cow, program, dir, &mut charts)?;
     }
     sweep::draw(analysis, dir, &mut charts, &mut notes)?;
     charts.sort_by_key(|c| c.section);
