@@ -17,6 +17,7 @@ mod plan;
 mod report;
 mod results;
 mod runner;
+mod summary;
 mod system;
 mod validate;
 
@@ -140,15 +141,7 @@ fn run_and_complete(
         }
     };
 
-    println!("\n{}", results::summary_table(&gathered.runs));
-    for overhead in results::recording_overheads(&gathered.runs) {
-        println!(
-            "recording overhead, {}: {:+.1}% wall time by minimum, {:+.1}% by median (recording on vs off)",
-            overhead.configuration,
-            overhead.by_minimum * 100.0,
-            overhead.by_median * 100.0
-        );
-    }
+    summary::print(&gathered.runs);
     let mismatches = results::checksum_mismatches(&gathered.runs);
     if mismatches.is_empty() {
         println!("checksums: identical under every strategy that ran, for each workload configuration");

@@ -422,7 +422,7 @@ fn table(rows: &[ComparisonRow]) -> String {
             },
         ]);
     }
-    results::align_table(&lines)
+    crate::summary::align_table(&lines)
 }
 
 #[cfg(test)]
