@@ -91,10 +91,15 @@ pub struct Cli {
 /// How cells run: repeats, limits and sharding (shared by plain runs and experiments).
 #[derive(Args, Debug, Clone)]
 pub struct RunnerArgs {
-    /// Run every cell N times; the summary shows the median and the range [default: 1, or the
+    /// Run every cell N times; the summary shows the median and the range [default: 3, or the
     /// experiment's `repeat`].
     #[arg(long, value_name = "N")]
     pub repeat: Option<u32>,
+
+    /// Before the measured cells, run each configuration N times and discard the outcomes (they
+    /// warm the page cache and the CPU clock); meta.json records it as `warmup`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u32,
 
     /// Kill a cell's process after this many seconds and record it as `timeout`.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
@@ -139,6 +144,8 @@ pub struct Limits {
     /// The recording modes every cell runs in (`[true]`, `[false]` or `[false, true]`).
     pub recordings: Vec<bool>,
     pub max_cells: usize,
+    /// Warm-up rounds (`--warmup`), at most [`plan::MAX_REPEAT`].
+    pub warmup: u32,
 }
 
 impl RunnerArgs {
@@ -160,6 +167,9 @@ impl RunnerArgs {
             Some(text) => parse_bytes(text).unwrap_or_else(|e| refuse(format!("--max-heap {text}: {e}"))),
             None => system::default_heap_cap(),
         };
+        if self.warmup > plan::MAX_REPEAT {
+            refuse(format!("--warmup {}: at most {} warm-up rounds", self.warmup, plan::MAX_REPEAT));
+        }
         let shard = self.shard.as_deref().map(|s| Shard::parse(s).unwrap_or_else(|e| refuse(e)));
         let recordings = match self.recording.as_str() {
             "off" => vec![false],
@@ -173,6 +183,7 @@ impl RunnerArgs {
             sample_every: self.sample_every,
             recordings,
             max_cells: self.max_cells,
+            warmup: self.warmup,
         }
     }
 }
@@ -360,8 +371,9 @@ pub struct ValidateArgs {
 
 fn after_help() -> String {
     format!(
-        "{}\nExample: harness --workload trees --strategy refcount,generational --size small --parents \\\n             --param generational.threshold=cpython313",
-        listing()
+        "{}\n{}\n\nExample: harness --workload trees --strategy refcount,generational --size small --parents \\\n             --param generational.threshold=cpython313",
+        listing(),
+        crate::summary::TERMS
     )
 }
 
@@ -374,7 +386,7 @@ impl Cli {
     /// Checks every name and parameter; refuses (exit 2) on the first problem. One cell per
     /// strategy and repeat, all sharing the workload settings.
     pub fn plan(&self) -> Plan {
-        let repeats = self.runner.repeat().unwrap_or(1);
+        let repeats = self.runner.repeat().unwrap_or(plan::DEFAULT_REPEAT);
         let limits = self.runner.limits();
         let workload_name = self.workload.clone().expect("clap requires --workload here");
         let mut workload_params = parse_pairs(&self.workload_params, "--wparam");
@@ -437,6 +449,7 @@ impl Cli {
             timeout: limits.timeout,
             experiment: "adhoc".into(),
             out: self.out.clone(),
+            warmup: limits.warmup,
         }
     }
 

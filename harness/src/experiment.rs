@@ -148,7 +148,7 @@ fn default_seed() -> u64 {
     42
 }
 fn default_repeat() -> Spanned<i64> {
-    Spanned::new(0..0, 1)
+    Spanned::new(0..0, i64::from(plan::DEFAULT_REPEAT))
 }
 fn default_allocator() -> Spanned<String> {
     Spanned::new(0..0, "pymalloc".into())
@@ -240,6 +240,7 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
         timeout: limits.timeout,
         experiment: file.name.get_ref().clone(),
         out: args.out.clone(),
+        warmup: limits.warmup,
     })
 }
 
@@ -598,7 +599,8 @@ mod tests {
                     [[sweep]]\nparam = \"cycles.ring-size\"\nvalues = [2, 5, 21]\n\
                     [[sweep]]\nparam = \"generational.threshold0\"\nvalues = [100, 1000]\n";
         let plan = plan_of(text).unwrap();
-        // cycles: refcount 3 + generational 3×2; trees: refcount 1 + generational 2.
-        assert_eq!(plan.cells.len(), 3 + 6 + 1 + 2);
+        // cycles: refcount 3 + generational 3×2; trees: refcount 1 + generational 2; each of
+        // them repeated DEFAULT_REPEAT times.
+        assert_eq!(plan.cells.len(), (3 + 6 + 1 + 2) * plan::DEFAULT_REPEAT as usize);
     }
 }

@@ -20,6 +20,7 @@ mod runner;
 mod summary;
 mod system;
 mod validate;
+mod warmup;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -67,7 +68,20 @@ fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
     let path = plan.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
     let writer = RunWriter::create(&path, results::meta(&run_id, plan))
         .unwrap_or_else(|e| refuse(format!("cannot write the run folder: {e:#}")));
-    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, draw_report)
+    for warning in &writer.meta().system.as_ref().map_or_else(Vec::new, |s| s.warnings.clone()) {
+        eprintln!("warning: {warning}");
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: {}", system::DEBUG_BUILD_WARNING);
+    }
+    let stop = stop_on_signals();
+    if plan.warmup > 0 {
+        match warmup::warm_up(&plan.cells, plan.warmup, plan.timeout, &stop) {
+            Ok(ran) => println!("warm-up: {ran} cells run and discarded"),
+            Err(Interrupted(signal)) => return ExitCode::from(128 + signal as u8),
+        }
+    }
+    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, draw_report, &stop)
 }
 
 /// `harness resume RUN_DIR`: the cells of an interrupted run that have no row yet, after
@@ -99,7 +113,8 @@ fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
         ));
     }
     println!("resuming {}: {} of {} cells done", run_dir.display(), done.len(), meta.cells.len());
-    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), draw_report)
+    let stop = stop_on_signals();
+    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), draw_report, &stop)
 }
 
 /// Runs the cells not `done` into the folder, then completes it, prints the summary and draws
@@ -112,10 +127,10 @@ fn run_and_complete(
     seed: u64,
     timeout: Duration,
     draw_report: bool,
+    stop: &StopFlag,
 ) -> ExitCode {
-    let stop = stop_on_signals();
     let folder = writer.path().to_path_buf();
-    match runner::run_cells(&mut writer, cells, done, seed, timeout, &stop) {
+    match runner::run_cells(&mut writer, cells, done, seed, timeout, stop) {
         Ok(Ran::AllCells) => {}
         Ok(Ran::Stopped(Interrupted(signal))) => {
             let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
@@ -133,6 +148,7 @@ fn run_and_complete(
             return ExitCode::FAILURE;
         }
     }
+    let meta = writer.meta().clone();
     let gathered = match writer.complete() {
         Ok(gathered) => gathered,
         Err(e) => {
@@ -141,7 +157,7 @@ fn run_and_complete(
         }
     };
 
-    summary::print(&gathered.runs);
+    summary::print(&gathered.runs, Some(&meta));
     let mismatches = results::checksum_mismatches(&gathered.runs);
     if mismatches.is_empty() {
         println!("checksums: identical under every strategy that ran, for each workload configuration");

@@ -144,6 +144,13 @@ pub struct Meta {
     /// set for the run, and the CPU frequency governor where `/sys` shows it.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// Load and CPU frequency scaling when the run started, with warnings (`pyperf system show`).
+    /// `None` in folders written before it was recorded.
+    #[serde(default)]
+    pub system: Option<system::MachineState>,
+    /// Warm-up rounds run and discarded before the measured cells (`--warmup`).
+    #[serde(default)]
+    pub warmup: u32,
     /// Whether every cell of this folder has run (`harness resume` finishes one that has not).
     /// Folders written before runs were streamed were always complete.
     #[serde(default = "complete_by_default")]
@@ -345,6 +352,8 @@ pub fn meta(run_id: &str, plan: &Plan) -> Meta {
         timeout_s: plan.timeout.as_secs_f64(),
         build_profile: system::build_profile().into(),
         environment: system::environment(),
+        system: Some(system::MachineState::now()),
+        warmup: plan.warmup,
         complete: false,
         cells: plan.cells.clone(),
     }
@@ -428,7 +437,7 @@ pub fn checksum_mismatches(rows: &[RunRow]) -> Vec<String> {
 }
 
 /// What tells a cell's configuration apart from the others of its run (repeats aside).
-pub fn configuration(row: &RunRow) -> String {
+fn configuration(row: &RunRow) -> String {
     let mut text = row.strategy.clone();
     if !row.strategy_params.is_empty() {
         text += &format!(" [{}]", row.strategy_params);

@@ -127,6 +127,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         timeout,
         experiment: "validate".into(),
         out: args.out.clone(),
+        warmup: 0,
     };
     match compare(&plan, &interpreter, &run_id, &folder) {
         Ok(true) => ExitCode::SUCCESS,

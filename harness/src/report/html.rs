@@ -132,6 +132,17 @@ fn contents(html: &mut String, charts: &[Chart]) -> Result<()> {
 fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Result<()> {
     let runs = &analysis.folder.runs;
     writeln!(html, "<section id=\"notes\">\n<h2>Notes and checks</h2>")?;
+    if runs.iter().any(|r| r.build_profile == "debug") {
+        writeln!(
+            html,
+            "<div class=\"error\"><b>Debug build</b>: {}.</div>",
+            escape(crate::system::DEBUG_BUILD_WARNING)
+        )?;
+    }
+    let machine = analysis.folder.meta.as_ref().and_then(|m| m.system.as_ref());
+    for warning in machine.into_iter().flat_map(|s| &s.warnings) {
+        writeln!(html, "<div class=\"error\"><b>Noisy machine</b>: {}.</div>", escape(warning))?;
+    }
     let mismatches = checksum_mismatches(runs);
     if mismatches.is_empty() {
         writeln!(html, "<p>Checksums: identical under every strategy that ran, for each workload configuration.</p>")?;
