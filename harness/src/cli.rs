@@ -266,6 +266,18 @@ pub enum Command {
     /// Draw the charts (RUN_DIR/charts/, SVG and PNG) and write RUN_DIR/report.html from a run
     /// folder's files; runs and experiments do this at the end unless given --no-report.
     Report(ReportArgs),
+    /// Compare run folders configuration by configuration: for wall time, mm time, p99 and max
+    /// pause and peak RSS, the ratio of medians against the first folder with a 95% bootstrap
+    /// interval over the repeats, and "not significant" where the interval contains 1. Folders
+    /// that ran different workload configurations are refused (exit 2).
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The run folders; the first is the baseline.
+    #[arg(value_name = "RUN_DIR", num_args = 2.., required = true)]
+    pub folders: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

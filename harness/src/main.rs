@@ -10,6 +10,7 @@
 
 mod cell;
 mod cli;
+mod compare;
 mod experiment;
 mod folder;
 mod merge;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Some(Command::Merge(args)) => return merge::run(args),
         Some(Command::Resume(args)) => return resume(&args.run_dir, !args.no_report),
         Some(Command::Report(args)) => return report_command(&args.run_dir, args.allow_incomplete),
+        Some(Command::Compare(args)) => return compare_command(args),
         None => {}
     }
     if cli.list {
@@ -228,6 +230,15 @@ fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `harness compare A B [C…]`: exit 0 with the comparison printed, 2 when a folder cannot be
+/// read or the folders ran different workload configurations.
+fn compare_command(args: &cli::CompareArgs) -> ExitCode {
+    let folders = compare::load_all(&args.folders).unwrap_or_else(|e| refuse(format!("{e:#}")));
+    let comparison = compare::compare(&folders).unwrap_or_else(|e| refuse(e));
+    println!("{}", comparison.text());
+    ExitCode::SUCCESS
 }
 
 /// Test hook: a child whose strategy is named in this variable aborts, as a crashing cell

@@ -710,3 +710,105 @@ fn a_signal_stops_the_run_resumably() {
         assert_eq!(meta["complete"], false);
     }
 }
+
+/// A run folder with one `ok` row per (strategy, wall time) given: `runs.csv` and `meta.json`,
+/// as `harness compare` reads them.
+fn synthetic_folder(dir: &std::path::Path, workload_params: &str, cells: &[(&str, f64)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut csv = String::from(
+        "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,build_profile,status,checksum,\
+         wall_time_ms,mm_time_ms,mutator_time_ms,pause_count,pause_p50_us,pause_p99_us,pause_max_us,requests,\
+         request_p50_us,request_p99_us,request_max_us,peak_rss_bytes,peak_reserved_bytes,leaked_objects,\
+         leaked_bytes,collections_gen0,collections_gen1,collections_gen2,workload_params,strategy_params,error\n",
+    );
+    for (cell, (strategy, wall)) in cells.iter().enumerate() {
+        csv += &format!(
+            "fixture,{cell},cycles,smoke,42,{strategy},{},true,pymalloc/jemalloc,release,ok,abc,{wall},{mm},{mutator},\
+             3,10,{p99},{p99},0,,,,10000000,4000000,0,0,1,0,0,{workload_params},back-edges=strong,\n",
+            cell + 1,
+            mm = wall / 10.0,
+            mutator = wall * 0.9,
+            p99 = wall * 2.0,
+        );
+    }
+    std::fs::write(dir.join("runs.csv"), csv).unwrap();
+    std::fs::write(dir.join("meta.json"), "{}").unwrap();
+}
+
+#[test]
+fn compare_finds_a_significant_difference_and_calls_noise_not_significant() {
+    let dir = TempDir::new().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    synthetic_folder(
+        &a,
+        "rings=10",
+        &[
+            ("refcount", 100.0),
+            ("refcount", 101.0),
+            ("refcount", 102.0),
+            ("nogc", 90.0),
+            ("nogc", 99.0),
+            ("nogc", 94.0),
+        ],
+    );
+    synthetic_folder(
+        &b,
+        "rings=10",
+        &[
+            ("refcount", 150.0),
+            ("refcount", 151.0),
+            ("refcount", 153.0),
+            ("nogc", 96.0),
+            ("nogc", 91.0),
+            ("nogc", 98.0),
+        ],
+    );
+    let output = harness().arg("compare").arg(&a).arg(&b).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(output).unwrap();
+    let line = |strategy: &str, figure: &str| {
+        text.lines()
+            .find(|l| l.contains(strategy) && l.contains(&format!(" {figure} ")))
+            .unwrap_or_else(|| panic!("{strategy} {figure}:\n{text}"))
+            .to_string()
+    };
+    let refcount = line("refcount", "wall");
+    assert!(refcount.contains("1.495×") && refcount.ends_with("slower"), "{refcount}");
+    let nogc = line("nogc", "wall");
+    assert!(nogc.ends_with("not significant"), "{nogc}");
+    assert!(text.contains("95% bootstrap interval"), "{text}");
+}
+
+#[test]
+fn compare_of_matching_folders_finds_no_difference() {
+    let dir = TempDir::new().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let cells = [("refcount", 100.0), ("refcount", 104.0), ("refcount", 98.0)];
+    synthetic_folder(&a, "rings=10", &cells);
+    synthetic_folder(&b, "rings=10", &cells);
+    harness()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1.000×").and(predicate::str::contains("slower").not()));
+}
+
+#[test]
+fn compare_refuses_folders_of_different_workload_configurations() {
+    let dir = TempDir::new().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    synthetic_folder(&a, "rings=10", &[("refcount", 100.0)]);
+    synthetic_folder(&b, "rings=20", &[("refcount", 100.0)]);
+    harness().arg("compare").arg(&a).arg(&b).assert().code(2).stderr(
+        predicate::str::contains("ran different workload configurations")
+            .and(predicate::str::contains("only in the first: cycles smoke seed 42 {rings=10}")),
+    );
+    harness()
+        .arg("compare")
+        .arg(&a)
+        .arg(dir.path().join("missing"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a run folder"));
+}
