@@ -132,6 +132,20 @@ pub struct RunnerArgs {
     /// later).
     #[arg(long)]
     pub no_report: bool,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// `--export`: the summary and the overhead table (or a comparison) as files a paper includes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExportArgs {
+    /// Also write the summary and the LBO overhead table as RUN_DIR/summary.{md,tex,json,csv}
+    /// (`harness compare`: the comparison as compare.EXT in --export-dir); comma-separated or
+    /// repeated.
+    #[arg(long, value_name = "FORMAT", value_delimiter = ',',
+          value_parser = PossibleValuesParser::new(crate::export::FORMATS))]
+    pub export: Vec<String>,
 }
 
 /// The checked runner settings.
@@ -278,6 +292,13 @@ pub struct CompareArgs {
     /// The run folders; the first is the baseline.
     #[arg(value_name = "RUN_DIR", num_args = 2.., required = true)]
     pub folders: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+
+    /// Where --export writes compare.EXT.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub export_dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -290,6 +311,9 @@ pub struct ReportArgs {
     /// cells are missing from the report.
     #[arg(long)]
     pub allow_incomplete: bool,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 #[derive(Args, Debug)]

@@ -255,6 +255,24 @@ fn verdict(ratio: f64, interval: Option<(f64, f64)>, memory: bool) -> String {
     }
 }
 
+/// The columns of a comparison table after the folder's.
+const COLUMNS: [&str; 7] = ["configuration", "figure", "baseline", "this", "ratio", "95% interval", "verdict"];
+
+impl ComparisonRow {
+    /// The row's cells under [`COLUMNS`], as every rendering shows them.
+    fn cells(&self) -> Vec<String> {
+        vec![
+            short_configuration(&self.configuration),
+            self.figure.clone(),
+            format_value(self.baseline_median, &self.unit),
+            format_value(self.median, &self.unit),
+            format!("{:.3}×", self.ratio),
+            self.interval.map_or("-".into(), |(lo, hi)| format!("{lo:.3}–{hi:.3}")),
+            self.verdict.clone(),
+        ]
+    }
+}
+
 impl Comparison {
     /// The comparison as terminal text: one table per folder compared with the baseline.
     pub fn text(&self) -> String {
@@ -263,26 +281,26 @@ impl Comparison {
         against.dedup();
         for folder in against {
             out.push(format!("{folder} against {} (ratio of medians, 95% bootstrap interval):", self.baseline));
-            let mut lines = vec![
-                ["configuration", "figure", "baseline", "this", "ratio", "95% interval", "verdict"]
-                    .map(String::from)
-                    .to_vec(),
-            ];
-            for row in self.rows.iter().filter(|r| r.against == folder) {
-                lines.push(vec![
-                    short_configuration(&row.configuration),
-                    row.figure.clone(),
-                    format_value(row.baseline_median, &row.unit),
-                    format_value(row.median, &row.unit),
-                    format!("{:.3}×", row.ratio),
-                    row.interval.map_or("-".into(), |(lo, hi)| format!("{lo:.3}–{hi:.3}")),
-                    row.verdict.clone(),
-                ]);
-            }
+            let mut lines = vec![COLUMNS.map(String::from).to_vec()];
+            lines.extend(self.rows.iter().filter(|r| r.against == folder).map(ComparisonRow::cells));
             out.push(crate::summary::align_table(&lines));
         }
         out.extend(self.notes.iter().map(|n| format!("note: {n}")));
         out.join("\n")
+    }
+
+    /// The comparison as one export table, the folder compared in the first column.
+    pub fn table(&self) -> crate::export::Table {
+        crate::export::Table {
+            title: format!("Comparison against {}", self.baseline),
+            header: std::iter::once("folder").chain(COLUMNS).map(String::from).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|row| std::iter::once(row.against.clone()).chain(row.cells()).collect())
+                .collect(),
+            notes: self.notes.clone(),
+        }
     }
 }
 

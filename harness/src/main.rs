@@ -12,6 +12,7 @@ mod cell;
 mod cli;
 mod compare;
 mod experiment;
+mod export;
 mod folder;
 mod merge;
 mod plan;
@@ -44,10 +45,12 @@ fn main() -> ExitCode {
             print!("{}", experiment::listing());
             return ExitCode::SUCCESS;
         }
-        Some(Command::Experiment(args)) => return execute(&experiment::plan(args), !args.runner.no_report),
+        Some(Command::Experiment(args)) => return execute(&experiment::plan(args), &Finish::of(&args.runner)),
         Some(Command::Merge(args)) => return merge::run(args),
-        Some(Command::Resume(args)) => return resume(&args.run_dir, !args.no_report),
-        Some(Command::Report(args)) => return report_command(&args.run_dir, args.allow_incomplete),
+        Some(Command::Resume(args)) => {
+            return resume(&args.run_dir, &Finish { draw_report: !args.no_report, exports: Vec::new() });
+        }
+        Some(Command::Report(args)) => return report_command(args),
         Some(Command::Compare(args)) => return compare_command(args),
         None => {}
     }
@@ -59,12 +62,25 @@ fn main() -> ExitCode {
         return run_cell_here(json);
     }
     let plan = cli.plan();
-    execute(&plan, !cli.runner.no_report)
+    execute(&plan, &Finish::of(&cli.runner))
+}
+
+/// What follows the cells of a run: the report, the exports.
+struct Finish {
+    draw_report: bool,
+    /// `--export` formats.
+    exports: Vec<String>,
+}
+
+impl Finish {
+    fn of(runner: &cli::RunnerArgs) -> Finish {
+        Finish { draw_report: !runner.no_report, exports: runner.export.export.clone() }
+    }
 }
 
 /// Runs a checked plan: makes the run folder first (exit 2 if it cannot be made, with nothing
 /// run), then runs the cells into it.
-fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
+fn execute(plan: &Plan, finish: &Finish) -> ExitCode {
     let label = plan.cells.first().map_or("empty", |c| c.spec.workload.as_str());
     let run_id = results::new_run_id(if plan.experiment == "adhoc" { label } else { &plan.experiment });
     let path = plan.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
@@ -83,12 +99,12 @@ fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
             Err(Interrupted(signal)) => return ExitCode::from(128 + signal as u8),
         }
     }
-    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, draw_report, &stop)
+    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, finish, &stop)
 }
 
 /// `harness resume RUN_DIR`: the cells of an interrupted run that have no row yet, after
 /// checking that this harness is the one that started it (commit, build profile, plan digest).
-fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
+fn resume(run_dir: &Path, finish: &Finish) -> ExitCode {
     let (writer, done) = RunWriter::resume(run_dir).unwrap_or_else(|e| refuse(format!("{e:#}")));
     let meta = writer.meta().clone();
     let commit = system::git_commit();
@@ -116,7 +132,7 @@ fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
     }
     println!("resuming {}: {} of {} cells done", run_dir.display(), done.len(), meta.cells.len());
     let stop = stop_on_signals();
-    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), draw_report, &stop)
+    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), finish, &stop)
 }
 
 /// Runs the cells not `done` into the folder, then completes it, prints the summary and draws
@@ -128,7 +144,7 @@ fn run_and_complete(
     done: &BTreeSet<usize>,
     seed: u64,
     timeout: Duration,
-    draw_report: bool,
+    finish: &Finish,
     stop: &StopFlag,
 ) -> ExitCode {
     let folder = writer.path().to_path_buf();
@@ -170,8 +186,12 @@ fn run_and_complete(
         }
     }
     println!("results: {}", folder.display());
-    if draw_report {
+    if finish.draw_report {
         report_or_warn(&folder);
+    }
+    if let Err(e) = export_run(&folder, &gathered.runs, Some(&meta), &finish.exports) {
+        eprintln!("error: exporting: {e:#}");
+        return ExitCode::FAILURE;
     }
     if gathered.all_ok() && mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
@@ -195,9 +215,31 @@ fn report_or_warn(folder: &Path) {
     }
 }
 
+/// Writes `--export` files of a run folder: RUN_DIR/summary.EXT with the summary and the LBO
+/// overhead tables.
+fn export_run(
+    folder: &Path,
+    rows: &[results::RunRow],
+    meta: Option<&results::Meta>,
+    formats: &[String],
+) -> anyhow::Result<()> {
+    if formats.is_empty() {
+        return Ok(());
+    }
+    let run_id = rows.first().map_or("run", |r| r.run_id.as_str());
+    let mut tables = summary::Summary::of(rows, meta).tables();
+    tables.extend(report::overhead_tables(folder)?);
+    let document = export::Document { title: format!("GC harness run {run_id}"), tables };
+    for path in export::write_all(&document, formats, folder, "summary")? {
+        println!("export: {}", path.display());
+    }
+    Ok(())
+}
+
 /// `harness report RUN_DIR`: exit 0 when written, 1 when drawing failed, 2 when RUN_DIR is not
 /// a complete run folder with rows (an incomplete one is drawn with `--allow-incomplete`).
-fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
+fn report_command(args: &cli::ReportArgs) -> ExitCode {
+    let (run_dir, allow_incomplete) = (args.run_dir.as_path(), args.allow_incomplete);
     if !run_dir.join(folder::RUNS).is_file() {
         refuse(format!("{}: not a run folder (no runs.csv)", run_dir.display()));
     }
@@ -223,7 +265,17 @@ fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
                 println!("note: {note}");
             }
             println!("report: {} ({} charts)", summary.report.display(), summary.charts.len() / 2);
-            ExitCode::SUCCESS
+            let rows = folder::read_rows::<results::RunRow>(&run_dir.join(folder::RUNS)).map(|(rows, _)| rows);
+            let exported = rows.and_then(|rows| {
+                export_run(run_dir, &rows, folder::read_meta(run_dir).ok().as_ref(), &args.export.export)
+            });
+            match exported {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: exporting: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -238,7 +290,19 @@ fn compare_command(args: &cli::CompareArgs) -> ExitCode {
     let folders = compare::load_all(&args.folders).unwrap_or_else(|e| refuse(format!("{e:#}")));
     let comparison = compare::compare(&folders).unwrap_or_else(|e| refuse(e));
     println!("{}", comparison.text());
-    ExitCode::SUCCESS
+    let document = export::Document { title: "GC harness comparison".into(), tables: vec![comparison.table()] };
+    match export::write_all(&document, &args.export.export, &args.export_dir, "compare") {
+        Ok(paths) => {
+            for path in paths {
+                println!("export: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: exporting: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Test hook: a child whose strategy is named in this variable aborts, as a crashing cell

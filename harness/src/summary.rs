@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::export::Table;
 use crate::results::{Meta, RunRow, Status, median};
 use crate::system;
 
@@ -271,54 +272,9 @@ impl Summary {
     /// The summary as terminal text, at most [`WIDTH`] columns wide.
     pub fn text(&self) -> String {
         let all: Vec<&SummaryRow> = self.programs.iter().flat_map(|p| &p.rows).collect();
-        let units = Units::of(&all);
-        let several = self.programs.len() > 1;
-        let any_problem = all.iter().any(|r| r.ok < r.cells);
-        let mut header = vec!["configuration".to_string()];
-        if any_problem {
-            header.push("ok".into());
-        }
-        header.extend([
-            format!("wall {} (min–max)", units.wall.name),
-            format!("mm {}", units.mm.name),
-            "pauses".into(),
-            format!("p99 {}", units.pause.name),
-            format!("max {}", units.pause.name),
-            "gc 0/1/2".into(),
-            format!("RSS {}", units.bytes.name),
-            format!("reserved {}", units.bytes.name),
-            format!("leaked {}", units.leaked.name),
-        ]);
         let mut out = Vec::new();
-        for program in &self.programs {
-            let mut lines = vec![header.clone()];
-            for row in &program.rows {
-                let mut line = vec![row.label.clone()];
-                if any_problem {
-                    line.push(format!("{}/{}", row.ok, row.cells));
-                }
-                let text = |stat: &Option<Stat>, unit: &Unit| stat.map_or("-".into(), |s| s.median_text(unit));
-                let count = |stat: &Option<Stat>| stat.map_or("-".into(), |s| count_text(s.median));
-                let collections = match row.collections {
-                    [Some(a), Some(b), Some(c)] => {
-                        format!("{}/{}/{}", count_text(a.median), count_text(b.median), count_text(c.median))
-                    }
-                    _ => "-".into(),
-                };
-                line.extend([
-                    row.wall_ms.map_or("-".into(), |s| s.with_range_text(&units.wall)),
-                    text(&row.mm_ms, &units.mm),
-                    count(&row.pauses),
-                    text(&row.pause_p99_us, &units.pause),
-                    text(&row.pause_max_us, &units.pause),
-                    collections,
-                    text(&row.peak_rss_bytes, &units.bytes),
-                    text(&row.peak_reserved_bytes, &units.bytes),
-                    text(&row.leaked_bytes, &units.leaked),
-                ]);
-                lines.push(line);
-            }
-            if several {
+        for (program, lines) in self.programs.iter().zip(self.lines()) {
+            if self.programs.len() > 1 {
                 out.push(format!("{}:", program.heading));
             }
             out.push(align_table(&lines));
@@ -341,6 +297,81 @@ impl Summary {
         out.extend(self.legend.iter().map(|l| wrap(l, WIDTH)));
         out.extend(self.warnings.iter().map(|w| wrap(&format!("WARNING: {w}"), WIDTH)));
         out.join("\n")
+    }
+}
+
+impl Summary {
+    /// Per program, the header and the cells of each configuration, as every rendering shows
+    /// them: units chosen over the whole run, figures rounded to their spread.
+    pub fn lines(&self) -> Vec<Vec<Vec<String>>> {
+        let all: Vec<&SummaryRow> = self.programs.iter().flat_map(|p| &p.rows).collect();
+        let units = Units::of(&all);
+        let any_problem = all.iter().any(|r| r.ok < r.cells);
+        let mut header = vec!["configuration".to_string()];
+        if any_problem {
+            header.push("ok".into());
+        }
+        header.extend([
+            format!("wall {} (min–max)", units.wall.name),
+            format!("mm {}", units.mm.name),
+            "pauses".into(),
+            format!("p99 {}", units.pause.name),
+            format!("max {}", units.pause.name),
+            "gc 0/1/2".into(),
+            format!("RSS {}", units.bytes.name),
+            format!("reserved {}", units.bytes.name),
+            format!("leaked {}", units.leaked.name),
+        ]);
+        let text = |stat: &Option<Stat>, unit: &Unit| stat.map_or("-".into(), |s| s.median_text(unit));
+        let count = |stat: &Option<Stat>| stat.map_or("-".into(), |s| count_text(s.median));
+        self.programs
+            .iter()
+            .map(|program| {
+                let mut lines = vec![header.clone()];
+                for row in &program.rows {
+                    let mut line = vec![row.label.clone()];
+                    if any_problem {
+                        line.push(format!("{}/{}", row.ok, row.cells));
+                    }
+                    let collections = match row.collections {
+                        [Some(a), Some(b), Some(c)] => {
+                            format!("{}/{}/{}", count_text(a.median), count_text(b.median), count_text(c.median))
+                        }
+                        _ => "-".into(),
+                    };
+                    line.extend([
+                        row.wall_ms.map_or("-".into(), |s| s.with_range_text(&units.wall)),
+                        text(&row.mm_ms, &units.mm),
+                        count(&row.pauses),
+                        text(&row.pause_p99_us, &units.pause),
+                        text(&row.pause_max_us, &units.pause),
+                        collections,
+                        text(&row.peak_rss_bytes, &units.bytes),
+                        text(&row.peak_reserved_bytes, &units.bytes),
+                        text(&row.leaked_bytes, &units.leaked),
+                    ]);
+                    lines.push(line);
+                }
+                lines
+            })
+            .collect()
+    }
+
+    /// The summary as export tables: one per program, the legend and warnings as notes.
+    pub fn tables(&self) -> Vec<Table> {
+        self.programs
+            .iter()
+            .zip(self.lines())
+            .map(|(program, mut lines)| {
+                let header = lines.remove(0);
+                let mut notes = vec![
+                    "Medians over the ok repeats (min–max over them), rounded to what the spread supports.".into(),
+                ];
+                notes.extend(self.legend.iter().cloned());
+                notes.extend(self.warnings.iter().map(|w| format!("Warning: {w}")));
+                Table { title: format!("Summary: {}", program.heading), header, rows: lines, notes }
+            })
+            .collect()
     }
 }
 

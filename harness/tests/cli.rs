@@ -812,3 +812,39 @@ fn compare_refuses_folders_of_different_workload_configurations() {
         .code(2)
         .stderr(predicate::str::contains("not a run folder"));
 }
+
+#[test]
+fn exports_write_the_summary_and_overhead_table_in_every_format() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    harness()
+        .args(["--workload", "cycles", "--size", "smoke", "--strategy", "refcount,nogc", "--repeat", "2"])
+        .args(["--no-report", "--export", "markdown,latex,json,csv", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("summary.tex"));
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let markdown = read("summary.md");
+    assert!(markdown.contains("### Summary: cycles smoke") && markdown.contains("### LBO overhead:"), "{markdown}");
+    assert!(markdown.contains("| refcount |") && markdown.contains("Time bound:"), "{markdown}");
+    let latex = read("summary.tex");
+    assert!(latex.contains("\\begin{tabular}") && latex.contains("\\caption{LBO overhead:"), "{latex}");
+    let json: serde_json::Value = serde_json::from_str(&read("summary.json")).unwrap();
+    assert_eq!(json["tables"].as_array().unwrap().len(), 2, "summary and overhead tables");
+    assert!(read("summary.csv").starts_with("table,row,column,value\n"));
+
+    // report --export redraws them; compare --export writes compare.EXT where told.
+    std::fs::remove_file(out.join("summary.md")).unwrap();
+    harness().arg("report").arg(&out).args(["--export", "markdown"]).assert().success();
+    assert!(out.join("summary.md").is_file());
+    harness()
+        .arg("compare")
+        .arg(&out)
+        .arg(&out)
+        .args(["--export", "latex", "--export-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(read("../compare.tex").contains("not significant"));
+}

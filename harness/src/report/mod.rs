@@ -27,6 +27,8 @@ use anyhow::{Context, Result};
 
 use data::{Analysis, RunFolder};
 
+use crate::export::{Table, significant};
+
 /// What [`write_report`] wrote.
 #[derive(Debug)]
 pub struct ReportSummary {
@@ -66,6 +68,55 @@ fn draw_and_write(folder: &RunFolder, chart_dir: &Path, report: &Path) -> Result
         .flat_map(|c| ["svg", "png"].map(|extension| chart_dir.join(format!("{}.{extension}", c.stem))))
         .collect();
     Ok(ReportSummary { report: report.to_path_buf(), charts, notes })
+}
+
+/// The overhead table of each program of a run folder, for `--export`: the figures and their
+/// ratios to the LBO bounds, the bounds and anything shown as the bound in notes.
+pub fn overhead_tables(run_folder: &Path) -> Result<Vec<Table>> {
+    let folder = RunFolder::load(run_folder)?;
+    let analysis = Analysis::of(&folder);
+    let ratio = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.2}×"));
+    let mib = |v: Option<f64>| v.map_or("-".into(), |b| significant(b / f64::from(1u32 << 20)));
+    Ok(analysis
+        .programs
+        .iter()
+        .map(|program| {
+            let table = overhead::overhead_table(&analysis, program);
+            let bound = |what: &str, b: &Option<overhead::Baseline>, unit: &str, scale: f64| match b {
+                Some(b) => format!("{what} bound: {} = {} {unit}", b.basis, significant(b.value / scale)),
+                None => format!("{what} bound: none (no ok cell)"),
+            };
+            let mut notes = vec![
+                bound("Time", &table.time_baseline, "ms", 1.0),
+                bound("Heap", &table.heap_baseline, "MiB", f64::from(1u32 << 20)),
+                bound("RSS", &table.rss_baseline, "MiB", f64::from(1u32 << 20)),
+                "Medians over ok repeats; LBO method (Cai et al., ISPASS 2022); 1.00× is the bound.".into(),
+            ];
+            notes.extend(table.below_bound.iter().cloned());
+            Table {
+                title: format!("LBO overhead: {}", program.label),
+                header: ["configuration", "wall ms", "time", "reserved MiB", "heap", "RSS MiB", "RSS"]
+                    .map(String::from)
+                    .to_vec(),
+                rows: table
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        vec![
+                            row.configuration.label.clone(),
+                            row.wall_ms.map_or("-".into(), significant),
+                            ratio(row.time),
+                            mib(row.heap_bytes),
+                            ratio(row.heap),
+                            mib(row.rss_bytes),
+                            ratio(row.rss),
+                        ]
+                    })
+                    .collect(),
+                notes,
+            }
+        })
+        .collect())
 }
 
 /// Removes the SVG and PNG files of an earlier report, so that none outlives its data.
