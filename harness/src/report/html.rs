@@ -1,8 +1,9 @@
-//! `report.html`: one self-contained page, the file a person opens first. The charts are inline
-//! (PNG as `data:` URIs, drawn with the embedded font, so they look the same everywhere; each
-//! links to its SVG beside it), followed by the tables of figures, the overhead table and the
-//! run's metadata. No script, no external resource: it opens from a file, offline, in any
-//! browser.
+//! `report.html`: the page a person opens first. The charts (drawn with the embedded font, so
+//! they look the same everywhere; each links to its SVG and PNG beside it) are inline as `data:`
+//! URIs in a small single run, so that page alone is the report, and linked as files in
+//! `charts/` otherwise, so that an experiment's page stays small (sweeps first), followed by the
+//! tables of figures, the overhead table and the run's metadata. No script: it opens from a
+//! file, offline, in any browser.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -42,7 +43,7 @@ pre { background: #f7f7f7; padding: .5rem; overflow-x: auto; font-size: .8rem; }
 code { font-size: .85em; }
 "#;
 
-/// The whole page. Reads each chart's PNG from `chart_dir` to inline it.
+/// The whole page. Reads each chart's PNG from `chart_dir` to inline it, in a small report.
 pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: &Path) -> Result<String> {
     let folder = analysis.folder;
     let run_id = folder
@@ -65,6 +66,8 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
     notes_section(&mut html, analysis, notes)?;
     figures_section(&mut html, analysis)?;
     overhead_section(&mut html, analysis)?;
+    let experiment = folder.meta_json.as_ref().and_then(|m| m["experiment"].as_str()).unwrap_or("adhoc");
+    let inline = experiment == "adhoc" && charts.len() <= MAX_INLINE_CHARTS;
     for (section, id, heading) in SECTIONS {
         let in_section: Vec<&Chart> = charts.iter().filter(|c| c.section == section).collect();
         if in_section.is_empty() && section != Section::Memory {
@@ -78,7 +81,7 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
             )?;
         }
         for chart in in_section {
-            figure(&mut html, chart, chart_dir)?;
+            figure(&mut html, chart, chart_dir, inline)?;
         }
         writeln!(html, "</section>")?;
     }
@@ -88,12 +91,18 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
 }
 
 /// Chart sections in page order: (section, anchor, heading).
+/// Sweeps come first: in an experiment they are the result, the per-program charts its detail.
 const SECTIONS: [(Section, &str, &str); 4] = [
+    (Section::Sweep, "sweep", "Parameter sweeps"),
     (Section::Summary, "summary", "Time, memory and leaks"),
     (Section::Pauses, "pauses", "Pauses"),
     (Section::Memory, "memory", "Memory over the run"),
-    (Section::Sweep, "sweep", "Parameter sweeps"),
 ];
+
+/// A single run (not an experiment) with at most this many charts has them inline, so the page
+/// alone can be mailed; larger ones link the files in `charts/`, which keeps the page small
+/// (the `thresholds` experiment's inlined page was 26 MB).
+pub const MAX_INLINE_CHARTS: usize = 6;
 
 fn header(html: &mut String, analysis: &Analysis, run_id: &str) -> Result<()> {
     let runs = &analysis.folder.runs;
@@ -316,14 +325,19 @@ fn overhead_section(html: &mut String, analysis: &Analysis) -> Result<()> {
     Ok(())
 }
 
-fn figure(html: &mut String, chart: &Chart, chart_dir: &Path) -> Result<()> {
+/// A chart with its caption: the PNG inline (`inline`) or linked from `charts/`.
+fn figure(html: &mut String, chart: &Chart, chart_dir: &Path, inline: bool) -> Result<()> {
     let png_path = chart_dir.join(format!("{}.png", chart.stem));
-    let png = std::fs::read(&png_path).with_context(|| format!("reading {}", png_path.display()))?;
-    let data = base64::engine::general_purpose::STANDARD.encode(png);
+    let data = if inline {
+        let png = std::fs::read(&png_path).with_context(|| format!("reading {}", png_path.display()))?;
+        format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+    } else {
+        format!("charts/{}.png", escape(&chart.stem))
+    };
     let (width, height) = chart.size;
     writeln!(
         html,
-        "<figure id=\"{stem}\">\n<img class=\"chart\" src=\"data:image/png;base64,{data}\" width=\"{width}\" \
+        "<figure id=\"{stem}\">\n<img class=\"chart\" src=\"{data}\" width=\"{width}\" \
          height=\"{height}\" alt=\"{title}\">\n<figcaption><b>{title}.</b> {caption} \
          <a href=\"charts/{stem}.svg\">SVG</a> · <a href=\"charts/{stem}.png\">PNG</a></figcaption>\n</figure>",
         stem = escape(&chart.stem),

@@ -509,6 +509,13 @@ mod tests {
         assert!(chart_stems(&summary).contains(&"sweep-cycles".to_string()), "{:?}", chart_stems(&summary));
         let html = std::fs::read_to_string(&summary.report).unwrap();
         assert!(html.contains("Sweep of generational.threshold0: cycles"));
+        let charts = chart_stems(&summary).len();
+        assert!(!html.contains("data:image/png"), "an experiment's report links its charts");
+        assert_eq!(html.matches("<img class=\"chart\" src=\"charts/").count(), charts);
+        assert!(
+            html.find("id=\"sweep\"").unwrap() < html.find("id=\"summary\"").unwrap(),
+            "the sweep charts come first"
+        );
     }
 
     #[test]
