@@ -518,6 +518,27 @@ mod tests {
         );
     }
 
+    /// An all-zero leaked panel on a 0–1 B axis said nothing: without leaks it is not drawn, nor
+    /// named in the legend.
+    #[test]
+    fn no_leak_no_leaked_panel() {
+        let dir = TempDir::new().unwrap();
+        let cells: Vec<FixtureCell> = plain_run()
+            .into_iter()
+            .filter(|c| c.strategy != "refcount")
+            .chain([FixtureCell { leaked_bytes: 0, ..cell("refcount", 1, 300.0, Vec::new()) }])
+            .collect();
+        write_fixture(dir.path(), "adhoc", &cells, false);
+        write_report(dir.path()).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("charts/summary-cycles-smoke.svg")).unwrap();
+        assert!(!svg.contains("leaked"), "no leaked panel or legend entry");
+
+        write_fixture(dir.path(), "adhoc", &plain_run(), false);
+        write_report(dir.path()).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("charts/summary-cycles-smoke.svg")).unwrap();
+        assert!(svg.contains("leaked at the workload"), "refcount leaks: the panel is drawn");
+    }
+
     #[test]
     fn the_embedded_font_measures_text() {
         register_embedded_font().unwrap();
