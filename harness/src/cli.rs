@@ -486,6 +486,7 @@ impl Cli {
             experiment: "adhoc".into(),
             out: self.out.clone(),
             warmup: limits.warmup,
+            reproduces: None,
         }
     }
 

@@ -115,6 +115,10 @@ struct ExperimentFile {
     name: Spanned<String>,
     #[serde(default)]
     description: String,
+    /// The published result the experiment reproduces: the claim, its source and figure. The
+    /// report prints it beside what was measured.
+    #[serde(default)]
+    reproduces: Option<String>,
     #[serde(default = "default_seed")]
     seed: u64,
     #[serde(default)]
@@ -239,6 +243,7 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
         seed: settings.seed,
         timeout: limits.timeout,
         experiment: file.name.get_ref().clone(),
+        reproduces: file.reproduces.clone(),
         out: args.out.clone(),
         warmup: limits.warmup,
     })
@@ -591,6 +596,17 @@ mod tests {
         assert!(bad_size.starts_with("x.toml:4:8:"), "{bad_size}");
         let zero_size = error(&format!("{base}[workload_params.cycles]\nrings = -1\n"));
         assert!(zero_size.contains("`rings` = `-1`"), "{zero_size}");
+    }
+
+    /// Issue 12, item 8: each built-in states what it reproduces (instagram's file is being
+    /// rewritten elsewhere and will say it there).
+    #[test]
+    fn built_in_experiments_say_what_they_reproduce() {
+        for (name, text) in BUILT_IN.iter().filter(|(name, _)| *name != "instagram") {
+            let file: ExperimentFile = toml::from_str(text).unwrap();
+            let reproduces = file.reproduces.unwrap_or_default();
+            assert!(reproduces.len() > 80, "{name}: `reproduces` names the source and figure: {reproduces:?}");
+        }
     }
 
     #[test]

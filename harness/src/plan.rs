@@ -49,6 +49,8 @@ pub struct Plan {
     pub out: Option<std::path::PathBuf>,
     /// Warm-up rounds before the measured cells (`--warmup`), run and discarded.
     pub warmup: u32,
+    /// The published result an experiment reproduces (its `reproduces =`).
+    pub reproduces: Option<String>,
 }
 
 /// One cell of a plan: its place in the plan (stable across shards and orders) and its spec.

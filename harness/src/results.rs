@@ -151,6 +151,9 @@ pub struct Meta {
     /// Warm-up rounds run and discarded before the measured cells (`--warmup`).
     #[serde(default)]
     pub warmup: u32,
+    /// The published result the experiment reproduces (its file's `reproduces =`), if it says.
+    #[serde(default)]
+    pub reproduces: Option<String>,
     /// Whether every cell of this folder has run (`harness resume` finishes one that has not).
     /// Folders written before runs were streamed were always complete.
     #[serde(default = "complete_by_default")]
@@ -354,6 +357,7 @@ pub fn meta(run_id: &str, plan: &Plan) -> Meta {
         environment: system::environment(),
         system: Some(system::MachineState::now()),
         warmup: plan.warmup,
+        reproduces: plan.reproduces.clone(),
         complete: false,
         cells: plan.cells.clone(),
     }

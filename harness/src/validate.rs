@@ -128,6 +128,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         experiment: "validate".into(),
         out: args.out.clone(),
         warmup: 0,
+        reproduces: None,
     };
     match compare(&plan, &interpreter, &run_id, &folder) {
         Ok(true) => ExitCode::SUCCESS,

@@ -64,6 +64,7 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
     header(&mut html, analysis, &run_id)?;
     contents(&mut html, charts)?;
     notes_section(&mut html, analysis, notes)?;
+    reproduces_section(&mut html, analysis)?;
     figures_section(&mut html, analysis)?;
     overhead_section(&mut html, analysis)?;
     let experiment = folder.meta_json.as_ref().and_then(|m| m["experiment"].as_str()).unwrap_or("adhoc");
@@ -191,6 +192,21 @@ fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Re
         writeln!(html, "<p class=\"note\">{}</p>", escape(note))?;
     }
     writeln!(html, "</section>")?;
+    Ok(())
+}
+
+/// What the experiment reproduces, from its file, shown above the figures measured here.
+fn reproduces_section(html: &mut String, analysis: &Analysis) -> Result<()> {
+    let Some(reproduces) = analysis.folder.meta_json.as_ref().and_then(|m| m["reproduces"].as_str()) else {
+        return Ok(());
+    };
+    writeln!(
+        html,
+        "<section id=\"reproduces\">\n<h2>What this experiment reproduces</h2>\n<p class=\"lead\">{}</p>\n\
+         <p>What was measured here follows: the figures per configuration and the overhead table; compare \
+         them with the published result above.</p>\n</section>",
+        escape(reproduces)
+    )?;
     Ok(())
 }
 

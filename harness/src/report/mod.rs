@@ -285,6 +285,7 @@ mod tests {
             "git_commit": "0123abc", "rustc": "rustc 1.95.0", "cpu_model": "test", "cpus": 2, "kernel": "6",
             "hostname": "vm", "command_line": ["harness", "<script>"], "seed": 7, "experiment": experiment,
             "plan_cells": cells.len(), "plan_digest": "d", "shard": null, "merged_from": [], "timeout_s": 60.0,
+            "reproduces": (experiment != "adhoc").then_some("the fixture's claim"),
             "cells": specs
         });
         std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta).unwrap()).unwrap();
@@ -509,6 +510,7 @@ mod tests {
         assert!(chart_stems(&summary).contains(&"sweep-cycles".to_string()), "{:?}", chart_stems(&summary));
         let html = std::fs::read_to_string(&summary.report).unwrap();
         assert!(html.contains("Sweep of generational.threshold0: cycles"));
+        assert!(html.contains("What this experiment reproduces") && html.contains("the fixture&#39;s claim"));
         let charts = chart_stems(&summary).len();
         assert!(!html.contains("data:image/png"), "an experiment's report links its charts");
         assert_eq!(html.matches("<img class=\"chart\" src=\"charts/").count(), charts);
