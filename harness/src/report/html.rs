@@ -67,6 +67,7 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
     reproduces_section(&mut html, analysis)?;
     figures_section(&mut html, analysis)?;
     overhead_section(&mut html, analysis)?;
+    mmu_section(&mut html, analysis)?;
     let experiment = folder.meta_json.as_ref().and_then(|m| m["experiment"].as_str()).unwrap_or("adhoc");
     let inline = experiment == "adhoc" && charts.len() <= MAX_INLINE_CHARTS;
     for (section, id, heading) in SECTIONS {
@@ -129,6 +130,7 @@ fn contents(html: &mut String, charts: &[Chart]) -> Result<()> {
     writeln!(html, "<li><a href=\"#notes\">Notes and checks</a></li>")?;
     writeln!(html, "<li><a href=\"#figures\">Figures per configuration</a></li>")?;
     writeln!(html, "<li><a href=\"#overhead\">Overhead against a lower bound (LBO)</a></li>")?;
+    writeln!(html, "<li><a href=\"#mmu\">Minimum mutator utilisation (MMU)</a></li>")?;
     for (section, id, heading) in SECTIONS {
         let count = charts.iter().filter(|c| c.section == section).count();
         if count > 0 || section == Section::Memory {
@@ -342,6 +344,44 @@ fn overhead_section(html: &mut String, analysis: &Analysis) -> Result<()> {
 }
 
 /// A chart with its caption: the PNG inline (`inline`) or linked from `charts/`.
+/// Minimum mutator utilisation at a few window lengths, per configuration: points of the MMU
+/// curves GC papers draw, from the pauses of the representative repeat (inside the wall time).
+fn mmu_section(html: &mut String, analysis: &Analysis) -> Result<()> {
+    writeln!(html, "<section id=\"mmu\">\n<h2>Minimum mutator utilisation (MMU)</h2>")?;
+    writeln!(
+        html,
+        "<p>For each window length, the smallest share of any window of that length left to the program \
+         (Cheng and Blelloch, PLDI 2001), from the pauses of the repeat with the median wall time; pauses \
+         after the workload returned (the exit collection) are left out. 100% is no pause; 0% means some \
+         pause is at least as long as the window. Windows longer than the run are the whole run.</p>"
+    )?;
+    for program in &analysis.programs {
+        writeln!(html, "<h3>{}</h3>\n<table>\n<tr><th>configuration</th><th>pauses</th>", escape(&program.label))?;
+        for window in super::mmu::WINDOWS_NS {
+            writeln!(html, "<th>MMU {}</th>", format_duration_us(window / 1e3))?;
+        }
+        writeln!(html, "</tr>")?;
+        for c in &program.configurations {
+            let Some(row) = c.representative() else { continue };
+            let wall_ns = row.wall_time_ms.unwrap_or(0.0) * 1e6;
+            let pauses: Vec<(f64, f64)> = analysis
+                .pauses(row.cell)
+                .iter()
+                .map(|p| (p.start_ns as f64, p.duration_ns as f64))
+                .filter(|(start, _)| *start < wall_ns)
+                .collect();
+            write!(html, "<tr><td>{}</td><td>{}</td>", escape(&c.label), pauses.len())?;
+            for window in super::mmu::WINDOWS_NS {
+                write!(html, "<td>{:.1}%</td>", 100.0 * super::mmu::mmu(&pauses, wall_ns, window))?;
+            }
+            writeln!(html, "</tr>")?;
+        }
+        writeln!(html, "</table>")?;
+    }
+    writeln!(html, "</section>")?;
+    Ok(())
+}
+
 fn figure(html: &mut String, chart: &Chart, chart_dir: &Path, inline: bool) -> Result<()> {
     let png_path = chart_dir.join(format!("{}.png", chart.stem));
     let data = if inline {

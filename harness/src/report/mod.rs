@@ -18,6 +18,7 @@ mod axis;
 mod charts;
 mod data;
 mod html;
+mod mmu;
 mod overhead;
 
 use std::fs;
@@ -337,6 +338,8 @@ mod tests {
             "generational's wall time minus its memory management is the smallest"
         );
         assert!(html.contains("harness &lt;script&gt;"), "metadata is escaped");
+        assert!(html.contains("<th>MMU 1.00 ms</th>"), "the MMU table");
+        assert!(html.contains("<td>manual</td><td>1</td><td>0.0%</td>"), "a 438 ms pause: MMU 0 up to 100 ms");
         assert!(!html.contains("<script"), "the page has no script");
     }
 
