@@ -36,7 +36,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# 1. Run folders with their reports.
+# 1. Run folders with their reports; the thresholds experiment's page under 2 MB.
 "$HARNESS" --workload trees --size smoke --parents --repeat 2 --out "$work/run" >"$work/run.log" 2>&1
 cat >"$work/sweep.toml" <<'EOF'
 name = "report-check-sweep"
@@ -58,6 +58,10 @@ for folder in run sweep; do
         test -s "$work/$folder/report.html" -a -n "$(ls "$work/$folder/charts/"*.svg 2>/dev/null)"
 done
 check "sweep: a sweep chart" test -s "$work/sweep/charts/sweep-cycles.png"
+# The built-in `thresholds` experiment (78 charts): its page links the charts and stays small
+# (it was 26 MB with every chart inlined).
+"$HARNESS" experiment thresholds --size smoke --out "$work/thresholds" >"$work/thresholds.log" 2>&1
+check "thresholds: report.html under 2 MB" test "$(stat -c %s "$work/thresholds/report.html")" -lt 2000000
 "$HARNESS" --workload cycles --size smoke --strategy refcount --no-report --out "$work/bare" >"$work/bare.log" 2>&1
 check "--no-report: no report.html, no charts" test ! -e "$work/bare/report.html" -a ! -e "$work/bare/charts"
 
@@ -226,7 +230,7 @@ def main(pages):
 
 sys.exit(main(sys.argv[1:]))
 EOF
-for folder in run sweep; do
+for folder in run sweep thresholds; do
     check "report.html of $folder in headless Chromium" python3 "$work/browser_check.py" "$work/$folder/report.html"
 done
 

@@ -91,10 +91,15 @@ pub struct Cli {
 /// How cells run: repeats, limits and sharding (shared by plain runs and experiments).
 #[derive(Args, Debug, Clone)]
 pub struct RunnerArgs {
-    /// Run every cell N times; the summary shows the median and the range [default: 1, or the
+    /// Run every cell N times; the summary shows the median and the range [default: 3, or the
     /// experiment's `repeat`].
     #[arg(long, value_name = "N")]
     pub repeat: Option<u32>,
+
+    /// Before the measured cells, run each configuration N times and discard the outcomes (they
+    /// warm the page cache and the CPU clock); meta.json records it as `warmup`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u32,
 
     /// Kill a cell's process after this many seconds and record it as `timeout`.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
@@ -127,6 +132,20 @@ pub struct RunnerArgs {
     /// later).
     #[arg(long)]
     pub no_report: bool,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// `--export`: the summary and the overhead table (or a comparison) as files a paper includes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExportArgs {
+    /// Also write the summary and the LBO overhead table as RUN_DIR/summary.{md,tex,json,csv}
+    /// (`harness compare`: the comparison as compare.EXT in --export-dir); comma-separated or
+    /// repeated.
+    #[arg(long, value_name = "FORMAT", value_delimiter = ',',
+          value_parser = PossibleValuesParser::new(crate::export::FORMATS))]
+    pub export: Vec<String>,
 }
 
 /// The checked runner settings.
@@ -139,6 +158,8 @@ pub struct Limits {
     /// The recording modes every cell runs in (`[true]`, `[false]` or `[false, true]`).
     pub recordings: Vec<bool>,
     pub max_cells: usize,
+    /// Warm-up rounds (`--warmup`), at most [`plan::MAX_REPEAT`].
+    pub warmup: u32,
 }
 
 impl RunnerArgs {
@@ -160,6 +181,9 @@ impl RunnerArgs {
             Some(text) => parse_bytes(text).unwrap_or_else(|e| refuse(format!("--max-heap {text}: {e}"))),
             None => system::default_heap_cap(),
         };
+        if self.warmup > plan::MAX_REPEAT {
+            refuse(format!("--warmup {}: at most {} warm-up rounds", self.warmup, plan::MAX_REPEAT));
+        }
         let shard = self.shard.as_deref().map(|s| Shard::parse(s).unwrap_or_else(|e| refuse(e)));
         let recordings = match self.recording.as_str() {
             "off" => vec![false],
@@ -173,6 +197,7 @@ impl RunnerArgs {
             sample_every: self.sample_every,
             recordings,
             max_cells: self.max_cells,
+            warmup: self.warmup,
         }
     }
 }
@@ -255,6 +280,25 @@ pub enum Command {
     /// Draw the charts (RUN_DIR/charts/, SVG and PNG) and write RUN_DIR/report.html from a run
     /// folder's files; runs and experiments do this at the end unless given --no-report.
     Report(ReportArgs),
+    /// Compare run folders configuration by configuration: for wall time, mm time, p99 and max
+    /// pause and peak RSS, the ratio of medians against the first folder with a 95% bootstrap
+    /// interval over the repeats, and "not significant" where the interval contains 1. Folders
+    /// that ran different workload configurations are refused (exit 2).
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The run folders; the first is the baseline.
+    #[arg(value_name = "RUN_DIR", num_args = 2.., required = true)]
+    pub folders: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+
+    /// Where --export writes compare.EXT.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub export_dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -267,6 +311,9 @@ pub struct ReportArgs {
     /// cells are missing from the report.
     #[arg(long)]
     pub allow_incomplete: bool,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 #[derive(Args, Debug)]
@@ -360,8 +407,9 @@ pub struct ValidateArgs {
 
 fn after_help() -> String {
     format!(
-        "{}\nExample: harness --workload trees --strategy refcount,generational --size small --parents \\\n             --param generational.threshold=cpython313",
-        listing()
+        "{}\n{}\n\nExample: harness --workload trees --strategy refcount,generational --size small --parents \\\n             --param generational.threshold=cpython313",
+        listing(),
+        crate::summary::TERMS
     )
 }
 
@@ -374,7 +422,7 @@ impl Cli {
     /// Checks every name and parameter; refuses (exit 2) on the first problem. One cell per
     /// strategy and repeat, all sharing the workload settings.
     pub fn plan(&self) -> Plan {
-        let repeats = self.runner.repeat().unwrap_or(1);
+        let repeats = self.runner.repeat().unwrap_or(plan::DEFAULT_REPEAT);
         let limits = self.runner.limits();
         let workload_name = self.workload.clone().expect("clap requires --workload here");
         let mut workload_params = parse_pairs(&self.workload_params, "--wparam");
@@ -437,6 +485,8 @@ impl Cli {
             timeout: limits.timeout,
             experiment: "adhoc".into(),
             out: self.out.clone(),
+            warmup: limits.warmup,
+            reproduces: None,
         }
     }
 

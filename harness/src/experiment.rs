@@ -115,6 +115,10 @@ struct ExperimentFile {
     name: Spanned<String>,
     #[serde(default)]
     description: String,
+    /// The published result the experiment reproduces: the claim, its source and figure. The
+    /// report prints it beside what was measured.
+    #[serde(default)]
+    reproduces: Option<String>,
     #[serde(default = "default_seed")]
     seed: u64,
     #[serde(default)]
@@ -148,7 +152,7 @@ fn default_seed() -> u64 {
     42
 }
 fn default_repeat() -> Spanned<i64> {
-    Spanned::new(0..0, 1)
+    Spanned::new(0..0, i64::from(plan::DEFAULT_REPEAT))
 }
 fn default_allocator() -> Spanned<String> {
     Spanned::new(0..0, "pymalloc".into())
@@ -239,7 +243,9 @@ fn plan_from(source: &Source<'_>, args: &ExperimentArgs) -> Result<Plan, String>
         seed: settings.seed,
         timeout: limits.timeout,
         experiment: file.name.get_ref().clone(),
+        reproduces: file.reproduces.clone(),
         out: args.out.clone(),
+        warmup: limits.warmup,
     })
 }
 
@@ -593,13 +599,25 @@ mod tests {
         assert!(zero_size.contains("`rings` = `-1`"), "{zero_size}");
     }
 
+    /// Issue 12, item 8: each built-in states what it reproduces (instagram's file is being
+    /// rewritten elsewhere and will say it there).
+    #[test]
+    fn built_in_experiments_say_what_they_reproduce() {
+        for (name, text) in BUILT_IN.iter().filter(|(name, _)| *name != "instagram") {
+            let file: ExperimentFile = toml::from_str(text).unwrap();
+            let reproduces = file.reproduces.unwrap_or_default();
+            assert!(reproduces.len() > 80, "{name}: `reproduces` names the source and figure: {reproduces:?}");
+        }
+    }
+
     #[test]
     fn a_sweep_over_a_workload_parameter_multiplies_its_cells() {
         let text = "name = \"t\"\nworkloads = [\"cycles\", \"trees\"]\nstrategies = [\"refcount\", \"generational\"]\n\
                     [[sweep]]\nparam = \"cycles.ring-size\"\nvalues = [2, 5, 21]\n\
                     [[sweep]]\nparam = \"generational.threshold0\"\nvalues = [100, 1000]\n";
         let plan = plan_of(text).unwrap();
-        // cycles: refcount 3 + generational 3×2; trees: refcount 1 + generational 2.
-        assert_eq!(plan.cells.len(), 3 + 6 + 1 + 2);
+        // cycles: refcount 3 + generational 3×2; trees: refcount 1 + generational 2; each of
+        // them repeated DEFAULT_REPEAT times.
+        assert_eq!(plan.cells.len(), (3 + 6 + 1 + 2) * plan::DEFAULT_REPEAT as usize);
     }
 }

@@ -10,15 +10,19 @@
 
 mod cell;
 mod cli;
+mod compare;
 mod experiment;
+mod export;
 mod folder;
 mod merge;
 mod plan;
 mod report;
 mod results;
 mod runner;
+mod summary;
 mod system;
 mod validate;
+mod warmup;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -41,10 +45,13 @@ fn main() -> ExitCode {
             print!("{}", experiment::listing());
             return ExitCode::SUCCESS;
         }
-        Some(Command::Experiment(args)) => return execute(&experiment::plan(args), !args.runner.no_report),
+        Some(Command::Experiment(args)) => return execute(&experiment::plan(args), &Finish::of(&args.runner)),
         Some(Command::Merge(args)) => return merge::run(args),
-        Some(Command::Resume(args)) => return resume(&args.run_dir, !args.no_report),
-        Some(Command::Report(args)) => return report_command(&args.run_dir, args.allow_incomplete),
+        Some(Command::Resume(args)) => {
+            return resume(&args.run_dir, &Finish { draw_report: !args.no_report, exports: Vec::new() });
+        }
+        Some(Command::Report(args)) => return report_command(args),
+        Some(Command::Compare(args)) => return compare_command(args),
         None => {}
     }
     if cli.list {
@@ -55,23 +62,49 @@ fn main() -> ExitCode {
         return run_cell_here(json);
     }
     let plan = cli.plan();
-    execute(&plan, !cli.runner.no_report)
+    execute(&plan, &Finish::of(&cli.runner))
+}
+
+/// What follows the cells of a run: the report, the exports.
+struct Finish {
+    draw_report: bool,
+    /// `--export` formats.
+    exports: Vec<String>,
+}
+
+impl Finish {
+    fn of(runner: &cli::RunnerArgs) -> Finish {
+        Finish { draw_report: !runner.no_report, exports: runner.export.export.clone() }
+    }
 }
 
 /// Runs a checked plan: makes the run folder first (exit 2 if it cannot be made, with nothing
 /// run), then runs the cells into it.
-fn execute(plan: &Plan, draw_report: bool) -> ExitCode {
+fn execute(plan: &Plan, finish: &Finish) -> ExitCode {
     let label = plan.cells.first().map_or("empty", |c| c.spec.workload.as_str());
     let run_id = results::new_run_id(if plan.experiment == "adhoc" { label } else { &plan.experiment });
     let path = plan.out.clone().unwrap_or_else(|| results::default_folder(&run_id));
     let writer = RunWriter::create(&path, results::meta(&run_id, plan))
         .unwrap_or_else(|e| refuse(format!("cannot write the run folder: {e:#}")));
-    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, draw_report)
+    for warning in &writer.meta().system.as_ref().map_or_else(Vec::new, |s| s.warnings.clone()) {
+        eprintln!("warning: {warning}");
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: {}", system::DEBUG_BUILD_WARNING);
+    }
+    let stop = stop_on_signals();
+    if plan.warmup > 0 {
+        match warmup::warm_up(&plan.cells, plan.warmup, plan.timeout, &stop) {
+            Ok(ran) => println!("warm-up: {ran} cells run and discarded"),
+            Err(Interrupted(signal)) => return ExitCode::from(128 + signal as u8),
+        }
+    }
+    run_and_complete(writer, &plan.cells, &BTreeSet::new(), plan.seed, plan.timeout, finish, &stop)
 }
 
 /// `harness resume RUN_DIR`: the cells of an interrupted run that have no row yet, after
 /// checking that this harness is the one that started it (commit, build profile, plan digest).
-fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
+fn resume(run_dir: &Path, finish: &Finish) -> ExitCode {
     let (writer, done) = RunWriter::resume(run_dir).unwrap_or_else(|e| refuse(format!("{e:#}")));
     let meta = writer.meta().clone();
     let commit = system::git_commit();
@@ -98,7 +131,8 @@ fn resume(run_dir: &Path, draw_report: bool) -> ExitCode {
         ));
     }
     println!("resuming {}: {} of {} cells done", run_dir.display(), done.len(), meta.cells.len());
-    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), draw_report)
+    let stop = stop_on_signals();
+    run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), finish, &stop)
 }
 
 /// Runs the cells not `done` into the folder, then completes it, prints the summary and draws
@@ -110,11 +144,11 @@ fn run_and_complete(
     done: &BTreeSet<usize>,
     seed: u64,
     timeout: Duration,
-    draw_report: bool,
+    finish: &Finish,
+    stop: &StopFlag,
 ) -> ExitCode {
-    let stop = stop_on_signals();
     let folder = writer.path().to_path_buf();
-    match runner::run_cells(&mut writer, cells, done, seed, timeout, &stop) {
+    match runner::run_cells(&mut writer, cells, done, seed, timeout, stop) {
         Ok(Ran::AllCells) => {}
         Ok(Ran::Stopped(Interrupted(signal))) => {
             let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
@@ -132,6 +166,7 @@ fn run_and_complete(
             return ExitCode::FAILURE;
         }
     }
+    let meta = writer.meta().clone();
     let gathered = match writer.complete() {
         Ok(gathered) => gathered,
         Err(e) => {
@@ -140,18 +175,10 @@ fn run_and_complete(
         }
     };
 
-    println!("\n{}", results::summary_table(&gathered.runs));
+    summary::print(&gathered.runs, Some(&meta));
     let cow = results::cow_table(&gathered.runs, &gathered.cow);
     if !cow.is_empty() {
         println!("{cow}");
-    }
-    for overhead in results::recording_overheads(&gathered.runs) {
-        println!(
-            "recording overhead, {}: {:+.1}% wall time by minimum, {:+.1}% by median (recording on vs off)",
-            overhead.configuration,
-            overhead.by_minimum * 100.0,
-            overhead.by_median * 100.0
-        );
     }
     let mismatches = results::checksum_mismatches(&gathered.runs);
     if mismatches.is_empty() {
@@ -163,8 +190,12 @@ fn run_and_complete(
         }
     }
     println!("results: {}", folder.display());
-    if draw_report {
+    if finish.draw_report {
         report_or_warn(&folder);
+    }
+    if let Err(e) = export_run(&folder, &gathered.runs, Some(&meta), &finish.exports) {
+        eprintln!("error: exporting: {e:#}");
+        return ExitCode::FAILURE;
     }
     if gathered.all_ok() && mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
@@ -188,9 +219,31 @@ fn report_or_warn(folder: &Path) {
     }
 }
 
+/// Writes `--export` files of a run folder: RUN_DIR/summary.EXT with the summary and the LBO
+/// overhead tables.
+fn export_run(
+    folder: &Path,
+    rows: &[results::RunRow],
+    meta: Option<&results::Meta>,
+    formats: &[String],
+) -> anyhow::Result<()> {
+    if formats.is_empty() {
+        return Ok(());
+    }
+    let run_id = rows.first().map_or("run", |r| r.run_id.as_str());
+    let mut tables = summary::Summary::of(rows, meta).tables();
+    tables.extend(report::overhead_tables(folder)?);
+    let document = export::Document { title: format!("GC harness run {run_id}"), tables };
+    for path in export::write_all(&document, formats, folder, "summary")? {
+        println!("export: {}", path.display());
+    }
+    Ok(())
+}
+
 /// `harness report RUN_DIR`: exit 0 when written, 1 when drawing failed, 2 when RUN_DIR is not
 /// a complete run folder with rows (an incomplete one is drawn with `--allow-incomplete`).
-fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
+fn report_command(args: &cli::ReportArgs) -> ExitCode {
+    let (run_dir, allow_incomplete) = (args.run_dir.as_path(), args.allow_incomplete);
     if !run_dir.join(folder::RUNS).is_file() {
         refuse(format!("{}: not a run folder (no runs.csv)", run_dir.display()));
     }
@@ -216,10 +269,41 @@ fn report_command(run_dir: &Path, allow_incomplete: bool) -> ExitCode {
                 println!("note: {note}");
             }
             println!("report: {} ({} charts)", summary.report.display(), summary.charts.len() / 2);
-            ExitCode::SUCCESS
+            let rows = folder::read_rows::<results::RunRow>(&run_dir.join(folder::RUNS)).map(|(rows, _)| rows);
+            let exported = rows.and_then(|rows| {
+                export_run(run_dir, &rows, folder::read_meta(run_dir).ok().as_ref(), &args.export.export)
+            });
+            match exported {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: exporting: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `harness compare A B [C…]`: exit 0 with the comparison printed, 2 when a folder cannot be
+/// read or the folders ran different workload configurations.
+fn compare_command(args: &cli::CompareArgs) -> ExitCode {
+    let folders = compare::load_all(&args.folders).unwrap_or_else(|e| refuse(format!("{e:#}")));
+    let comparison = compare::compare(&folders).unwrap_or_else(|e| refuse(e));
+    println!("{}", comparison.text());
+    let document = export::Document { title: "GC harness comparison".into(), tables: vec![comparison.table()] };
+    match export::write_all(&document, &args.export.export, &args.export_dir, "compare") {
+        Ok(paths) => {
+            for path in paths {
+                println!("export: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: exporting: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -39,7 +39,7 @@ pub fn run(args: &MergeArgs) -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
-    println!("{}", results::summary_table(&gathered.runs));
+    crate::summary::print(&gathered.runs, Some(&meta));
     println!("merged {} parts ({} cells): {}", meta.merged_from.len(), meta.plan_cells, folder.display());
     ExitCode::SUCCESS
 }

@@ -19,6 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::cell::CellSpec;
 
+/// Repeats of each cell when neither `--repeat` nor the experiment's `repeat =` says: three give
+/// a median and a range.
+pub const DEFAULT_REPEAT: u32 = 3;
+
 /// Most repeats of one cell (`--repeat`, `repeat =`).
 pub const MAX_REPEAT: u32 = 1000;
 /// Most cells in a plan unless `--max-cells` raises it.
@@ -43,6 +47,10 @@ pub struct Plan {
     /// `adhoc` for a plain run, else the experiment's name.
     pub experiment: String,
     pub out: Option<std::path::PathBuf>,
+    /// Warm-up rounds before the measured cells (`--warmup`), run and discarded.
+    pub warmup: u32,
+    /// The published result an experiment reproduces (its `reproduces =`).
+    pub reproduces: Option<String>,
 }
 
 /// One cell of a plan: its place in the plan (stable across shards and orders) and its spec.

@@ -125,3 +125,92 @@ pub fn die_with_parent() {
         std::process::exit(137);
     }
 }
+
+/// What may disturb timings, as `pyperf system show` checks it: the load on the machine and CPU
+/// frequency scaling. Recorded in `meta.json` (`system`) and printed as warnings.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct MachineState {
+    /// `/proc/loadavg`: runnable processes averaged over 1, 5 and 15 minutes.
+    pub load_average: Option<[f64; 3]>,
+    /// CPUs this process may use.
+    pub cpus: usize,
+    /// The CPU frequency governor of cpu0, where `/sys` shows it (`performance` does not scale).
+    pub cpu_governor: Option<String>,
+    /// Whether turbo/boost is on (`/sys/devices/system/cpu/intel_pstate/no_turbo` or
+    /// `cpufreq/boost`), where visible: it makes the clock depend on temperature.
+    pub turbo: Option<bool>,
+    /// Why timings of this run may be noisy; empty when nothing was seen.
+    pub warnings: Vec<String>,
+}
+
+impl MachineState {
+    /// The machine as it is now.
+    pub fn now() -> MachineState {
+        let load_average = fs::read_to_string("/proc/loadavg").ok().and_then(|text| {
+            let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().ok());
+            Some([fields.next()??, fields.next()??, fields.next()??])
+        });
+        let read = |path: &str| fs::read_to_string(path).ok().map(|s| s.trim().to_string());
+        let cpu_governor = read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        let turbo = read("/sys/devices/system/cpu/intel_pstate/no_turbo")
+            .map(|no_turbo| no_turbo == "0")
+            .or_else(|| read("/sys/devices/system/cpu/cpufreq/boost").map(|boost| boost == "1"));
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        MachineState::judged(load_average, cpus, cpu_governor, turbo)
+    }
+
+    /// The state with its warnings: a 1-minute load above the CPU count (other processes
+    /// compete with the cells), a governor other than `performance`, turbo on.
+    pub fn judged(
+        load_average: Option<[f64; 3]>,
+        cpus: usize,
+        cpu_governor: Option<String>,
+        turbo: Option<bool>,
+    ) -> MachineState {
+        let mut warnings = Vec::new();
+        if let Some([one, ..]) = load_average
+            && one > cpus as f64
+        {
+            warnings.push(format!(
+                "the machine is busy: load average {one:.2} over the last minute, above its {cpus} CPUs; \
+                 other processes compete with the cells and timings are noisy"
+            ));
+        }
+        if let Some(governor) = cpu_governor.as_deref().filter(|g| *g != "performance") {
+            warnings.push(format!(
+                "CPU frequency scaling: governor `{governor}` (not `performance`); the clock speed varies during the run"
+            ));
+        }
+        if turbo == Some(true) {
+            warnings.push("CPU turbo boost is on; the clock speed depends on temperature".into());
+        }
+        MachineState { load_average, cpus, cpu_governor, turbo, warnings }
+    }
+}
+
+/// The warning a build with debug assertions prints in the summary and on the report.
+pub const DEBUG_BUILD_WARNING: &str = "this harness was built with debug assertions: its figures mislead \
+     (generational costs 1.80× refcount's wall time in debug, 1.35× in release; DESIGN §12); rebuild with \
+     --release before keeping any figure";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_above_the_cpu_count_and_a_scaling_governor_are_warned_about() {
+        let quiet = MachineState::judged(Some([0.5, 0.4, 0.3]), 2, Some("performance".into()), Some(false));
+        assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+        let busy = MachineState::judged(Some([8.8, 6.0, 5.4]), 2, Some("powersave".into()), None);
+        assert_eq!(busy.warnings.len(), 2, "{:?}", busy.warnings);
+        assert!(busy.warnings[0].contains("load average 8.80"));
+        assert!(busy.warnings[1].contains("powersave"));
+    }
+
+    #[test]
+    fn the_machine_state_reads_proc() {
+        let state = MachineState::now();
+        assert!(state.load_average.is_some(), "Linux has /proc/loadavg");
+        assert!(state.cpus >= 1);
+    }
+}

@@ -127,6 +127,8 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         timeout,
         experiment: "validate".into(),
         out: args.out.clone(),
+        warmup: 0,
+        reproduces: None,
     };
     match compare(&plan, &interpreter, &run_id, &folder) {
         Ok(true) => ExitCode::SUCCESS,
@@ -431,7 +433,7 @@ fn table(rows: &[ComparisonRow]) -> String {
             },
         ]);
     }
-    results::align_table(&lines)
+    crate::summary::align_table(&lines)
 }
 
 #[cfg(test)]

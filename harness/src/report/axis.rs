@@ -12,7 +12,7 @@ use std::ops::Range;
 use plotters::coord::ranged1d::{KeyPointHint, KeyPointWeight, NoDefaultFormatting, Ranged, ValueFormatter};
 
 /// An axis chooses a logarithmic scale when its positive values span at least this factor.
-pub const LOG_SPAN: f64 = 50.0;
+pub const LOG_SPAN: f64 = 10.0;
 
 /// What an axis measures, in base units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,9 @@
-//! `report.html`: one self-contained page, the file a person opens first. The charts are inline
-//! (PNG as `data:` URIs, drawn with the embedded font, so they look the same everywhere; each
-//! links to its SVG beside it), followed by the tables of figures, the overhead table and the
-//! run's metadata. No script, no external resource: it opens from a file, offline, in any
-//! browser.
+//! `report.html`: the page a person opens first. The charts (drawn with the embedded font, so
+//! they look the same everywhere; each links to its SVG and PNG beside it) are inline as `data:`
+//! URIs in a small single run, so that page alone is the report, and linked as files in
+//! `charts/` otherwise, so that an experiment's page stays small (sweeps first), followed by the
+//! tables of figures, the overhead table and the run's metadata. No script: it opens from a
+//! file, offline, in any browser.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -42,7 +43,7 @@ pre { background: #f7f7f7; padding: .5rem; overflow-x: auto; font-size: .8rem; }
 code { font-size: .85em; }
 "#;
 
-/// The whole page. Reads each chart's PNG from `chart_dir` to inline it.
+/// The whole page. Reads each chart's PNG from `chart_dir` to inline it, in a small report.
 pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: &Path) -> Result<String> {
     let folder = analysis.folder;
     let run_id = folder
@@ -63,8 +64,12 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
     header(&mut html, analysis, &run_id)?;
     contents(&mut html, charts)?;
     notes_section(&mut html, analysis, notes)?;
+    reproduces_section(&mut html, analysis)?;
     figures_section(&mut html, analysis)?;
     overhead_section(&mut html, analysis)?;
+    mmu_section(&mut html, analysis)?;
+    let experiment = folder.meta_json.as_ref().and_then(|m| m["experiment"].as_str()).unwrap_or("adhoc");
+    let inline = experiment == "adhoc" && charts.len() <= MAX_INLINE_CHARTS;
     for (section, id, heading) in SECTIONS {
         let in_section: Vec<&Chart> = charts.iter().filter(|c| c.section == section).collect();
         if in_section.is_empty() && section != Section::Memory {
@@ -78,7 +83,7 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
             )?;
         }
         for chart in in_section {
-            figure(&mut html, chart, chart_dir)?;
+            figure(&mut html, chart, chart_dir, inline)?;
         }
         writeln!(html, "</section>")?;
     }
@@ -88,12 +93,18 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
 }
 
 /// Chart sections in page order: (section, anchor, heading).
+/// Sweeps come first: in an experiment they are the result, the per-program charts its detail.
 const SECTIONS: [(Section, &str, &str); 4] = [
+    (Section::Sweep, "sweep", "Parameter sweeps"),
     (Section::Summary, "summary", "Time, memory and leaks"),
     (Section::Pauses, "pauses", "Pauses"),
     (Section::Memory, "memory", "Memory over the run"),
-    (Section::Sweep, "sweep", "Parameter sweeps"),
 ];
+
+/// A single run (not an experiment) with at most this many charts has them inline, so the page
+/// alone can be mailed; larger ones link the files in `charts/`, which keeps the page small
+/// (the `thresholds` experiment's inlined page was 26 MB).
+pub const MAX_INLINE_CHARTS: usize = 6;
 
 fn header(html: &mut String, analysis: &Analysis, run_id: &str) -> Result<()> {
     let runs = &analysis.folder.runs;
@@ -119,6 +130,7 @@ fn contents(html: &mut String, charts: &[Chart]) -> Result<()> {
     writeln!(html, "<li><a href=\"#notes\">Notes and checks</a></li>")?;
     writeln!(html, "<li><a href=\"#figures\">Figures per configuration</a></li>")?;
     writeln!(html, "<li><a href=\"#overhead\">Overhead against a lower bound (LBO)</a></li>")?;
+    writeln!(html, "<li><a href=\"#mmu\">Minimum mutator utilisation (MMU)</a></li>")?;
     for (section, id, heading) in SECTIONS {
         let count = charts.iter().filter(|c| c.section == section).count();
         if count > 0 || section == Section::Memory {
@@ -132,6 +144,17 @@ fn contents(html: &mut String, charts: &[Chart]) -> Result<()> {
 fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Result<()> {
     let runs = &analysis.folder.runs;
     writeln!(html, "<section id=\"notes\">\n<h2>Notes and checks</h2>")?;
+    if runs.iter().any(|r| r.build_profile == "debug") {
+        writeln!(
+            html,
+            "<div class=\"error\"><b>Debug build</b>: {}.</div>",
+            escape(crate::system::DEBUG_BUILD_WARNING)
+        )?;
+    }
+    let machine = analysis.folder.meta.as_ref().and_then(|m| m.system.as_ref());
+    for warning in machine.into_iter().flat_map(|s| &s.warnings) {
+        writeln!(html, "<div class=\"error\"><b>Noisy machine</b>: {}.</div>", escape(warning))?;
+    }
     let mismatches = checksum_mismatches(runs);
     if mismatches.is_empty() {
         writeln!(html, "<p>Checksums: identical under every strategy that ran, for each workload configuration.</p>")?;
@@ -171,6 +194,21 @@ fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Re
         writeln!(html, "<p class=\"note\">{}</p>", escape(note))?;
     }
     writeln!(html, "</section>")?;
+    Ok(())
+}
+
+/// What the experiment reproduces, from its file, shown above the figures measured here.
+fn reproduces_section(html: &mut String, analysis: &Analysis) -> Result<()> {
+    let Some(reproduces) = analysis.folder.meta_json.as_ref().and_then(|m| m["reproduces"].as_str()) else {
+        return Ok(());
+    };
+    writeln!(
+        html,
+        "<section id=\"reproduces\">\n<h2>What this experiment reproduces</h2>\n<p class=\"lead\">{}</p>\n\
+         <p>What was measured here follows: the figures per configuration and the overhead table; compare \
+         them with the published result above.</p>\n</section>",
+        escape(reproduces)
+    )?;
     Ok(())
 }
 
@@ -249,7 +287,7 @@ fn overhead_section(html: &mut String, analysis: &Analysis) -> Result<()> {
         html,
         "<p>Each configuration's cost as a multiple of a lower bound, after the LBO method (Cai et al., \
          <i>Distilling the Real Cost of Production Garbage Collectors</i>, ISPASS 2022). 1.00× is the bound; \
-         lower is better.</p>"
+         lower is better; no figure is below it.</p>"
     )?;
     for program in &analysis.programs {
         let table = overhead_table(analysis, program);
@@ -257,10 +295,9 @@ fn overhead_section(html: &mut String, analysis: &Analysis) -> Result<()> {
             Some(b) => format!("{} = {}", escape(&b.basis), format(b.value)),
             None => "none (no ok cell)".into(),
         };
-        let time_basis = match &table.time_baseline {
-            Some(b) if b.basis == "nogc" => "the wall time of <code>nogc</code>, which never frees".to_string(),
-            _ => "the best wall time observed (no <code>nogc</code> run on this program)".to_string(),
-        };
+        let time_basis = "the distilled mutator time: the smallest median wall time minus memory-management \
+             time over the configurations, which is <code>nogc</code>'s wall time where that is lower (it spends none \
+             managing memory)";
         let heap_basis = if analysis.has_memory() {
             "the smallest peak of live bytes sampled in <code>memory.csv</code> (what the program needs at least)"
         } else {
@@ -298,19 +335,65 @@ fn overhead_section(html: &mut String, analysis: &Analysis) -> Result<()> {
             )?;
         }
         writeln!(html, "</table>")?;
+        for why in &table.below_bound {
+            writeln!(html, "<p class=\"note\">{}</p>", escape(why))?;
+        }
     }
     writeln!(html, "</section>")?;
     Ok(())
 }
 
-fn figure(html: &mut String, chart: &Chart, chart_dir: &Path) -> Result<()> {
+/// A chart with its caption: the PNG inline (`inline`) or linked from `charts/`.
+/// Minimum mutator utilisation at a few window lengths, per configuration: points of the MMU
+/// curves GC papers draw, from the pauses of the representative repeat (inside the wall time).
+fn mmu_section(html: &mut String, analysis: &Analysis) -> Result<()> {
+    writeln!(html, "<section id=\"mmu\">\n<h2>Minimum mutator utilisation (MMU)</h2>")?;
+    writeln!(
+        html,
+        "<p>For each window length, the smallest share of any window of that length left to the program \
+         (Cheng and Blelloch, PLDI 2001), from the pauses of the repeat with the median wall time; pauses \
+         after the workload returned (the exit collection) are left out. 100% is no pause; 0% means some \
+         pause is at least as long as the window. Windows longer than the run are the whole run.</p>"
+    )?;
+    for program in &analysis.programs {
+        writeln!(html, "<h3>{}</h3>\n<table>\n<tr><th>configuration</th><th>pauses</th>", escape(&program.label))?;
+        for window in super::mmu::WINDOWS_NS {
+            writeln!(html, "<th>MMU {}</th>", format_duration_us(window / 1e3))?;
+        }
+        writeln!(html, "</tr>")?;
+        for c in &program.configurations {
+            let Some(row) = c.representative() else { continue };
+            let wall_ns = row.wall_time_ms.unwrap_or(0.0) * 1e6;
+            let pauses: Vec<(f64, f64)> = analysis
+                .pauses(row.cell)
+                .iter()
+                .map(|p| (p.start_ns as f64, p.duration_ns as f64))
+                .filter(|(start, _)| *start < wall_ns)
+                .collect();
+            write!(html, "<tr><td>{}</td><td>{}</td>", escape(&c.label), pauses.len())?;
+            for window in super::mmu::WINDOWS_NS {
+                write!(html, "<td>{:.1}%</td>", 100.0 * super::mmu::mmu(&pauses, wall_ns, window))?;
+            }
+            writeln!(html, "</tr>")?;
+        }
+        writeln!(html, "</table>")?;
+    }
+    writeln!(html, "</section>")?;
+    Ok(())
+}
+
+fn figure(html: &mut String, chart: &Chart, chart_dir: &Path, inline: bool) -> Result<()> {
     let png_path = chart_dir.join(format!("{}.png", chart.stem));
-    let png = std::fs::read(&png_path).with_context(|| format!("reading {}", png_path.display()))?;
-    let data = base64::engine::general_purpose::STANDARD.encode(png);
+    let data = if inline {
+        let png = std::fs::read(&png_path).with_context(|| format!("reading {}", png_path.display()))?;
+        format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+    } else {
+        format!("charts/{}.png", escape(&chart.stem))
+    };
     let (width, height) = chart.size;
     writeln!(
         html,
-        "<figure id=\"{stem}\">\n<img class=\"chart\" src=\"data:image/png;base64,{data}\" width=\"{width}\" \
+        "<figure id=\"{stem}\">\n<img class=\"chart\" src=\"{data}\" width=\"{width}\" \
          height=\"{height}\" alt=\"{title}\">\n<figcaption><b>{title}.</b> {caption} \
          <a href=\"charts/{stem}.svg\">SVG</a> · <a href=\"charts/{stem}.png\">PNG</a></figcaption>\n</figure>",
         stem = escape(&chart.stem),

@@ -30,7 +30,8 @@ pub fn draw(analysis: &Analysis, program: &Program, dir: &Path, charts: &mut Vec
                   mutator and memory management (collections and refcount cascades), then the exit collection \
                   that runs after the workload returned; the whisker is the wall-time range over repeats. \
                   Memory: peak resident set of the cell's process and the allocator's peak reserved bytes. \
-                  Leaked: objects refcounting never freed, still alive at the workload's return."
+                  Leaked: objects refcounting never freed, still alive at the workload's return (drawn only when \
+                  something leaked)."
             .into(),
     };
     render_parts(family, program, &bars, MAX_BARS, dir, charts)
@@ -103,11 +104,26 @@ const PEAK_RESERVED: usize = 3;
 const LEAKED: usize = 6;
 
 impl SummaryBars<'_> {
+    /// Whether any configuration has this figure above zero: a panel or a legend entry for
+    /// what no bar shows is left out (an all-zero leaked panel on a 0–1 B axis said nothing).
+    fn any(&self, figure: impl Fn(&BarFigures) -> f64) -> bool {
+        self.items.iter().filter_map(|b| b.figures.as_ref()).any(|f| figure(f) > 0.0)
+    }
+
+    /// Panels drawn: time and peak memory, and leaks when something leaked.
+    fn panels(&self) -> u32 {
+        if self.any(|f| f.leaked_bytes) { 3 } else { 2 }
+    }
+
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
         legend.add("mutator", color(MUTATOR), Swatch::Box);
-        legend.add("memory management", color(MEMORY_MANAGEMENT), Swatch::Box);
-        legend.add("exit collection (after the workload)", color(EXIT_COLLECTION), Swatch::Box);
+        if self.any(|f| f.memory_management_ns) {
+            legend.add("memory management", color(MEMORY_MANAGEMENT), Swatch::Box);
+        }
+        if self.any(|f| f.after_return_ns) {
+            legend.add("exit collection (after the workload)", color(EXIT_COLLECTION), Swatch::Box);
+        }
         let ranges =
             self.items.iter().filter_map(|b| b.figures.as_ref()).any(|f| f.wall_range_ns.1 > f.wall_range_ns.0);
         if ranges {
@@ -115,7 +131,9 @@ impl SummaryBars<'_> {
         }
         legend.add("peak RSS", color(PEAK_RSS), Swatch::Box);
         legend.add("peak reserved bytes", color(PEAK_RESERVED), Swatch::Box);
-        legend.add("leaked bytes", color(LEAKED), Swatch::Box);
+        if self.panels() == 3 {
+            legend.add("leaked bytes", color(LEAKED), Swatch::Box);
+        }
         legend
     }
 
@@ -141,7 +159,7 @@ impl SummaryBars<'_> {
 impl Figure for SummaryBars<'_> {
     fn size(&self) -> (u32, u32) {
         let panel = PANEL_CHROME + self.items.len() as u32 * BAR_ROW;
-        (WIDTH, 50 + 3 * panel + self.legend().height(WIDTH))
+        (WIDTH, 50 + self.panels() * panel + self.legend().height(WIDTH))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -150,12 +168,15 @@ impl Figure for SummaryBars<'_> {
     {
         let area = titled(root, &self.title)?;
         let plots = with_legend(&area, &self.legend())?;
-        let panels = plots.split_evenly((3, 1));
+        let panels = plots.split_evenly((self.panels() as usize, 1));
         let figures: Vec<(f64, &BarFigures)> =
             self.items.iter().enumerate().filter_map(|(i, b)| Some((self.position(i), b.figures.as_ref()?))).collect();
         self.draw_time(&panels[0], &figures)?;
         self.draw_peak_memory(&panels[1], &figures)?;
-        self.draw_leaks(&panels[2], &figures)
+        match panels.get(2) {
+            Some(leaks) => self.draw_leaks(leaks, &figures),
+            None => Ok(()),
+        }
     }
 }
 
