@@ -35,5 +35,6 @@ pub use heap::{
     GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats, LeakReport, WeakCallback,
 };
 pub use object::Kind;
+pub use params::ParamError;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};
-pub use strategy::{BackEdges, ParamError, ParamSpec, Params, STRATEGIES, Strategy, StrategyInfo};
+pub use strategy::{BackEdges, STRATEGIES, Strategy, StrategyInfo};
