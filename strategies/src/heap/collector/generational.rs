@@ -165,6 +165,16 @@ impl Heap {
         self.gc.thresholds.get()
     }
 
+    /// `gc.enable()`: collection is automatic from now on.
+    pub fn gc_enable(&self) {
+        self.gc.automatic.set(true);
+    }
+
+    /// `gc.isenabled()`.
+    pub fn gc_isenabled(&self) -> bool {
+        self.gc.automatic.get()
+    }
+
     /// `gc.freeze()`: moves every tracked container to the permanent generation, which is never
     /// collected, and zeroes the counts.
     pub fn freeze(&self) {
