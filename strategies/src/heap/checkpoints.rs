@@ -35,7 +35,7 @@ impl Heap {
         }
     }
 
-    /// Lets the strategy act at a checkpoint (freeze, collect by hand).
+    /// Lets the strategy act at a checkpoint (freeze, turn automatic collection on, collect by hand).
     pub(super) fn checkpoint(&self, checkpoint: Checkpoint) {
         let info = CheckpointInfo {
             requests_done: self.counters.requests_done.get(),
@@ -44,6 +44,10 @@ impl Heap {
         let action = self.strategy.borrow_mut().at_checkpoint(checkpoint, info);
         match action {
             Some(GcAction::Freeze) => self.freeze(),
+            Some(GcAction::FreezeAndEnable) => {
+                self.freeze();
+                self.gc_enable();
+            }
             Some(GcAction::Collect(generation)) => {
                 self.collect(generation);
             }

@@ -2,10 +2,18 @@
 //! automatically when the gen-0 count (container allocations minus deallocations) passes its
 //! threshold, with CPython's rule that a full collection waits until the objects promoted since
 //! the last one exceed 25% of the long-lived ones. A full collection runs at exit, as CPython's
-//! does. The collector itself is in `heap/collector.rs`; this module only sets it up.
+//! does. With `freeze=true` it follows the recipe of CPython's gc docs for a pre-fork server:
+//! automatic collection off while the long-lived heap is built, `gc.freeze()` at
+//! `startup_done` (the frozen objects are never examined again, nor their garbage collected),
+//! then automatic collection on with the same thresholds. A workload that never announces
+//! `startup_done` then never collects automatically. The collector itself is in
+//! `heap/collector/generational.rs`; this module only sets it up.
 
-use super::{BACK_EDGES, BackEdges, Capabilities, CollectorKind, Policy, StrategyInfo, THRESHOLD_PRESETS, Tunables};
-use crate::params::{Defaults, Int, Ints, Optional, Param, ParamError, Reader};
+use super::{
+    BACK_EDGES, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, Policy, StrategyInfo,
+    THRESHOLD_PRESETS, Tunables,
+};
+use crate::params::{Defaults, Flag, Int, Ints, Optional, Param, ParamError, Reader};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "generational",
@@ -16,7 +24,7 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[&THRESHOLD, &THRESHOLD0, &THRESHOLD1, &THRESHOLD2, &BACK_EDGES],
+    params: &[&THRESHOLD, &THRESHOLD0, &THRESHOLD1, &THRESHOLD2, &FREEZE, &BACK_EDGES],
     build,
 };
 
@@ -41,13 +49,21 @@ const THRESHOLD1: Param<Optional<Int<u64>>> =
 const THRESHOLD2: Param<Optional<Int<u64>>> =
     single_threshold("threshold2", "gen-2 threshold alone (overrides threshold's)");
 
+const FREEZE: Param<Flag> = Param::new(
+    "freeze",
+    Flag,
+    Defaults::Fixed(false),
+    "automatic collection off until startup_done, then gc.freeze() and gc.enable() (CPython's pre-fork recipe)",
+);
+
 #[derive(Debug)]
 struct Generational {
     thresholds: [u64; 3],
+    freeze: bool,
 }
 
 fn build(r: &mut Reader) -> Result<Box<dyn Policy>, ParamError> {
-    Ok(Box::new(Generational { thresholds: thresholds_param(r)? }))
+    Ok(Box::new(Generational { thresholds: thresholds_param(r)?, freeze: r.get(&FREEZE)? }))
 }
 
 /// Reads `threshold`, then lets `threshold0..2` override single generations.
@@ -63,7 +79,11 @@ fn thresholds_param(r: &mut Reader) -> Result<[u64; 3], ParamError> {
 
 impl Policy for Generational {
     fn tunables(&self) -> Tunables {
-        Tunables { thresholds: self.thresholds, ..Tunables::default() }
+        Tunables { thresholds: self.thresholds, automatic: !self.freeze, ..Tunables::default() }
+    }
+
+    fn at_checkpoint(&mut self, checkpoint: Checkpoint, _info: CheckpointInfo) -> Option<GcAction> {
+        (self.freeze && checkpoint == Checkpoint::StartupDone).then_some(GcAction::FreezeAndEnable)
     }
 }
 

@@ -80,7 +80,8 @@ pub struct Tunables {
     pub thresholds: [u64; 3],
     /// Possible roots buffered before a collection (trial deletion; PHP's `GC_THRESHOLD_DEFAULT`).
     pub roots: u64,
-    /// Collect when a threshold is passed (`gc.enable()`), or only when asked.
+    /// Collect when a threshold is passed (`gc.enable()`), or only when asked; a strategy may
+    /// turn it on later ([`GcAction::FreezeAndEnable`]).
     pub automatic: bool,
 }
 
@@ -115,6 +116,9 @@ pub struct CheckpointInfo {
 pub enum GcAction {
     /// `gc.freeze()`.
     Freeze,
+    /// `gc.freeze()` then `gc.enable()`: CPython's recipe for a pre-fork server, whose automatic
+    /// collection was off while it built its long-lived heap.
+    FreezeAndEnable,
     /// `gc.collect(generation)`.
     Collect(usize),
 }
