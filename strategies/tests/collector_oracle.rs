@@ -18,6 +18,11 @@
 //!   so the walk only checks that it is still set).
 //! - `weakref` (refcount with weak back edges): as `refcount`, on the graph whose back edges
 //!   are weakrefs.
+//! - immortal objects (`immortal=true`) under every collector and under `refcount`: the same
+//!   graph built before `startup_done` becomes immortal; the one built after it behaves as above
+//!   (exactly its unreachable part is freed by a full collection) while mortal references to
+//!   the immortal copy come and go; the immortal copy is intact, none of its callbacks or
+//!   finalizers ran, the leak report counts it apart, and the teardown frees it.
 //! - `nogc`: the same as `refcount`, logically: the same objects survive and leak, the same
 //!   callbacks and finalizers run in the same order; every other object is dead but kept
 //!   (retained), none returned to the allocator.
@@ -247,15 +252,25 @@ fn check_reachable_part(heap: &Heap, graph: &Graph, roots: &BTreeMap<usize, Hand
     assert_eq!(seen, reachable_nodes, "the walk from the roots finds exactly the reachable nodes");
 }
 
-fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+fn heap_with(strategy_name: &str, params: &[(&str, &str)]) -> Heap {
     let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let heap = Heap::new(
+    Heap::new(
         HeapConfig { allocator: allocator(), ..HeapConfig::default() },
         strategy::find(strategy_name).unwrap().build(&params).unwrap(),
-    );
+    )
+}
+
+fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+    let heap = heap_with(strategy_name, params);
+    check_collection(&heap, graph);
+}
+
+/// Builds `graph` on `heap`, drops every non-root handle, runs a full collection and checks
+/// the outcome against the oracle.
+fn check_collection(heap: &Heap, graph: &Graph) {
     let baseline = heap.stats().live_objects;
     let log = Rc::new(RefCell::new(Log::default()));
-    let nodes = build(&heap, graph, &log);
+    let nodes = build(heap, graph, &log);
     let roots: BTreeMap<usize, Handle<'_>> = nodes.into_iter().enumerate().filter(|(n, _)| graph.roots[*n]).collect();
     heap.collect(2);
 
@@ -265,7 +280,7 @@ fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) 
         reachable.len() as u64,
         "exactly the unreachable objects are freed"
     );
-    check_reachable_part(&heap, graph, &roots, &reachable);
+    check_reachable_part(heap, graph, &roots, &reachable);
 
     let log = log.borrow();
     let mut callbacks = log.callbacks.clone();
@@ -286,6 +301,36 @@ fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) 
     let expected: Vec<usize> =
         (0..graph.nodes).filter(|&n| graph.finalizers[n] && !reachable.contains(&Object::Node(n))).collect();
     assert_eq!(finalized, expected, "each garbage node's finalizer runs once, no live node's");
+}
+
+/// `graph` built before `startup_done` under `immortal=true` (all of it held by one list, so
+/// all of it immortal), then built again after it, with mortal references to the immortal copy
+/// made and dropped, and checked against the oracle.
+fn check_immortal(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+    let params: Vec<(&str, &str)> = params.iter().copied().chain([("immortal", "true")]).collect();
+    let heap = heap_with(strategy_name, &params);
+    let old_log = Rc::new(RefCell::new(Log::default()));
+    let holder = heap.list();
+    for node in build(&heap, graph, &old_log) {
+        heap.list_append(&holder, &node);
+    }
+    heap.startup_done();
+    let borrowed = heap.list();
+    for n in 0..graph.nodes {
+        heap.list_append(&borrowed, &heap.get(&holder, n).expect("an immortal node"));
+    }
+    drop(borrowed); // decrements of immortal objects in a cascade
+    check_collection(&heap, graph);
+    let old: BTreeMap<usize, Handle<'_>> = (0..graph.nodes).map(|n| (n, heap.get(&holder, n).unwrap())).collect();
+    let everything: BTreeSet<Object> = all_objects(graph);
+    let all_nodes = Graph { roots: vec![true; graph.nodes], ..graph.clone() };
+    check_reachable_part(&heap, &all_nodes, &old, &everything);
+    drop((old, holder));
+    heap.collect(2);
+    let log = old_log.borrow();
+    assert!(log.callbacks.is_empty() && log.finalizers.is_empty(), "nothing immortal died");
+    let report = heap.finish();
+    assert_eq!(report.leaked.immortal_objects, everything.len() as u64 + 1, "the graph and its holder");
 }
 
 /// Every object the test creates for `graph`.
@@ -343,6 +388,16 @@ proptest! {
         check_collector("generational", &[("threshold", "5,2,2"), ("back-edges", "weak")], &weak);
         check_collector("trial-deletion", &[("roots", "3"), ("back-edges", "weak")], &weak);
         check_refcount_leaks_exactly_the_cycles("weakref", &graph);
+    }
+
+    #[test]
+    fn immortal_objects_under_every_collector(graph in graphs()) {
+        check_immortal("manual", &[("freeze", "false"), ("exit-collect", "false")], &graph);
+        check_immortal("generational", &[("threshold", "5,2,2")], &graph);
+        check_immortal("generational", &[("threshold", "5,2,2"), ("freeze", "true")], &graph);
+        check_immortal("trial-deletion", &[("roots", "3")], &graph);
+        check_immortal("refcount", &[], &graph);
+        check_immortal("weakref", &[], &graph.with_weak_back_edges());
     }
 
     #[test]

@@ -14,6 +14,9 @@ impl Heap {
             self.sample_at_checkpoint(SampleTrigger::Startup);
         }
         self.checkpoint(Checkpoint::StartupDone);
+        if self.strategy.borrow().immortal() {
+            self.immortalize();
+        }
     }
 
     /// The workload has finished one unit of work.

@@ -10,8 +10,8 @@
 //! `heap/collector/generational.rs`; this module only sets it up.
 
 use super::{
-    BACK_EDGES, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, Policy, StrategyInfo,
-    THRESHOLD_PRESETS, Tunables,
+    BACK_EDGES, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, IMMORTAL, Policy,
+    StrategyInfo, THRESHOLD_PRESETS, Tunables,
 };
 use crate::params::{Defaults, Flag, Int, Ints, Optional, Param, ParamError, Reader};
 
@@ -24,7 +24,7 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[&THRESHOLD, &THRESHOLD0, &THRESHOLD1, &THRESHOLD2, &FREEZE, &BACK_EDGES],
+    params: &[&THRESHOLD, &THRESHOLD0, &THRESHOLD1, &THRESHOLD2, &FREEZE, &IMMORTAL, &BACK_EDGES],
     build,
 };
 

@@ -6,8 +6,8 @@
 //! collector as `generational`, with a different trigger.
 
 use super::{
-    BACK_EDGES, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, Policy, StrategyInfo,
-    Tunables,
+    BACK_EDGES, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, IMMORTAL, Policy,
+    StrategyInfo, Tunables,
 };
 use crate::params::{Defaults, Flag, Int, Param, ParamError, Reader};
 
@@ -20,7 +20,7 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[&FREEZE, &EVERY, &LIVE_BYTES, &EXIT_COLLECT, &BACK_EDGES],
+    params: &[&FREEZE, &EVERY, &LIVE_BYTES, &EXIT_COLLECT, &IMMORTAL, &BACK_EDGES],
     build,
 };
 

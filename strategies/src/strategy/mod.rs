@@ -20,7 +20,7 @@ mod weakref;
 
 use std::fmt;
 
-use crate::params::{Choice, Defaults, Given, Owner, Param, ParamError, ParamInfo, Reader};
+use crate::params::{Choice, Defaults, Flag, Given, Owner, Param, ParamError, ParamInfo, Reader};
 
 /// How [`crate::Heap::set_back_edge`] stores an edge that closes a cycle. Every strategy takes
 /// a `back-edges` parameter ([`BACK_EDGES`]); its default is the strategy's
@@ -152,6 +152,9 @@ pub trait Strategy: fmt::Debug {
 
     /// Whether a full collection runs once the workload has returned.
     fn collect_at_exit(&self) -> bool;
+
+    /// Whether every object alive at `startup_done` becomes immortal (the `immortal` parameter).
+    fn immortal(&self) -> bool;
 }
 
 /// What one strategy decides beyond its capabilities, made by its registry entry's `build`
@@ -191,6 +194,7 @@ pub(super) fn no_policy(_: &mut Reader) -> Result<Box<dyn Policy>, ParamError> {
 struct Configured {
     info: &'static StrategyInfo,
     back_edges: BackEdges,
+    immortal: bool,
     policy: Box<dyn Policy>,
     params: Vec<(String, String)>,
 }
@@ -219,6 +223,10 @@ impl Strategy for Configured {
     fn collect_at_exit(&self) -> bool {
         self.policy.collect_at_exit(self.info.capabilities.collects_at_exit)
     }
+
+    fn immortal(&self) -> bool {
+        self.immortal
+    }
 }
 
 /// The values of the `back-edges` parameter.
@@ -237,12 +245,24 @@ pub(super) const BACK_EDGES: Param<Choice<BackEdges>> = Param::new(
 pub(super) const BACK_EDGES_WEAK: Param<Choice<BackEdges>> =
     Param { default: Defaults::Fixed(BackEdges::Weak), ..BACK_EDGES };
 
+/// The `immortal` parameter of every strategy whose dead objects' blocks go back to the
+/// allocator ([`Capabilities::returns_blocks`]): immortality is "this object's block is never
+/// returned", which says nothing under `nogc`, where no block is; and `nogc`, the LBO baseline,
+/// must pay the refcount writes every other strategy pays. There it is refused.
+pub(super) const IMMORTAL: Param<Flag> = Param::new(
+    "immortal",
+    Flag,
+    Defaults::Fixed(false),
+    "at startup_done every object reachable from the tracked containers becomes immortal (PEP 683): refcount operations on it write nothing, it is never freed nor examined by a collector",
+);
+
 /// A registry entry: how to find, describe and build a strategy.
 pub struct StrategyInfo {
     pub name: &'static str,
     pub summary: &'static str,
     pub capabilities: Capabilities,
-    /// Every parameter's declaration, in `--list` order; the shared ones ([`BACK_EDGES`]) last.
+    /// Every parameter's declaration, in `--list` order; the shared ones ([`IMMORTAL`] where
+    /// blocks are returned, [`BACK_EDGES`]) last.
     pub params: &'static [&'static dyn ParamInfo],
     pub build: Build,
 }
@@ -259,10 +279,16 @@ impl fmt::Debug for StrategyInfo {
 impl StrategyInfo {
     /// Builds the strategy; refuses a parameter it does not have and a value it cannot use.
     pub fn build(&'static self, params: &Given) -> Result<Box<dyn Strategy>, ParamError> {
-        let mut reader = Reader::new(Owner::strategy(self.name), self.params, params)?;
+        let owner = Owner::strategy(self.name);
+        if let Some(value) = params.get(IMMORTAL.name).filter(|_| !self.capabilities.returns_blocks) {
+            let reason = "no block is ever freed here, so immortality means nothing; and this baseline pays every refcount write the other strategies pay";
+            return Err(ParamError::invalid(owner, IMMORTAL.name, value, reason));
+        }
+        let mut reader = Reader::new(owner, self.params, params)?;
         let policy = (self.build)(&mut reader)?;
+        let immortal = self.capabilities.returns_blocks && reader.get(&IMMORTAL)?;
         let back_edges = reader.get(self.back_edges_param())?;
-        Ok(Box::new(Configured { info: self, back_edges, policy, params: reader.finish()? }))
+        Ok(Box::new(Configured { info: self, back_edges, immortal, policy, params: reader.finish()? }))
     }
 
     /// The declaration of its `back-edges` parameter, whose default is its capabilities'.
@@ -315,21 +341,44 @@ mod tests {
             assert_eq!(built.back_edges(), info.capabilities.back_edges);
         }
         let weak = find("refcount").unwrap().build(&given(&[("back-edges", "weak")])).unwrap();
-        assert_eq!(weak.params(), [("back-edges".to_string(), "weak".to_string())]);
+        let in_force = [("immortal", "false"), ("back-edges", "weak")].map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(weak.params(), in_force);
         let error = find("nogc").unwrap().build(&given(&[("back-edges", "soft")])).unwrap_err().to_string();
         assert_eq!(error, "strategy `nogc`: parameter `back-edges` = `soft`: expected strong or weak");
+    }
+
+    #[test]
+    fn immortal_is_offered_wherever_blocks_are_returned_and_refused_under_nogc() {
+        for info in STRATEGIES {
+            let offered = info.params.iter().any(|p| p.name() == IMMORTAL.name);
+            assert_eq!(offered, info.capabilities.returns_blocks, "{}", info.name);
+            let built = info.build(&given(&[("immortal", "true")]));
+            match built {
+                Ok(strategy) => {
+                    assert!(strategy.immortal() && strategy.params().contains(&("immortal".into(), "true".into())))
+                }
+                Err(e) => assert!(
+                    e.to_string()
+                        .starts_with("strategy `nogc`: parameter `immortal` = `true`: no block is ever freed here"),
+                    "{e}"
+                ),
+            }
+            assert!(!info.build(&Given::new()).unwrap().immortal());
+        }
     }
 
     #[test]
     fn manual_reads_its_own_parameters_and_lists_them() {
         let manual = find("manual").unwrap().build(&given(&[("every", "5"), ("exit-collect", "false")])).unwrap();
         let shown: Vec<String> = manual.params().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        assert_eq!(shown, ["freeze=true", "every=5", "live-bytes=0", "exit-collect=false", "back-edges=strong"]);
+        assert_eq!(
+            shown,
+            ["freeze=true", "every=5", "live-bytes=0", "exit-collect=false", "immortal=false", "back-edges=strong"]
+        );
         assert!(!manual.collect_at_exit());
         let unknown = find("manual").unwrap().build(&given(&[("evry", "5")])).unwrap_err().to_string();
-        assert!(
-            unknown
-                .contains("has no parameter `evry` (it accepts: freeze, every, live-bytes, exit-collect, back-edges)")
-        );
+        assert!(unknown.contains(
+            "has no parameter `evry` (it accepts: freeze, every, live-bytes, exit-collect, immortal, back-edges)"
+        ));
     }
 }

@@ -2,7 +2,7 @@
 //! forever). Garbage cycles are never freed; the heap's end-of-run reachability walk counts
 //! them, and the run reports the leak.
 
-use super::{BACK_EDGES, BackEdges, Capabilities, CollectorKind, StrategyInfo, no_policy};
+use super::{BACK_EDGES, BackEdges, Capabilities, CollectorKind, IMMORTAL, StrategyInfo, no_policy};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "refcount",
@@ -13,6 +13,6 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: false,
     },
-    params: &[&BACK_EDGES],
+    params: &[&IMMORTAL, &BACK_EDGES],
     build: no_policy,
 };

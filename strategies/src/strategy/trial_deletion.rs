@@ -6,7 +6,9 @@
 //! the subgraphs the buffered roots reach. A full collection runs at exit. The collector itself
 //! is `heap/collector/trial_deletion.rs`; this module only sets it up.
 
-use super::{BACK_EDGES, BackEdges, Capabilities, CollectorKind, DEFAULT_ROOTS, Policy, StrategyInfo, Tunables};
+use super::{
+    BACK_EDGES, BackEdges, Capabilities, CollectorKind, DEFAULT_ROOTS, IMMORTAL, Policy, StrategyInfo, Tunables,
+};
 use crate::params::{Defaults, Int, Param, ParamError, Reader};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
@@ -18,7 +20,7 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[&ROOTS, &BACK_EDGES],
+    params: &[&ROOTS, &IMMORTAL, &BACK_EDGES],
     build,
 };
 

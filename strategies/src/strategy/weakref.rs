@@ -5,7 +5,7 @@
 //! It is `refcount` with `back-edges=weak` by default; any other strategy takes that parameter
 //! too (CPython's weakref idiom with the collector on is `generational back-edges=weak`).
 
-use super::{BACK_EDGES_WEAK, BackEdges, Capabilities, CollectorKind, StrategyInfo, no_policy};
+use super::{BACK_EDGES_WEAK, BackEdges, Capabilities, CollectorKind, IMMORTAL, StrategyInfo, no_policy};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "weakref",
@@ -16,6 +16,6 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: false,
     },
-    params: &[&BACK_EDGES_WEAK],
+    params: &[&IMMORTAL, &BACK_EDGES_WEAK],
     build: no_policy,
 };
