@@ -108,7 +108,7 @@ fn bad_input_exits_2_and_writes_nothing() {
         (&["--workload", "trees", "--timeout", "1e20"], "--timeout 100000000000000000000: at most 604800 seconds"),
         (&["--workload", "trees", "--timeout", "inf"], "expected a positive number of seconds"),
         (&["--workload", "trees", "--repeat", "1000000000"], "--repeat 1000000000: at most 1000 repeats"),
-        (&["--workload", "trees", "--repeat", "20", "--max-cells", "10"], "raise it with --max-cells 100"),
+        (&["--workload", "trees", "--repeat", "20", "--max-cells", "10"], "raise it with --max-cells 120"),
         (&["--workload", "trees", "--strategy", "refcount,refcount"], "`refcount` is listed twice"),
         (&["--workload", "trees", "--strategy", "refcount,,generational"], "an empty strategy name"),
         (&["--workload", "trees", "--out", "/proc/harness-run"], "--out /proc/harness-run: cannot write there"),
