@@ -94,6 +94,10 @@ fn bad_input_exits_2_and_writes_nothing() {
             "`threshold0` = `99999999999999999999`: out of range (max 18446744073709551615)",
         ),
         (&["--workload", "trees", "--param", "trial-deletion.roots=0"], "`roots` = `0`: out of range (at least 1)"),
+        (
+            &["--workload", "trees", "--strategy", "nogc", "--param", "nogc.immortal=true"],
+            "strategy `nogc`: parameter `immortal` = `true`: no block is ever freed here",
+        ),
         (&["--workload", "trees", "--param", "manual.every=often"], "`every` = `often`"),
         (&["--workload", "trees", "--param", "manual.freeze=maybe"], "`freeze` = `maybe`"),
         (&["--workload", "trees", "--param", "generational.every=3"], "has no parameter `every`"),
