@@ -33,7 +33,7 @@ const THRESHOLD: Param<Ints<3>> = Param::new(
     "threshold",
     Ints { labels: ["gen0", "gen1", "gen2"], separator: ',', each: Int::at_least(1), presets: &THRESHOLD_PRESETS },
     Defaults::Fixed(THRESHOLD_PRESETS[0].1),
-    "generation thresholds `gen0,gen1,gen2` or a preset: cpython311 = 700,10,10, cpython313 = 2000,10,10 (0 would mean `disabled`: use `manual`)",
+    "generation thresholds `gen0,gen1,gen2`, or a preset: cpython311 (3.11, 3.12), cpython313 (0 would mean `disabled`: use `manual`)",
 );
 
 /// One generation's threshold alone, overriding `threshold`'s: experiments sweep them as
