@@ -103,6 +103,8 @@ pub struct CellOutcome {
     pub peak_reserved_bytes: u64,
     pub leaked_objects: u64,
     pub leaked_bytes: u64,
+    pub immortal_objects: u64,
+    pub immortal_bytes: u64,
     /// Collections per generation, the exit collection included; in a prefork cell the cell
     /// process's plus every worker's.
     pub collections: [u64; 3],
@@ -259,6 +261,8 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         peak_reserved_bytes: report.stats.alloc.bytes_reserved_peak,
         leaked_objects: report.leaked.objects,
         leaked_bytes: report.leaked.bytes,
+        immortal_objects: report.leaked.immortal_objects,
+        immortal_bytes: report.leaked.immortal_bytes,
         collections,
         gc_stats_at_return,
         request_latencies: LatencySummary::of(report.request_latencies_ns.iter().copied()),

@@ -507,7 +507,7 @@ impl Cli {
                 _ => {
                     let takers: Vec<&String> = selected
                         .iter()
-                        .filter(|s| strategy::find(s).is_some_and(|info| info.params.iter().any(|p| p.name == key)))
+                        .filter(|s| strategy::find(s).is_some_and(|info| info.params.iter().any(|p| p.name() == key)))
                         .collect();
                     if takers.is_empty() {
                         refuse(format!("--param {key}: no selected strategy has a parameter `{key}` (see --list)"));
@@ -542,7 +542,7 @@ pub fn listing() -> String {
     out += "\nStrategies:\n";
     for s in strategy::STRATEGIES {
         out += &format!("  {:<12} {}\n", s.name, s.summary);
-        out += &params::options(&format!("--param {}.", s.name), s.params.iter().map(|p| p as &dyn params::ParamInfo));
+        out += &params::options(&format!("--param {}.", s.name), s.params.iter().copied());
     }
     out
 }

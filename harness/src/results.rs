@@ -103,6 +103,9 @@ pub struct RunRow {
     pub peak_reserved_bytes: Option<u64>,
     pub leaked_objects: Option<u64>,
     pub leaked_bytes: Option<u64>,
+    /// Immortal objects alive at the end (`immortal=true`), not leaks.
+    pub immortal_objects: Option<u64>,
+    pub immortal_bytes: Option<u64>,
     /// Cycle collections of each generation (0 for strategies without a collector).
     pub collections_gen0: Option<u64>,
     pub collections_gen1: Option<u64>,
@@ -335,6 +338,8 @@ fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
         peak_reserved_bytes: Some(outcome.peak_reserved_bytes),
         leaked_objects: Some(outcome.leaked_objects),
         leaked_bytes: Some(outcome.leaked_bytes),
+        immortal_objects: Some(outcome.immortal_objects),
+        immortal_bytes: Some(outcome.immortal_bytes),
         collections_gen0: gen0,
         collections_gen1: gen1,
         collections_gen2: gen2,

@@ -37,8 +37,9 @@ pub use heap::{
     WorkersFailed,
 };
 pub use object::Kind;
+pub use params::ParamError;
 pub use recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause, PauseKind, SampleTrigger};
-pub use strategy::{BackEdges, ParamError, ParamSpec, Params, STRATEGIES, Strategy, StrategyInfo};
+pub use strategy::{BackEdges, STRATEGIES, Strategy, StrategyInfo};
 
 /// Whether this crate was built with debug assertions (the collector then validates its lists
 /// at every step, which doubles pause times): result files record it.

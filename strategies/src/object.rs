@@ -87,7 +87,8 @@ pub(crate) struct GcHead {
 /// The header every object starts with.
 #[repr(C)]
 pub(crate) struct Header {
-    /// Strong references: handles held by workloads plus references from slots.
+    /// Strong references: handles held by workloads plus references from slots; or
+    /// [`IMMORTAL_REFCNT`] (see [`refcount`]).
     pub refcnt: u32,
     /// Scratch space for the cycle collector (CPython's `gc_refs`).
     pub gc_refs: u32,
@@ -97,6 +98,46 @@ pub(crate) struct Header {
     pub finalizer: u16,
     /// Slot count (tuple, instance) or byte length (str); 0 for the other kinds.
     pub len: u32,
+}
+
+/// Immortal objects (PEP 683, CPython 3.12+): a count with its high bit set, which no mortal
+/// count reaches (an increment that would is an overflow, refused). Increments and decrements
+/// test the count once, as they already did (overflow, zero), and write nothing to an immortal
+/// object, so after `fork()` its page stays shared. As in CPython, the value sits in the middle
+/// of the immortal range, far from both ends.
+pub(crate) mod refcount {
+    /// The count of an immortal object (CPython 3.12 uses `UINT_MAX >> 2` with a 32-bit test).
+    pub const IMMORTAL_REFCNT: u32 = 0xC000_0000;
+    /// Counts at or above this are immortal, or one increment from overflowing into that range:
+    /// the one branch of an increment.
+    pub const SATURATED: u32 = IMMORTAL_BIT - 1;
+    const IMMORTAL_BIT: u32 = 1 << 31;
+
+    /// Whether `count` is an immortal object's.
+    #[inline]
+    pub fn is_immortal(count: u32) -> bool {
+        count & IMMORTAL_BIT != 0
+    }
+
+    /// Whether a decrement that leaves `new` needs more than a write: `new` is zero (the object
+    /// dies) or the object is immortal (nothing is written). One test: `new` is not positive as
+    /// a signed number.
+    #[inline]
+    pub fn zero_or_immortal(new: u32) -> bool {
+        (new as i32) <= 0
+    }
+}
+
+pub(crate) use refcount::IMMORTAL_REFCNT;
+
+/// Whether `obj` is immortal.
+///
+/// # Safety
+/// `obj` must name a live object.
+#[inline]
+pub(crate) unsafe fn is_immortal(obj: ObjPtr) -> bool {
+    // SAFETY: forwarded contract. Test: refcount::tests::immortal_headers_are_never_written.
+    refcount::is_immortal(unsafe { (*obj).refcnt })
 }
 
 /// Header flags.

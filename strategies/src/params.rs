@@ -187,29 +187,6 @@ impl<K: Kind> ParamInfo for Param<K> {
     }
 }
 
-/// The strategies' older, untyped declarations, listed the same way until they move to [`Param`].
-impl ParamInfo for crate::strategy::ParamSpec {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn help(&self) -> &'static str {
-        self.help
-    }
-
-    fn default_text(&self) -> String {
-        self.default.to_string()
-    }
-
-    fn allowed(&self) -> String {
-        String::new()
-    }
-
-    fn only_when(&self) -> Option<(&'static str, &'static str)> {
-        None
-    }
-}
-
 /// One line per parameter for `--list` and `--help`: `      {flag}{name}=…  {help} [default: …]
 /// [allowed: …]`, or `(no parameters)`. Defaults written `a/b/c/d` follow the sizes
 /// smoke/small/default/large.

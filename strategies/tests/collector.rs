@@ -303,6 +303,72 @@ fn manual_strategy_freezes_at_startup_and_collects_every_n_requests() {
     assert_eq!(report.leaked.objects, 2, "the frozen startup garbage is never collected");
 }
 
+/// What a pre-fork server does under `generational` with `params`: builds a long-lived heap of
+/// `long_lived` lists plus one garbage cycle, announces `startup_done`, serves 600 requests that
+/// each leave a two-node cycle. Returns the heap's state at `startup_done` (collections so far,
+/// frozen containers), the full collections while serving (objects each examined) and the leak.
+fn serve_prefork(params: &[(&str, &str)], long_lived: usize) -> ([u64; 3], u64, Vec<u64>, u64) {
+    let heap = heap_with("generational", params);
+    let keep = heap.list();
+    for _ in 0..long_lived {
+        heap.list_append(&keep, &heap.list());
+    }
+    drop(two_node_cycle(&heap)); // garbage at startup
+    let before = heap.gc_stats().map(|g| g.collections);
+    heap.startup_done();
+    let frozen = heap.freeze_count();
+    for _ in 0..600 {
+        drop(two_node_cycle(&heap));
+        heap.request_done();
+    }
+    assert!(heap.gc_stats()[0].collections > before[0] + 50, "collections run while serving");
+    let serving = (heap.gc_stats()[2].collections - before[2]) as usize;
+    drop(keep);
+    let report = heap.finish();
+    let fulls = report.pauses.iter().filter(|p| p.generation == Some(2)).map(|p| p.objects);
+    let while_serving = fulls.skip(before[2] as usize).take(serving).collect();
+    (before, frozen, while_serving, report.leaked.objects)
+}
+
+#[test]
+fn generational_freeze_collects_only_after_startup_and_never_examines_the_frozen_heap() {
+    let thresholds = ("threshold", "10,2,2");
+    let (before, frozen, frozen_fulls, frozen_leak) = serve_prefork(&[thresholds, ("freeze", "true")], 3000);
+    assert_eq!(before, [0, 0, 0], "automatic collection is off during startup");
+    assert!(frozen > 3000, "the long-lived heap is in the permanent generation ({frozen})");
+    let (plain_before, plain_frozen, plain_fulls, plain_leak) = serve_prefork(&[thresholds], 3000);
+    assert!(plain_before[0] > 0 && plain_frozen == 0);
+    // After freeze, frozen objects no longer count as long-lived: full collections run while
+    // serving (8 here), each examining only what was made since, never the 3000 frozen lists.
+    // Without freeze, the 25% rule holds them back: the long-lived heap counts.
+    assert!(frozen_fulls.len() >= 5, "{frozen_fulls:?}");
+    assert!(frozen_fulls.iter().all(|&examined| examined < 100), "{frozen_fulls:?}");
+    assert!(plain_fulls.is_empty(), "{plain_fulls:?}");
+    // Garbage at freeze time is never collected, not even by the collection at exit.
+    assert_eq!((frozen_leak, plain_leak), (2, 0));
+}
+
+#[test]
+fn generational_freeze_turns_automatic_collection_on_with_the_usual_thresholds() {
+    let heap = heap_with("generational", &[("freeze", "true")]);
+    assert!(!heap.gc_isenabled());
+    for _ in 0..2000 {
+        drop(heap.list());
+    }
+    assert_eq!(heap.gc_stats()[0].collections, 0);
+    heap.startup_done();
+    assert!(heap.gc_isenabled());
+    assert_eq!(heap.gc_counts(), [0, 0, 0]);
+    // Instances: no free list, so each allocation counts.
+    let mut keep: Vec<Handle<'_>> = (0..700).map(|_| heap.instance(1)).collect();
+    assert_eq!((heap.gc_counts()[0], heap.gc_stats()[0].collections), (700, 0));
+    keep.push(heap.instance(1));
+    assert_eq!(heap.gc_stats()[0].collections, 1, "the 701st container passes threshold 700");
+    drop(keep);
+    let params = strategy::find("generational").unwrap().build(&[("freeze".into(), "true".into())].into()).unwrap();
+    assert!(params.params().contains(&("freeze".into(), "true".into())));
+}
+
 #[test]
 fn manual_strategy_collects_above_a_live_bytes_limit() {
     let heap = heap_with("manual", &[("freeze", "false"), ("live-bytes", "20000")]);

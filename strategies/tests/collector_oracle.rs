@@ -19,6 +19,11 @@
 //!   so the walk only checks that it is still set).
 //! - `weakref` (refcount with weak back edges): as `refcount`, on the graph whose back edges
 //!   are weakrefs.
+//! - immortal objects (`immortal=true`) under every collector and under `refcount`: the same
+//!   graph built before `startup_done` becomes immortal; the one built after it behaves as above
+//!   (exactly its unreachable part is freed by a full collection) while mortal references to
+//!   the immortal copy come and go; the immortal copy is intact, none of its callbacks or
+//!   finalizers ran, the leak report counts it apart, and the teardown frees it.
 //! - `nogc`: the same as `refcount`, logically: the same objects survive and leak, the same
 //!   callbacks and finalizers run in the same order; every other object is dead but kept
 //!   (retained), none returned to the allocator.
@@ -260,10 +265,6 @@ enum Finish {
     Increments,
 }
 
-fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
-    check_collector_with(strategy_name, params, graph, Finish::Full);
-}
-
 /// Allocates filler lists, kept alive, until `scavenges` scavenges of the incremental collector
 /// have completed; returns them.
 fn drive_increments<'h>(heap: &'h Heap, scavenges: usize) -> Vec<Handle<'h>> {
@@ -282,15 +283,29 @@ fn drive_increments<'h>(heap: &'h Heap, scavenges: usize) -> Vec<Handle<'h>> {
     fillers
 }
 
-fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Graph, finish: Finish) {
+fn heap_with(strategy_name: &str, params: &[(&str, &str)]) -> Heap {
     let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let heap = Heap::new(
+    Heap::new(
         HeapConfig { allocator: allocator(), ..HeapConfig::default() },
         strategy::find(strategy_name).unwrap().build(&params).unwrap(),
-    );
+    )
+}
+
+fn check_collector(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+    check_collector_with(strategy_name, params, graph, Finish::Full);
+}
+
+fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Graph, finish: Finish) {
+    let heap = heap_with(strategy_name, params);
+    check_collection(&heap, graph, finish);
+}
+
+/// Builds `graph` on `heap`, drops every non-root handle, runs a full collection and checks
+/// the outcome against the oracle.
+fn check_collection(heap: &Heap, graph: &Graph, finish: Finish) {
     let baseline = heap.stats().live_objects;
     let log = Rc::new(RefCell::new(Log::default()));
-    let nodes = build(&heap, graph, &log);
+    let nodes = build(heap, graph, &log);
     if finish == Finish::Increments {
         heap.collect(2); // nothing is garbage yet: the whole graph goes to the pending space
     }
@@ -300,7 +315,7 @@ fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Gr
             heap.collect(2);
             Vec::new()
         }
-        Finish::Increments => drive_increments(&heap, graph.nodes + graph.edges.len() + 2),
+        Finish::Increments => drive_increments(heap, graph.nodes + graph.edges.len() + 2),
     };
 
     let reachable = graph.reachable();
@@ -309,7 +324,7 @@ fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Gr
         reachable.len() as u64,
         "exactly the unreachable objects are freed"
     );
-    check_reachable_part(&heap, graph, &roots, &reachable);
+    check_reachable_part(heap, graph, &roots, &reachable);
 
     let log = log.borrow();
     let mut callbacks = log.callbacks.clone();
@@ -330,6 +345,36 @@ fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Gr
     let expected: Vec<usize> =
         (0..graph.nodes).filter(|&n| graph.finalizers[n] && !reachable.contains(&Object::Node(n))).collect();
     assert_eq!(finalized, expected, "each garbage node's finalizer runs once, no live node's");
+}
+
+/// `graph` built before `startup_done` under `immortal=true` (all of it held by one list, so
+/// all of it immortal), then built again after it, with mortal references to the immortal copy
+/// made and dropped, and checked against the oracle.
+fn check_immortal(strategy_name: &str, params: &[(&str, &str)], graph: &Graph) {
+    let params: Vec<(&str, &str)> = params.iter().copied().chain([("immortal", "true")]).collect();
+    let heap = heap_with(strategy_name, &params);
+    let old_log = Rc::new(RefCell::new(Log::default()));
+    let holder = heap.list();
+    for node in build(&heap, graph, &old_log) {
+        heap.list_append(&holder, &node);
+    }
+    heap.startup_done();
+    let borrowed = heap.list();
+    for n in 0..graph.nodes {
+        heap.list_append(&borrowed, &heap.get(&holder, n).expect("an immortal node"));
+    }
+    drop(borrowed); // decrements of immortal objects in a cascade
+    check_collection(&heap, graph, Finish::Full);
+    let old: BTreeMap<usize, Handle<'_>> = (0..graph.nodes).map(|n| (n, heap.get(&holder, n).unwrap())).collect();
+    let everything: BTreeSet<Object> = all_objects(graph);
+    let all_nodes = Graph { roots: vec![true; graph.nodes], ..graph.clone() };
+    check_reachable_part(&heap, &all_nodes, &old, &everything);
+    drop((old, holder));
+    heap.collect(2);
+    let log = old_log.borrow();
+    assert!(log.callbacks.is_empty() && log.finalizers.is_empty(), "nothing immortal died");
+    let report = heap.finish();
+    assert_eq!(report.leaked.immortal_objects, everything.len() as u64 + 1, "the graph and its holder");
 }
 
 /// Every object the test creates for `graph`.
@@ -395,6 +440,17 @@ proptest! {
         check_collector("incremental", &[("threshold", "3"), ("back-edges", "weak")], &weak);
         check_collector("trial-deletion", &[("roots", "3"), ("back-edges", "weak")], &weak);
         check_refcount_leaks_exactly_the_cycles("weakref", &graph);
+    }
+
+    #[test]
+    fn immortal_objects_under_every_collector(graph in graphs()) {
+        check_immortal("manual", &[("freeze", "false"), ("exit-collect", "false")], &graph);
+        check_immortal("generational", &[("threshold", "5,2,2")], &graph);
+        check_immortal("generational", &[("threshold", "5,2,2"), ("freeze", "true")], &graph);
+        check_immortal("trial-deletion", &[("roots", "3")], &graph);
+        check_immortal("incremental", &[("threshold", "3")], &graph);
+        check_immortal("refcount", &[], &graph);
+        check_immortal("weakref", &[], &graph.with_weak_back_edges());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The conformance matrix: every workload under every strategy at `smoke` size, on every
-//! allocator, must compute the same checksum. A strategy decides when memory is freed, never
-//! what the program computes.
+//! allocator, must compute the same checksum, with immortal objects too (`immortal=true`, on
+//! every strategy that offers it). A strategy decides when memory is freed, never what the
+//! program computes.
 
 use std::collections::BTreeMap;
 
@@ -16,22 +17,25 @@ fn every_workload_computes_the_same_checksum_under_every_strategy() {
             let args = WorkloadArgs { size: Size::Smoke, seed: 7, params: params.clone() };
             let program = workload.build(&args).unwrap();
             let mut checksums = BTreeMap::new();
+            let immortal: BTreeMap<String, String> = [("immortal".into(), "true".into())].into();
             for info in strategy::STRATEGIES {
-                for allocator in AllocatorConfig::all() {
-                    let heap = Heap::new(
-                        HeapConfig { allocator, ..HeapConfig::default() },
-                        info.build(&Default::default()).unwrap(),
-                    );
-                    let checksum = program.run(&heap);
-                    let report = heap.finish();
-                    if info.name == "weakref" {
-                        assert_eq!(
-                            report.leaked.objects, 0,
-                            "{} {params:?}: weak back edges leave no cycle",
-                            workload.name
-                        );
+                let offers_immortal = info.params.iter().any(|p| p.name() == "immortal");
+                let configurations = [Some(BTreeMap::new()), offers_immortal.then(|| immortal.clone())];
+                for strategy_params in configurations.into_iter().flatten() {
+                    for allocator in AllocatorConfig::all() {
+                        let strategy = info.build(&strategy_params).unwrap();
+                        let heap = Heap::new(HeapConfig { allocator, ..HeapConfig::default() }, strategy);
+                        let checksum = program.run(&heap);
+                        let report = heap.finish();
+                        if info.name == "weakref" && strategy_params.is_empty() {
+                            assert_eq!(
+                                report.leaked.objects, 0,
+                                "{} {params:?}: weak back edges leave no cycle",
+                                workload.name
+                            );
+                        }
+                        checksums.insert(format!("{}{strategy_params:?}/{allocator:?}", info.name), checksum);
                     }
-                    checksums.insert(format!("{}/{allocator:?}", info.name), checksum);
                 }
             }
             let distinct: std::collections::BTreeSet<_> = checksums.values().collect();

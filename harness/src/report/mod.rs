@@ -222,6 +222,8 @@ mod tests {
                 peak_reserved_bytes: ok.then_some(c.peak_rss / 3),
                 leaked_objects: ok.then_some(c.leaked_bytes / 48),
                 leaked_bytes: ok.then_some(c.leaked_bytes),
+                immortal_objects: ok.then_some(0),
+                immortal_bytes: ok.then_some(0),
                 collections_gen0: Some(c.pauses_ns.len() as u64),
                 collections_gen1: Some(0),
                 collections_gen2: Some(0),

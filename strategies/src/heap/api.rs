@@ -130,6 +130,10 @@ pub struct LeakReport {
     pub bytes: u64,
     /// Objects and bytes per kind.
     pub by_kind: BTreeMap<Kind, (u64, u64)>,
+    /// Immortal objects (the `immortal` parameter) alive at the end: never freed by design, so
+    /// not leaks; the teardown frees them.
+    pub immortal_objects: u64,
+    pub immortal_bytes: u64,
 }
 
 /// Everything a finished run reports about memory management.

@@ -14,6 +14,9 @@ impl Heap {
             self.sample_at_checkpoint(SampleTrigger::Startup);
         }
         self.checkpoint(Checkpoint::StartupDone);
+        if self.strategy.borrow().immortal() {
+            self.immortalize();
+        }
     }
 
     /// The workload has finished one unit of work.
@@ -36,7 +39,7 @@ impl Heap {
         }
     }
 
-    /// Lets the strategy act at a checkpoint (freeze, collect by hand).
+    /// Lets the strategy act at a checkpoint (freeze, turn automatic collection on, collect by hand).
     pub(super) fn checkpoint(&self, checkpoint: Checkpoint) {
         let info = CheckpointInfo {
             requests_done: self.counters.requests_done.get(),
@@ -45,6 +48,10 @@ impl Heap {
         let action = self.strategy.borrow_mut().at_checkpoint(checkpoint, info);
         match action {
             Some(GcAction::Freeze) => self.freeze(),
+            Some(GcAction::FreezeAndEnable) => {
+                self.freeze();
+                self.gc_enable();
+            }
             Some(GcAction::Collect(generation)) => {
                 self.collect(generation);
             }

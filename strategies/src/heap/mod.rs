@@ -136,6 +136,9 @@ struct RuntimeObjects {
     empty_tuple: OnceCell<ObjPtr>,
     /// A dict the heap holds, standing for module globals (finalizers store survivors there).
     globals: OnceCell<ObjPtr>,
+    /// Every immortal object (`immortal=true`): never freed while the heap runs, even once
+    /// nothing refers to it, so the runtime keeps them for the teardown (refcount.rs).
+    immortal: RefCell<Vec<ObjPtr>>,
 }
 
 impl Heap {

@@ -3,30 +3,53 @@
 //! The cascade is timed at its two ends only; finalizers and weakref callbacks that fell due
 //! run once it is over. Under trial deletion every decrement that leaves a container's count
 //! above zero also buffers it as a possible root (one predicted branch for the others).
+//!
+//! Immortal objects (the `immortal` parameter, PEP 683): at `startup_done` every object
+//! reachable from the tracked containers and the runtime's own gets an immortal count
+//! ([`object::refcount`]), and the tracked ones go to the permanent generation. An increment
+//! or decrement then writes nothing to them, at the cost of no extra branch: the increment's
+//! one test (saturated: immortal, or an overflow) and the decrement's one test (zero or
+//! immortal) each cover both cases. They are never freed while the heap runs, never examined by
+//! a collector, and are given a true count back only when the heap is dropped
+//! ([`Heap::mortalize`]).
 
 use std::time::Instant;
 
 use super::Heap;
-use crate::object::{self, ObjPtr};
+use crate::object::{self, IMMORTAL_REFCNT, ObjPtr, refcount};
 
 impl Heap {
     #[inline]
     pub(super) fn incref(&self, obj: ObjPtr) {
-        // SAFETY: callers hold a reference to `obj`, so it is alive. Test: object_model::refcounts_balance.
-        unsafe { (*obj).refcnt = (*obj).refcnt.checked_add(1).expect("refcount overflow") };
+        // SAFETY: callers hold a reference to `obj`, so it is alive.
+        // Tests: object_model::refcounts_balance, refcount::tests::immortal_headers_are_never_written.
+        unsafe {
+            let count = (*obj).refcnt;
+            if count >= refcount::SATURATED {
+                saturated(count);
+                return;
+            }
+            (*obj).refcnt = count + 1;
+        }
     }
 
     #[inline]
     pub(super) fn decref(&self, obj: ObjPtr) {
         // SAFETY: callers give up a reference they own, so `obj` is alive and refcnt >= 1.
-        // Test: object_model::refcounts_balance.
-        let now_zero = unsafe {
-            (*obj).refcnt -= 1;
-            (*obj).refcnt == 0
-        };
-        if now_zero {
-            self.release(obj);
-        } else if self.mode.buffers_roots {
+        // Tests: object_model::refcounts_balance, refcount::tests::immortal_headers_are_never_written.
+        unsafe {
+            debug_assert!((*obj).refcnt > 0, "decrement of a dead object");
+            let new = (*obj).refcnt.wrapping_sub(1);
+            if refcount::zero_or_immortal(new) {
+                if new == 0 {
+                    (*obj).refcnt = 0;
+                    self.release(obj);
+                }
+                return;
+            }
+            (*obj).refcnt = new;
+        }
+        if self.mode.buffers_roots {
             self.possible_root(obj);
         }
     }
@@ -65,10 +88,16 @@ impl Heap {
             // Test: object_model::ten_million_chain_frees_iteratively.
             unsafe {
                 object::for_each_reference(dead, |child| {
-                    (*child).refcnt -= 1;
-                    if (*child).refcnt == 0 {
-                        stack.push(child);
-                    } else if buffers_roots {
+                    let new = (*child).refcnt.wrapping_sub(1);
+                    if refcount::zero_or_immortal(new) {
+                        if new == 0 {
+                            (*child).refcnt = 0;
+                            stack.push(child);
+                        }
+                        return;
+                    }
+                    (*child).refcnt = new;
+                    if buffers_roots {
                         self.roots.buffer(child);
                     }
                 });
@@ -82,5 +111,125 @@ impl Heap {
         }
         self.run_pending_finalizers();
         self.run_pending_callbacks();
+    }
+
+    /// Makes every object reachable from the tracked containers and the runtime's own objects
+    /// immortal, and freezes the tracked ones (they move to the permanent generation). Objects
+    /// only the workload's handles hold (an atom, an untracked tuple) stay mortal. The runtime
+    /// keeps a list of them, for the leak report and the teardown.
+    pub(super) fn immortalize(&self) {
+        self.freeze();
+        // SAFETY: outside a collection the GC lists hold live containers, and the references of
+        // live objects are live. Test: collector_oracle::immortal_objects_under_every_collector.
+        let mut immortal = self.runtime.immortal.borrow_mut();
+        unsafe {
+            let mut stack = self.tracked_objects();
+            stack.extend(self.runtime_objects());
+            while let Some(obj) = stack.pop() {
+                if object::is_immortal(obj) {
+                    continue;
+                }
+                (*obj).refcnt = IMMORTAL_REFCNT;
+                immortal.push(obj);
+                object::for_each_reference(obj, |child| stack.push(child));
+            }
+        }
+    }
+}
+
+/// An increment found a saturated count: an immortal object's (nothing to write), or a
+/// mortal count at its limit.
+#[cold]
+#[inline(never)]
+fn saturated(count: u32) {
+    assert!(refcount::is_immortal(count), "refcount overflow");
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::object::{self, Header};
+    use crate::{Handle, Heap, HeapConfig, strategy};
+
+    fn heap(strategy_name: &str, immortal: &str) -> Heap {
+        let given = [("immortal".to_string(), immortal.to_string())].into();
+        Heap::new(HeapConfig::default(), strategy::find(strategy_name).unwrap().build(&given).unwrap())
+    }
+
+    /// The 16 header bytes of `h`'s object.
+    fn header(heap: &Heap, h: &Handle<'_>) -> [u8; size_of::<Header>()] {
+        let obj = heap.own(h);
+        // SAFETY: the handle keeps its object alive; a header is plain bytes.
+        // Test: this one.
+        unsafe { obj.cast::<[u8; size_of::<Header>()]>().read() }
+    }
+
+    /// Clones, drops, stores and removes references to `h` many times, as a request that reads
+    /// old objects would.
+    fn touch<'h>(heap: &'h Heap, h: &Handle<'h>) {
+        let holder = heap.list();
+        for _ in 0..1000 {
+            let copy = h.clone();
+            heap.list_append(&holder, &copy);
+            drop(copy);
+        }
+        while heap.len(&holder) > 0 {
+            drop(heap.list_remove(&holder, 0));
+        }
+    }
+
+    #[test]
+    fn immortal_headers_are_never_written() {
+        for name in ["refcount", "generational", "trial-deletion"] {
+            let heap = heap(name, "true");
+            let old = heap.list();
+            let item = heap.instance(1);
+            heap.list_append(&old, &item);
+            heap.set(&item, 0, Some(&heap.str("old")));
+            heap.startup_done();
+            for h in [&old, &item, &heap.get(&item, 0).unwrap()] {
+                let before = header(&heap, h);
+                // SAFETY: the handle keeps its object alive. Test: this one.
+                assert!(unsafe { object::is_immortal(heap.own(h)) }, "{name}");
+                touch(&heap, h);
+                heap.collect(2);
+                assert_eq!(header(&heap, h), before, "{name}: no write reaches an immortal header");
+            }
+            let young = heap.list();
+            let before = header(&heap, &young);
+            let copy = young.clone();
+            assert_ne!(header(&heap, &young), before, "{name}: a mortal header is written");
+            drop(copy);
+            drop((old, item, young));
+            let report = heap.finish();
+            assert_eq!((report.leaked.immortal_objects, report.leaked.objects), (3, 0), "{name}");
+        }
+    }
+
+    #[test]
+    fn without_the_option_nothing_is_immortal() {
+        let heap = heap("refcount", "false");
+        let old = heap.list();
+        heap.startup_done();
+        // SAFETY: the handle keeps its object alive. Test: this one.
+        assert!(unsafe { !object::is_immortal(heap.own(&old)) });
+        drop(old);
+        assert_eq!(heap.finish().leaked.immortal_objects, 0);
+    }
+
+    #[test]
+    fn a_mortal_count_stops_short_of_the_immortal_range() {
+        let heap = heap("refcount", "false");
+        let h = heap.list();
+        let obj = heap.own(&h);
+        // SAFETY: the handle keeps its object alive; the count is put back before it is dropped.
+        // Test: this one.
+        unsafe { (*obj).refcnt = object::refcount::SATURATED };
+        let overflow = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::mem::forget(h.clone())));
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!((*obj).refcnt, object::refcount::SATURATED, "nothing written");
+            (*obj).refcnt = 1;
+        }
+        assert!(overflow.is_err(), "an increment past the mortal range is refused");
     }
 }

@@ -1,7 +1,8 @@
 //! The end of a run: [`Heap::finish`] (the final sample, the exit collection, the leak walk)
-//! and dropping the heap, which frees everything, leaked cycles included, with no user code.
+//! and dropping the heap, which frees everything, leaked cycles and immortal objects included,
+//! with no user code.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ptr;
 
 use super::blocks::owned_bytes;
@@ -40,7 +41,10 @@ impl Heap {
     }
 
     /// Walks every object reachable from the tracked containers. Once the workload has
-    /// returned there are no roots, so all of it is leaked (garbage refcounting never freed).
+    /// returned there are no roots, so all of it is leaked (garbage refcounting never freed),
+    /// except immortal objects, which are never freed by design and are counted apart, all of
+    /// them, referred to or not (a mortal object they still refer to is leaked: nothing will
+    /// free it).
     pub(super) fn leak_report(&self) -> LeakReport {
         // The small ints and `()` belong to the runtime, not to the workload.
         let runtime_owned: HashSet<ObjPtr> = self
@@ -65,6 +69,9 @@ impl Heap {
                         stack.push(child);
                     }
                 });
+                if object::is_immortal(obj) {
+                    continue;
+                }
                 let bytes = owned_bytes(obj) as u64;
                 let entry = report.by_kind.entry((*obj).kind).or_default();
                 entry.0 += 1;
@@ -72,6 +79,12 @@ impl Heap {
                 report.objects += 1;
                 report.bytes += bytes;
             }
+        }
+        for &obj in self.runtime.immortal.borrow().iter().filter(|obj| !runtime_owned.contains(obj)) {
+            report.immortal_objects += 1;
+            // SAFETY: immortal objects are alive until the teardown.
+            // Test: collector_oracle::immortal_objects_under_every_collector.
+            report.immortal_bytes += unsafe { owned_bytes(obj) } as u64;
         }
         report
     }
@@ -82,6 +95,9 @@ impl Drop for Heap {
     /// `tp_clear` does), then the last references go. Weakref callbacks do not run.
     fn drop(&mut self) {
         self.tearing_down.set(true); // no finalizer or callback runs from here on
+        // SAFETY: no handle is left and no collection runs: the live objects are what the GC
+        // lists, the runtime and `garbage` hold. Test: collector_oracle::immortal_objects_under_every_collector.
+        let orphans = unsafe { self.mortalize() };
         self.release_globals();
         // SAFETY: the GC lists hold live containers; we hold +1 on each while clearing.
         // Test: object_model::teardown_frees_everything.
@@ -99,6 +115,9 @@ impl Drop for Heap {
             for obj in self.gc.garbage().take() {
                 self.decref(obj);
             }
+            for obj in orphans {
+                self.decref(obj);
+            }
             for &obj in self.runtime.small_ints.get().expect("built").iter().chain(self.runtime.empty_tuple.get()) {
                 self.decref(obj);
             }
@@ -111,8 +130,63 @@ impl Drop for Heap {
 }
 
 impl Heap {
+    /// The objects the runtime holds a reference to (small ints, `()`, the globals dict).
+    pub(super) fn runtime_objects(&self) -> Vec<ObjPtr> {
+        let small_ints = self.runtime.small_ints.get().into_iter().flatten();
+        small_ints.chain(self.runtime.empty_tuple.get()).chain(self.runtime.globals.get()).copied().collect()
+    }
+
+    /// Gives every immortal object its true count back, the references the live objects and the
+    /// runtime hold to it, so that the teardown frees it like any other (valgrind-clean).
+    /// Returns those nothing refers to any more, each with a count of 1 for the caller to drop.
+    ///
+    /// # Safety
+    /// No handle is left and no collection runs: every live object is reachable from the GC
+    /// lists, the runtime's objects, `garbage` and the immortal objects.
+    unsafe fn mortalize(&self) -> Vec<ObjPtr> {
+        let immortal = self.runtime.immortal.take();
+        if immortal.is_empty() {
+            return immortal;
+        }
+        let held: Vec<ObjPtr> =
+            self.runtime_objects().into_iter().chain(self.gc.garbage().borrow().iter().copied()).collect();
+        let mut counts: HashMap<ObjPtr, u32> = HashMap::new();
+        for &obj in &held {
+            *counts.entry(obj).or_default() += 1;
+        }
+        // SAFETY: forwarded; the references of live objects are live.
+        // Test: collector_oracle::immortal_objects_under_every_collector.
+        unsafe {
+            let mut stack = self.tracked_objects();
+            stack.extend(held.iter().chain(&immortal));
+            let mut seen: HashSet<ObjPtr> = HashSet::new();
+            while let Some(obj) = stack.pop() {
+                if seen.insert(obj) {
+                    object::for_each_reference(obj, |child| {
+                        *counts.entry(child).or_default() += 1;
+                        stack.push(child);
+                    });
+                }
+            }
+            let mut orphans = Vec::new();
+            for obj in immortal {
+                (*obj).refcnt = counts.get(&obj).copied().unwrap_or(0);
+                if (*obj).refcnt == 0 {
+                    (*obj).refcnt = 1;
+                    orphans.push(obj);
+                }
+            }
+            orphans
+        }
+    }
+
+    /// Gives up the runtime's reference to the globals dict; an immortal one is kept (the
+    /// teardown frees it once it is mortal again).
     pub(super) fn release_globals(&mut self) {
-        if let Some(globals) = self.runtime.globals.take() {
+        // SAFETY: the runtime's reference keeps the globals alive.
+        // Test: collector_oracle::immortal_objects_under_every_collector.
+        if self.runtime.globals.get().is_some_and(|&globals| unsafe { !object::is_immortal(globals) }) {
+            let globals = self.runtime.globals.take().expect("checked");
             self.decref(globals);
         }
     }

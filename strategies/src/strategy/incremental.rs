@@ -5,9 +5,10 @@
 //! exit. The collector itself is `heap/collector/incremental.rs`; this module only sets it up.
 
 use super::{
-    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, DEFAULT_SCAN_RATE_DIVISOR, ParamError, ParamSpec,
-    Params, Strategy, StrategyInfo, Tunables, back_edges_param, back_edges_value, positive_integer,
+    BACK_EDGES, BackEdges, Capabilities, CollectorKind, DEFAULT_SCAN_RATE_DIVISOR, IMMORTAL, Policy, StrategyInfo,
+    Tunables,
 };
+use crate::params::{Defaults, Int, Param, ParamError, Reader};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "incremental",
@@ -18,21 +19,26 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[
-        ParamSpec {
-            name: "threshold",
-            default: "2000",
-            help: "young threshold: container allocations (less deallocations) that trigger an increment (CPython 3.14: 2000)",
-        },
-        ParamSpec {
-            name: "scan-rate",
-            default: "10",
-            help: "scan-rate divisor: each increment takes heap_size / scan-rate / 10 of the old space (CPython 3.14's SCAN_RATE_DIVISOR: 10)",
-        },
-        BACK_EDGES_STRONG,
-    ],
+    params: &[&THRESHOLD, &SCAN_RATE, &IMMORTAL, &BACK_EDGES],
     build,
 };
+
+/// CPython 3.14's young threshold (`gc.get_threshold()[0]`).
+const CPYTHON314_YOUNG_THRESHOLD: u64 = 2000;
+
+const THRESHOLD: Param<Int<u64>> = Param::new(
+    "threshold",
+    Int::at_least(1),
+    Defaults::Fixed(CPYTHON314_YOUNG_THRESHOLD),
+    "young threshold: container allocations (less deallocations) that trigger an increment (CPython 3.14: 2000; its 0 means `disabled`)",
+);
+
+const SCAN_RATE: Param<Int<u64>> = Param::new(
+    "scan-rate",
+    Int::at_least(1),
+    Defaults::Fixed(DEFAULT_SCAN_RATE_DIVISOR),
+    "scan-rate divisor: each increment takes heap_size / scan-rate / 10 of the old space (CPython 3.14's SCAN_RATE_DIVISOR: 10)",
+);
 
 /// `gc.set_threshold`'s second argument, the `scale` of the heap slice (3.14's default, 10).
 const SCALE: u64 = 10;
@@ -41,47 +47,13 @@ const SCALE: u64 = 10;
 struct Incremental {
     young_threshold: u64,
     scan_rate_divisor: u64,
-    back_edges: BackEdges,
 }
 
-fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    Ok(Box::new(Incremental {
-        young_threshold: young_threshold_param(params)?,
-        scan_rate_divisor: scan_rate_param(params)?,
-        back_edges: back_edges_param(&INFO, params)?,
-    }))
+fn build(r: &mut Reader) -> Result<Box<dyn Policy>, ParamError> {
+    Ok(Box::new(Incremental { young_threshold: r.get(&THRESHOLD)?, scan_rate_divisor: r.get(&SCAN_RATE)? }))
 }
 
-/// Reads `threshold`: the young threshold, at least 1.
-fn young_threshold_param(params: &Params) -> Result<u64, ParamError> {
-    let value = params.get("threshold").map_or(INFO.params[0].default, String::as_str);
-    positive_integer(INFO.name, "threshold", value, " (CPython's 0 means `disabled`)")
-}
-
-/// Reads `scan-rate`: the scan-rate divisor, at least 1.
-fn scan_rate_param(params: &Params) -> Result<u64, ParamError> {
-    params
-        .get("scan-rate")
-        .map_or(Ok(DEFAULT_SCAN_RATE_DIVISOR), |value| positive_integer(INFO.name, "scan-rate", value, " (a divisor)"))
-}
-
-impl Strategy for Incremental {
-    fn info(&self) -> &'static StrategyInfo {
-        &INFO
-    }
-
-    fn back_edges(&self) -> BackEdges {
-        self.back_edges
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        vec![
-            ("threshold".into(), self.young_threshold.to_string()),
-            ("scan-rate".into(), self.scan_rate_divisor.to_string()),
-            back_edges_value(self.back_edges),
-        ]
-    }
-
+impl Policy for Incremental {
     fn tunables(&self) -> Tunables {
         Tunables {
             thresholds: [self.young_threshold, SCALE, 0],
@@ -94,19 +66,21 @@ impl Strategy for Incremental {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Given;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    fn tunables(pairs: &[(&str, &str)]) -> Result<Tunables, ParamError> {
+        let given: Given = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        crate::strategy::find(INFO.name).expect("registered").build(&given).map(|s| s.tunables())
     }
 
     #[test]
     fn parameters_default_to_cpython_314_and_refuse_zero() {
-        assert_eq!(young_threshold_param(&params(&[])).unwrap(), 2000);
-        assert_eq!(scan_rate_param(&params(&[])).unwrap(), 10);
-        assert_eq!(young_threshold_param(&params(&[("threshold", "700")])).unwrap(), 700);
-        assert_eq!(scan_rate_param(&params(&[("scan-rate", "5")])).unwrap(), 5);
-        assert!(scan_rate_param(&params(&[("scan-rate", "0")])).unwrap_err().to_string().contains("at least 1"));
-        assert!(young_threshold_param(&params(&[("threshold", "0")])).is_err());
-        assert!(young_threshold_param(&params(&[("threshold", "2000,10,10")])).is_err());
+        let defaults = tunables(&[]).unwrap();
+        assert_eq!((defaults.thresholds[0], defaults.scan_rate_divisor), (2000, 10));
+        assert_eq!(tunables(&[("threshold", "700")]).unwrap().thresholds[0], 700);
+        assert_eq!(tunables(&[("scan-rate", "5")]).unwrap().scan_rate_divisor, 5);
+        assert!(tunables(&[("scan-rate", "0")]).unwrap_err().to_string().contains("at least 1"));
+        assert!(tunables(&[("threshold", "0")]).is_err());
+        assert!(tunables(&[("threshold", "2000,10,10")]).is_err());
     }
 }

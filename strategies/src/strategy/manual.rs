@@ -6,9 +6,10 @@
 //! collector as `generational`, with a different trigger.
 
 use super::{
-    BACK_EDGES_STRONG, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, ParamError,
-    ParamSpec, Params, Strategy, StrategyInfo, Tunables, back_edges_param, back_edges_value, param,
+    BACK_EDGES, BackEdges, Capabilities, Checkpoint, CheckpointInfo, CollectorKind, GcAction, IMMORTAL, Policy,
+    StrategyInfo, Tunables,
 };
+use crate::params::{Defaults, Flag, Int, Param, ParamError, Reader};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "manual",
@@ -19,23 +20,26 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[
-        ParamSpec { name: "freeze", default: "true", help: "gc.freeze() at the workload's startup_done checkpoint" },
-        ParamSpec {
-            name: "every",
-            default: "0",
-            help: "full collection every N request_done checkpoints (0: never by count)",
-        },
-        ParamSpec {
-            name: "live-bytes",
-            default: "0",
-            help: "full collection at a request_done checkpoint once live bytes exceed this limit (0: no limit)",
-        },
-        ParamSpec { name: "exit-collect", default: "true", help: "run a full collection when the workload returns" },
-        BACK_EDGES_STRONG,
-    ],
+    params: &[&FREEZE, &EVERY, &LIVE_BYTES, &EXIT_COLLECT, &IMMORTAL, &BACK_EDGES],
     build,
 };
+
+const FREEZE: Param<Flag> =
+    Param::new("freeze", Flag, Defaults::Fixed(true), "gc.freeze() at the workload's startup_done checkpoint");
+const EVERY: Param<Int<u64>> = Param::new(
+    "every",
+    Int::at_least(0),
+    Defaults::Fixed(0),
+    "full collection every N request_done checkpoints (0: never by count)",
+);
+const LIVE_BYTES: Param<Int<u64>> = Param::new(
+    "live-bytes",
+    Int::at_least(0),
+    Defaults::Fixed(0),
+    "full collection at a request_done checkpoint once live bytes exceed this limit (0: no limit)",
+);
+const EXIT_COLLECT: Param<Flag> =
+    Param::new("exit-collect", Flag, Defaults::Fixed(true), "run a full collection when the workload returns");
 
 #[derive(Debug)]
 struct Manual {
@@ -43,39 +47,18 @@ struct Manual {
     every: u64,
     live_bytes_limit: u64,
     exit_collect: bool,
-    back_edges: BackEdges,
 }
 
-fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    let default = |name: &str| INFO.params.iter().find(|p| p.name == name).expect("declared").default;
+fn build(r: &mut Reader) -> Result<Box<dyn Policy>, ParamError> {
     Ok(Box::new(Manual {
-        freeze: param(INFO.name, params, "freeze", default("freeze"))?,
-        every: param(INFO.name, params, "every", default("every"))?,
-        live_bytes_limit: param(INFO.name, params, "live-bytes", default("live-bytes"))?,
-        exit_collect: param(INFO.name, params, "exit-collect", default("exit-collect"))?,
-        back_edges: back_edges_param(&INFO, params)?,
+        freeze: r.get(&FREEZE)?,
+        every: r.get(&EVERY)?,
+        live_bytes_limit: r.get(&LIVE_BYTES)?,
+        exit_collect: r.get(&EXIT_COLLECT)?,
     }))
 }
 
-impl Strategy for Manual {
-    fn info(&self) -> &'static StrategyInfo {
-        &INFO
-    }
-
-    fn back_edges(&self) -> BackEdges {
-        self.back_edges
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        vec![
-            ("freeze".into(), self.freeze.to_string()),
-            ("every".into(), self.every.to_string()),
-            ("live-bytes".into(), self.live_bytes_limit.to_string()),
-            ("exit-collect".into(), self.exit_collect.to_string()),
-            back_edges_value(self.back_edges),
-        ]
-    }
-
+impl Policy for Manual {
     fn tunables(&self) -> Tunables {
         Tunables { automatic: false, ..Tunables::default() }
     }
@@ -92,7 +75,7 @@ impl Strategy for Manual {
         }
     }
 
-    fn collect_at_exit(&self) -> bool {
+    fn collect_at_exit(&self, _default: bool) -> bool {
         self.exit_collect
     }
 }

@@ -6,8 +6,9 @@
 //! a trigger (automatic thresholds, or by hand at checkpoints: [`Strategy::at_checkpoint`]).
 //! What a strategy is, is data ([`Capabilities`], a const in its registry entry), so the heap's
 //! hot paths are the same code for every strategy and a strategy without parameters of its own
-//! is a few lines. The registry [`STRATEGIES`] lists every strategy by name with its
-//! parameters; the CLI, the tests and the result files iterate it, so a new strategy is one
+//! is a few lines; a strategy with parameters of its own declares each once
+//! ([`crate::params::Param`]) and reads them into its [`Policy`]. The registry [`STRATEGIES`]
+//! lists every strategy by name with its parameters; the CLI, the tests and the result files iterate it, so a new strategy is one
 //! module here plus one line in the registry.
 
 mod generational;
@@ -18,11 +19,12 @@ mod refcount;
 mod trial_deletion;
 mod weakref;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::params::{Choice, Defaults, Flag, Given, Owner, Param, ParamError, ParamInfo, Reader};
+
 /// How [`crate::Heap::set_back_edge`] stores an edge that closes a cycle. Every strategy takes
-/// a `back-edges` parameter ([`back_edges_param`]); its default is the strategy's
+/// a `back-edges` parameter ([`BACK_EDGES`]); its default is the strategy's
 /// [`Capabilities::back_edges`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackEdges {
@@ -59,7 +61,7 @@ pub enum CollectorKind {
 }
 
 /// What a strategy is, as data (mmtk's `PlanConstraints`): the heap reads it once. A strategy
-/// without parameters of its own is its [`StrategyInfo`] and nothing else ([`simple`]).
+/// without parameters of its own is its [`StrategyInfo`] and nothing else ([`no_policy`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
     pub collector: CollectorKind,
@@ -84,7 +86,8 @@ pub struct Tunables {
     /// Each increment takes `heap_size / scan_rate_divisor / thresholds[1]` of the old space
     /// (incremental; CPython 3.14's `SCAN_RATE_DIVISOR`).
     pub scan_rate_divisor: u64,
-    /// Collect when a threshold is passed (`gc.enable()`), or only when asked.
+    /// Collect when a threshold is passed (`gc.enable()`), or only when asked; a strategy may
+    /// turn it on later ([`GcAction::FreezeAndEnable`]).
     pub automatic: bool,
 }
 
@@ -127,6 +130,9 @@ pub struct CheckpointInfo {
 pub enum GcAction {
     /// `gc.freeze()`.
     Freeze,
+    /// `gc.freeze()` then `gc.enable()`: CPython's recipe for a pre-fork server, whose automatic
+    /// collection was off while it built its long-lived heap.
+    FreezeAndEnable,
     /// `gc.collect(generation)`.
     Collect(usize),
 }
@@ -153,6 +159,22 @@ pub trait Strategy: fmt::Debug {
     fn params(&self) -> Vec<(String, String)>;
 
     /// The collector's tunables.
+    fn tunables(&self) -> Tunables;
+
+    /// Called at every checkpoint; what the heap should do there, if anything.
+    fn at_checkpoint(&mut self, checkpoint: Checkpoint, info: CheckpointInfo) -> Option<GcAction>;
+
+    /// Whether a full collection runs once the workload has returned.
+    fn collect_at_exit(&self) -> bool;
+
+    /// Whether every object alive at `startup_done` becomes immortal (the `immortal` parameter).
+    fn immortal(&self) -> bool;
+}
+
+/// What one strategy decides beyond its capabilities, made by its registry entry's `build`
+/// from its own parameters. The defaults are those of a strategy without parameters.
+pub trait Policy: fmt::Debug {
+    /// The collector's tunables.
     fn tunables(&self) -> Tunables {
         Tunables::default()
     }
@@ -162,21 +184,36 @@ pub trait Strategy: fmt::Debug {
         None
     }
 
-    /// Whether a full collection runs once the workload has returned.
-    fn collect_at_exit(&self) -> bool {
-        self.capabilities().collects_at_exit
+    /// Whether a full collection runs once the workload has returned (`default`: the
+    /// capabilities' `collects_at_exit`).
+    fn collect_at_exit(&self, default: bool) -> bool {
+        default
     }
 }
 
-/// A strategy that is its capabilities plus the `back-edges` parameter: `refcount`, `weakref`,
-/// `nogc`.
+/// The policy of a strategy without parameters of its own (`refcount`, `weakref`, `nogc`).
 #[derive(Debug)]
-struct Simple {
-    info: &'static StrategyInfo,
-    back_edges: BackEdges,
+struct NoPolicy;
+
+impl Policy for NoPolicy {}
+
+/// The `build` of a strategy without parameters of its own.
+pub(super) fn no_policy(_: &mut Reader) -> Result<Box<dyn Policy>, ParamError> {
+    Ok(Box::new(NoPolicy))
 }
 
-impl Strategy for Simple {
+/// A strategy built from its registry entry: the parameters every strategy has, its policy,
+/// and every value in force.
+#[derive(Debug)]
+struct Configured {
+    info: &'static StrategyInfo,
+    back_edges: BackEdges,
+    immortal: bool,
+    policy: Box<dyn Policy>,
+    params: Vec<(String, String)>,
+}
+
+impl Strategy for Configured {
     fn info(&self) -> &'static StrategyInfo {
         self.info
     }
@@ -186,73 +223,66 @@ impl Strategy for Simple {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        vec![back_edges_value(self.back_edges)]
+        self.params.clone()
+    }
+
+    fn tunables(&self) -> Tunables {
+        self.policy.tunables()
+    }
+
+    fn at_checkpoint(&mut self, checkpoint: Checkpoint, info: CheckpointInfo) -> Option<GcAction> {
+        self.policy.at_checkpoint(checkpoint, info)
+    }
+
+    fn collect_at_exit(&self) -> bool {
+        self.policy.collect_at_exit(self.info.capabilities.collects_at_exit)
+    }
+
+    fn immortal(&self) -> bool {
+        self.immortal
     }
 }
 
-/// Builds a [`Simple`] strategy from its registry entry.
-pub(super) fn simple(info: &'static StrategyInfo, params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    Ok(Box::new(Simple { info, back_edges: back_edges_param(info, params)? }))
-}
+/// The values of the `back-edges` parameter.
+const BACK_EDGES_CHOICE: Choice<BackEdges> = Choice(&[("strong", BackEdges::Strong), ("weak", BackEdges::Weak)]);
 
-/// The `back-edges` parameter every strategy accepts, default strong.
-pub(super) const BACK_EDGES_STRONG: ParamSpec = ParamSpec {
-    name: "back-edges",
-    default: "strong",
-    help: "how set_back_edge stores a cycle-closing edge: strong (a counted reference) or weak (a weakref object)",
-};
+/// The `back-edges` parameter every strategy has; its default is the strategy's
+/// [`Capabilities::back_edges`] (this one, or [`BACK_EDGES_WEAK`]).
+pub(super) const BACK_EDGES: Param<Choice<BackEdges>> = Param::new(
+    "back-edges",
+    BACK_EDGES_CHOICE,
+    Defaults::Fixed(BackEdges::Strong),
+    "how set_back_edge stores a cycle-closing edge: strong (a counted reference) or weak (a weakref object)",
+);
 
-/// The `back-edges` parameter of a strategy whose back edges are weak by default.
-pub(super) const BACK_EDGES_WEAK: ParamSpec = ParamSpec { default: "weak", ..BACK_EDGES_STRONG };
+/// [`BACK_EDGES`] for a strategy whose back edges are weak by default.
+pub(super) const BACK_EDGES_WEAK: Param<Choice<BackEdges>> =
+    Param { default: Defaults::Fixed(BackEdges::Weak), ..BACK_EDGES };
 
-/// Reads the `back-edges` parameter (default: the strategy's capabilities).
-pub(super) fn back_edges_param(info: &'static StrategyInfo, params: &Params) -> Result<BackEdges, ParamError> {
-    match params.get(BACK_EDGES_STRONG.name).map(String::as_str) {
-        None => Ok(info.capabilities.back_edges),
-        Some("strong") => Ok(BackEdges::Strong),
-        Some("weak") => Ok(BackEdges::Weak),
-        Some(other) => Err(ParamError::Invalid {
-            strategy: info.name,
-            name: BACK_EDGES_STRONG.name.into(),
-            value: other.into(),
-            reason: "expected `strong` or `weak`".into(),
-        }),
-    }
-}
-
-/// The `back-edges` parameter's value, for [`Strategy::params`].
-pub(super) fn back_edges_value(back_edges: BackEdges) -> (String, String) {
-    (BACK_EDGES_STRONG.name.into(), back_edges.name().into())
-}
-
-/// A parameter a strategy accepts.
-#[derive(Clone, Copy, Debug)]
-pub struct ParamSpec {
-    pub name: &'static str,
-    pub default: &'static str,
-    pub help: &'static str,
-}
-
-/// Parameter values given by the user, by name.
-pub type Params = BTreeMap<String, String>;
-
-/// A parameter the strategy does not know, or a value it cannot use.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ParamError {
-    #[error("strategy `{strategy}` has no parameter `{name}` (it accepts: {accepted})")]
-    Unknown { strategy: &'static str, name: String, accepted: String },
-    #[error("strategy `{strategy}`: parameter `{name}` = `{value}`: {reason}")]
-    Invalid { strategy: &'static str, name: String, value: String, reason: String },
-}
+/// The `immortal` parameter of every strategy whose dead objects' blocks go back to the
+/// allocator ([`Capabilities::returns_blocks`]): immortality is "this object's block is never
+/// returned", which says nothing under `nogc`, where no block is; and `nogc`, the LBO baseline,
+/// must pay the refcount writes every other strategy pays. There it is refused.
+pub(super) const IMMORTAL: Param<Flag> = Param::new(
+    "immortal",
+    Flag,
+    Defaults::Fixed(false),
+    "at startup_done every object reachable from the tracked containers becomes immortal (PEP 683): refcount operations on it write nothing, it is never freed nor examined by a collector",
+);
 
 /// A registry entry: how to find, describe and build a strategy.
 pub struct StrategyInfo {
     pub name: &'static str,
     pub summary: &'static str,
     pub capabilities: Capabilities,
-    pub params: &'static [ParamSpec],
-    pub build: fn(&Params) -> Result<Box<dyn Strategy>, ParamError>,
+    /// Every parameter's declaration, in `--list` order; the shared ones ([`IMMORTAL`] where
+    /// blocks are returned, [`BACK_EDGES`]) last.
+    pub params: &'static [&'static dyn ParamInfo],
+    pub build: Build,
 }
+
+/// Reads a strategy's own parameters (each through its declaration) and makes its policy.
+pub type Build = fn(&mut Reader) -> Result<Box<dyn Policy>, ParamError>;
 
 impl fmt::Debug for StrategyInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -261,17 +291,26 @@ impl fmt::Debug for StrategyInfo {
 }
 
 impl StrategyInfo {
-    /// Builds the strategy after checking that every given parameter is one it accepts.
-    pub fn build(&self, params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-        if let Some(unknown) = params.keys().find(|k| !self.params.iter().any(|p| p.name == k.as_str())) {
-            let accepted: Vec<&str> = self.params.iter().map(|p| p.name).collect();
-            return Err(ParamError::Unknown {
-                strategy: self.name,
-                name: unknown.clone(),
-                accepted: if accepted.is_empty() { "none".into() } else { accepted.join(", ") },
-            });
+    /// Builds the strategy; refuses a parameter it does not have and a value it cannot use.
+    pub fn build(&'static self, params: &Given) -> Result<Box<dyn Strategy>, ParamError> {
+        let owner = Owner::strategy(self.name);
+        if let Some(value) = params.get(IMMORTAL.name).filter(|_| !self.capabilities.returns_blocks) {
+            let reason = "no block is ever freed here, so immortality means nothing; and this baseline pays every refcount write the other strategies pay";
+            return Err(ParamError::invalid(owner, IMMORTAL.name, value, reason));
         }
-        (self.build)(params)
+        let mut reader = Reader::new(owner, self.params, params)?;
+        let policy = (self.build)(&mut reader)?;
+        let immortal = self.capabilities.returns_blocks && reader.get(&IMMORTAL)?;
+        let back_edges = reader.get(self.back_edges_param())?;
+        Ok(Box::new(Configured { info: self, back_edges, immortal, policy, params: reader.finish()? }))
+    }
+
+    /// The declaration of its `back-edges` parameter, whose default is its capabilities'.
+    fn back_edges_param(&self) -> &'static Param<Choice<BackEdges>> {
+        match self.capabilities.back_edges {
+            BackEdges::Strong => &BACK_EDGES,
+            BackEdges::Weak => &BACK_EDGES_WEAK,
+        }
     }
 }
 
@@ -291,35 +330,6 @@ pub fn find(name: &str) -> Option<&'static StrategyInfo> {
     STRATEGIES.iter().find(|s| s.name == name)
 }
 
-/// Parses a `threshold` value, `gen0,gen1,gen2` or a preset name (`cpython311`, `cpython313`).
-pub fn parse_thresholds(strategy: &'static str, value: &str) -> Result<[u64; 3], ParamError> {
-    let invalid = |reason: &str| ParamError::Invalid {
-        strategy,
-        name: "threshold".into(),
-        value: value.into(),
-        reason: reason.into(),
-    };
-    if let Some((_, thresholds)) = THRESHOLD_PRESETS.iter().find(|(name, _)| *name == value) {
-        return Ok(*thresholds);
-    }
-    let parts: Vec<&str> = value.split(',').collect();
-    let presets: Vec<&str> = THRESHOLD_PRESETS.iter().map(|(n, _)| *n).collect();
-    let expected = format!("expected three integers `gen0,gen1,gen2` or a preset ({})", presets.join(", "));
-    if parts.len() != 3 {
-        return Err(invalid(&expected));
-    }
-    let mut thresholds = [0; 3];
-    for (slot, part) in thresholds.iter_mut().zip(parts) {
-        *slot = part.trim().parse().map_err(|_| invalid(&expected))?;
-    }
-    if thresholds.contains(&0) {
-        return Err(invalid(
-            "every threshold must be at least 1 (CPython's 0 means `disabled`: use the `manual` strategy)",
-        ));
-    }
-    Ok(thresholds)
-}
-
 /// CPython 3.11 and 3.12's thresholds, the default everywhere a threshold is needed.
 pub const CPYTHON311_THRESHOLDS: [u64; 3] = [700, 10, 10];
 
@@ -327,39 +337,69 @@ pub const CPYTHON311_THRESHOLDS: [u64; 3] = [700, 10, 10];
 pub const THRESHOLD_PRESETS: [(&str, [u64; 3]); 2] =
     [("cpython311", CPYTHON311_THRESHOLDS), ("cpython313", [2000, 10, 10])];
 
-/// Parses a parameter that must be an integer of at least 1; `hint` ends the error message.
-pub(super) fn positive_integer(strategy: &'static str, name: &str, value: &str, hint: &str) -> Result<u64, ParamError> {
-    match value.trim().parse::<u64>() {
-        Ok(number) if number > 0 => Ok(number),
-        _ => Err(ParamError::Invalid {
-            strategy,
-            name: name.into(),
-            value: value.into(),
-            reason: format!("expected an integer of at least 1{hint}"),
-        }),
-    }
-}
-
-/// Reads a parameter, or its default, and parses it.
-pub(crate) fn param<T: std::str::FromStr>(
-    strategy: &'static str,
-    params: &Params,
-    name: &str,
-    default: &str,
-) -> Result<T, ParamError>
-where
-    T::Err: fmt::Display,
-{
-    let value = params.get(name).map_or(default, String::as_str);
-    value.parse().map_err(|e: T::Err| ParamError::Invalid {
-        strategy,
-        name: name.into(),
-        value: value.into(),
-        reason: e.to_string(),
-    })
-}
-
 /// The registered names, for error messages and `--help`.
 pub fn names() -> Vec<&'static str> {
     STRATEGIES.iter().map(|s| s.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(pairs: &[(&str, &str)]) -> Given {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn every_strategy_lists_the_values_in_force_and_its_own_back_edge_default() {
+        for info in STRATEGIES {
+            let built = info.build(&Given::new()).unwrap();
+            let listed: Vec<&str> = info.params.iter().map(|p| p.name()).collect();
+            let in_force: Vec<String> = built.params().into_iter().map(|(name, _)| name).collect();
+            assert!(in_force.iter().all(|name| listed.contains(&name.as_str())), "{}: {in_force:?}", info.name);
+            let declared = info.params.iter().find(|p| p.name() == BACK_EDGES.name).expect("back-edges declared");
+            assert_eq!(declared.default_text(), info.capabilities.back_edges.name(), "{}", info.name);
+            assert_eq!(built.back_edges(), info.capabilities.back_edges);
+        }
+        let weak = find("refcount").unwrap().build(&given(&[("back-edges", "weak")])).unwrap();
+        let in_force = [("immortal", "false"), ("back-edges", "weak")].map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(weak.params(), in_force);
+        let error = find("nogc").unwrap().build(&given(&[("back-edges", "soft")])).unwrap_err().to_string();
+        assert_eq!(error, "strategy `nogc`: parameter `back-edges` = `soft`: expected strong or weak");
+    }
+
+    #[test]
+    fn immortal_is_offered_wherever_blocks_are_returned_and_refused_under_nogc() {
+        for info in STRATEGIES {
+            let offered = info.params.iter().any(|p| p.name() == IMMORTAL.name);
+            assert_eq!(offered, info.capabilities.returns_blocks, "{}", info.name);
+            let built = info.build(&given(&[("immortal", "true")]));
+            match built {
+                Ok(strategy) => {
+                    assert!(strategy.immortal() && strategy.params().contains(&("immortal".into(), "true".into())))
+                }
+                Err(e) => assert!(
+                    e.to_string()
+                        .starts_with("strategy `nogc`: parameter `immortal` = `true`: no block is ever freed here"),
+                    "{e}"
+                ),
+            }
+            assert!(!info.build(&Given::new()).unwrap().immortal());
+        }
+    }
+
+    #[test]
+    fn manual_reads_its_own_parameters_and_lists_them() {
+        let manual = find("manual").unwrap().build(&given(&[("every", "5"), ("exit-collect", "false")])).unwrap();
+        let shown: Vec<String> = manual.params().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            shown,
+            ["freeze=true", "every=5", "live-bytes=0", "exit-collect=false", "immortal=false", "back-edges=strong"]
+        );
+        assert!(!manual.collect_at_exit());
+        let unknown = find("manual").unwrap().build(&given(&[("evry", "5")])).unwrap_err().to_string();
+        assert!(unknown.contains(
+            "has no parameter `evry` (it accepts: freeze, every, live-bytes, exit-collect, immortal, back-edges)"
+        ));
+    }
 }

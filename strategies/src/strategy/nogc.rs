@@ -20,9 +20,7 @@
 //! are `retained_*` ([`crate::HeapStats`]); the leak report counts what is logically alive at
 //! the end (the cycles `refcount` leaks too). Dropping the heap frees the retained blocks.
 
-use super::{
-    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, ParamError, Params, Strategy, StrategyInfo, simple,
-};
+use super::{BACK_EDGES, BackEdges, Capabilities, CollectorKind, StrategyInfo, no_policy};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "nogc",
@@ -33,10 +31,6 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: false,
         collects_at_exit: false,
     },
-    params: &[BACK_EDGES_STRONG],
-    build,
+    params: &[&BACK_EDGES],
+    build: no_policy,
 };
-
-fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    simple(&INFO, params)
-}

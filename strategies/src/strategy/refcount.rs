@@ -2,9 +2,7 @@
 //! forever). Garbage cycles are never freed; the heap's end-of-run reachability walk counts
 //! them, and the run reports the leak.
 
-use super::{
-    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, ParamError, Params, Strategy, StrategyInfo, simple,
-};
+use super::{BACK_EDGES, BackEdges, Capabilities, CollectorKind, IMMORTAL, StrategyInfo, no_policy};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "refcount",
@@ -15,10 +13,6 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: false,
     },
-    params: &[BACK_EDGES_STRONG],
-    build,
+    params: &[&IMMORTAL, &BACK_EDGES],
+    build: no_policy,
 };
-
-fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    simple(&INFO, params)
-}

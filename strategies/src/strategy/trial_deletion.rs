@@ -7,9 +7,9 @@
 //! is `heap/collector/trial_deletion.rs`; this module only sets it up.
 
 use super::{
-    BACK_EDGES_STRONG, BackEdges, Capabilities, CollectorKind, DEFAULT_ROOTS, ParamError, ParamSpec, Params, Strategy,
-    StrategyInfo, Tunables, back_edges_param, back_edges_value, positive_integer,
+    BACK_EDGES, BackEdges, Capabilities, CollectorKind, DEFAULT_ROOTS, IMMORTAL, Policy, StrategyInfo, Tunables,
 };
+use crate::params::{Defaults, Int, Param, ParamError, Reader};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "trial-deletion",
@@ -20,45 +20,27 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: true,
     },
-    params: &[
-        ParamSpec {
-            name: "roots",
-            default: "10000",
-            help: "possible roots buffered before a collection (PHP's GC_THRESHOLD_DEFAULT: 10000)",
-        },
-        BACK_EDGES_STRONG,
-    ],
+    params: &[&ROOTS, &IMMORTAL, &BACK_EDGES],
     build,
 };
+
+const ROOTS: Param<Int<u64>> = Param::new(
+    "roots",
+    Int::at_least(1),
+    Defaults::Fixed(DEFAULT_ROOTS),
+    "possible roots buffered before a collection (PHP's GC_THRESHOLD_DEFAULT: 10000)",
+);
 
 #[derive(Debug)]
 struct TrialDeletion {
     roots: u64,
-    back_edges: BackEdges,
 }
 
-fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    Ok(Box::new(TrialDeletion { roots: roots_param(params)?, back_edges: back_edges_param(&INFO, params)? }))
+fn build(r: &mut Reader) -> Result<Box<dyn Policy>, ParamError> {
+    Ok(Box::new(TrialDeletion { roots: r.get(&ROOTS)? }))
 }
 
-/// Reads `roots`: a buffer size of at least 1.
-fn roots_param(params: &Params) -> Result<u64, ParamError> {
-    params.get("roots").map_or(Ok(DEFAULT_ROOTS), |value| positive_integer(INFO.name, "roots", value, ""))
-}
-
-impl Strategy for TrialDeletion {
-    fn info(&self) -> &'static StrategyInfo {
-        &INFO
-    }
-
-    fn back_edges(&self) -> BackEdges {
-        self.back_edges
-    }
-
-    fn params(&self) -> Vec<(String, String)> {
-        vec![("roots".into(), self.roots.to_string()), back_edges_value(self.back_edges)]
-    }
-
+impl Policy for TrialDeletion {
     fn tunables(&self) -> Tunables {
         Tunables { roots: self.roots, ..Tunables::default() }
     }
@@ -67,9 +49,11 @@ impl Strategy for TrialDeletion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Given;
 
     fn roots(pairs: &[(&str, &str)]) -> Result<u64, ParamError> {
-        roots_param(&pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        let given: Given = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        crate::strategy::find(INFO.name).expect("registered").build(&given).map(|s| s.tunables().roots)
     }
 
     #[test]

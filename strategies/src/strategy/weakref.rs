@@ -5,9 +5,7 @@
 //! It is `refcount` with `back-edges=weak` by default; any other strategy takes that parameter
 //! too (CPython's weakref idiom with the collector on is `generational back-edges=weak`).
 
-use super::{
-    BACK_EDGES_WEAK, BackEdges, Capabilities, CollectorKind, ParamError, Params, Strategy, StrategyInfo, simple,
-};
+use super::{BACK_EDGES_WEAK, BackEdges, Capabilities, CollectorKind, IMMORTAL, StrategyInfo, no_policy};
 
 pub(super) const INFO: StrategyInfo = StrategyInfo {
     name: "weakref",
@@ -18,10 +16,6 @@ pub(super) const INFO: StrategyInfo = StrategyInfo {
         returns_blocks: true,
         collects_at_exit: false,
     },
-    params: &[BACK_EDGES_WEAK],
-    build,
+    params: &[&IMMORTAL, &BACK_EDGES_WEAK],
+    build: no_policy,
 };
-
-fn build(params: &Params) -> Result<Box<dyn Strategy>, ParamError> {
-    simple(&INFO, params)
-}

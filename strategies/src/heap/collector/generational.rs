@@ -173,6 +173,16 @@ impl Heap {
         self.gc.thresholds.get()
     }
 
+    /// `gc.enable()`: collection is automatic from now on.
+    pub fn gc_enable(&self) {
+        self.gc.automatic.set(true);
+    }
+
+    /// `gc.isenabled()`.
+    pub fn gc_isenabled(&self) -> bool {
+        self.gc.automatic.get()
+    }
+
     /// `gc.freeze()`: moves every tracked container to the permanent generation, which is never
     /// collected, and zeroes the counts. Under `incremental` frozen objects carry the visited
     /// space bit, so that increments never draw them in (`_PyGC_Freeze`).

@@ -215,14 +215,17 @@ unsafe fn mark_roots(roots: &[ObjPtr]) -> Vec<ObjPtr> {
     grey
 }
 
-/// Whether `obj` takes part in trial deletion: a tracked container.
+/// Whether `obj` takes part in trial deletion: a tracked container, not immortal (an immortal
+/// object is alive, and so is all it refers to; a root buffered before it became immortal is
+/// dropped here).
 ///
 /// # Safety
 /// `obj` is a live object.
 unsafe fn takes_part(obj: ObjPtr) -> bool {
     // SAFETY: forwarded; only containers have a GC head.
-    // Test: collector::trial_deletion_collects_a_cycle_once_the_buffer_is_full.
-    unsafe { (*obj).kind.is_container() && object::is_tracked(obj) }
+    // Tests: collector::trial_deletion_collects_a_cycle_once_the_buffer_is_full,
+    // collector_oracle::immortal_objects_under_every_collector.
+    unsafe { (*obj).kind.is_container() && object::is_tracked(obj) && !object::is_immortal(obj) }
 }
 
 /// Phase 2 (ScanRoots / Scan): a grey object still referred to from outside the grey set
