@@ -563,12 +563,13 @@ mod tests {
     }
 
     #[test]
-    fn the_instagram_experiment_forks_workers_under_every_strategy_with_touch_off_and_on() {
+    fn the_instagram_experiment_forks_workers_under_every_configuration() {
         let plan = plan_of(built_in("instagram")).unwrap();
         let repeats = plan.cells.iter().map(|c| c.spec.repeat).max().unwrap() as usize;
-        for strategy in ["generational", "manual", "refcount"] {
+        // touch off and on × immortal off and on, and for generational × freeze off and on.
+        for (strategy, configurations) in [("generational", 8), ("manual", 4), ("refcount", 4)] {
             let cells: Vec<_> = plan.cells.iter().filter(|c| c.spec.strategy == strategy).collect();
-            assert_eq!(cells.len(), 2 * repeats, "{strategy}: touch off and on");
+            assert_eq!(cells.len(), configurations * repeats, "{strategy}: touch, immortal (and freeze) off and on");
             assert!(cells.iter().all(|c| c.spec.workload_params.get("prefork").map(String::as_str) == Some("true")));
         }
     }

@@ -65,8 +65,8 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     {
         assert!(meta.get(key).is_some(), "meta.json has {key}");
     }
-    let expected_profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    assert_eq!(meta["build_profile"], expected_profile);
+    // `cargo test` builds the binary with the test profile: the dev profile's name, assertions on.
+    assert_eq!(meta["build_profile"], "dev+debug-assertions");
     assert!(meta["system"]["load_average"].is_array(), "the machine's load is recorded: {}", meta["system"]);
     assert!(meta["system"]["warnings"].is_array());
     // Only the finished folder is left: no staging folder beside it.
@@ -816,7 +816,7 @@ fn the_collector_unshares_the_heap_and_freeze_keeps_it_shared() {
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("run");
     harness()
-        .args(["--workload", "requests", "--size", "small", "--strategy", "generational,manual"])
+        .args(["--workload", "requests", "--size", "small", "--strategy", "generational,manual", "--repeat", "1"])
         .args(["--param", "manual.freeze=true", "--wparam", "prefork=true", "--wparam", "sample=0"])
         .args(["--wparam", "requests=5000", "--no-report", "--out"])
         .arg(&out)
@@ -846,12 +846,13 @@ fn synthetic_folder(dir: &std::path::Path, workload_params: &str, cells: &[(&str
         "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,build_profile,status,checksum,\
          wall_time_ms,mm_time_ms,mutator_time_ms,pause_count,pause_p50_us,pause_p99_us,pause_max_us,requests,\
          request_p50_us,request_p99_us,request_max_us,peak_rss_bytes,peak_reserved_bytes,leaked_objects,\
-         leaked_bytes,collections_gen0,collections_gen1,collections_gen2,workload_params,strategy_params,error\n",
+         leaked_bytes,immortal_objects,immortal_bytes,collections_gen0,collections_gen1,collections_gen2,\
+         workload_params,strategy_params,error,shared_after_serving_bytes,private_after_serving_bytes\n",
     );
     for (cell, (strategy, wall)) in cells.iter().enumerate() {
         csv += &format!(
             "fixture,{cell},cycles,smoke,42,{strategy},{},true,pymalloc/jemalloc,release,ok,abc,{wall},{mm},{mutator},\
-             3,10,{p99},{p99},0,,,,10000000,4000000,0,0,1,0,0,{workload_params},back-edges=strong,\n",
+             3,10,{p99},{p99},0,,,,10000000,4000000,0,0,0,0,1,0,0,{workload_params},back-edges=strong,,,\n",
             cell + 1,
             mm = wall / 10.0,
             mutator = wall * 0.9,
