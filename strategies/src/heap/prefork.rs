@@ -186,10 +186,10 @@ impl Heap {
             let share = share(index, workers, requests);
             let (read, write) = pipe().expect("a pipe to a worker");
             match fork_process() {
-                Forked::Child => {
+                Forked::Child { cell_process } => {
                     drop(read);
                     drop(children);
-                    self.become_worker(index, write, share.end - share.start);
+                    self.become_worker(index, write, share.end - share.start, cell_process);
                     return Share::Worker { index, requests: share };
                 }
                 Forked::Parent(pid) => {
@@ -277,8 +277,8 @@ impl Heap {
 
     /// Right after the fork, in the worker: the recorder starts afresh (the parent keeps what it
     /// recorded before), the worker dies with the cell process, and takes its `fork` sample.
-    fn become_worker(&self, index: usize, pipe: File, share: u64) {
-        die_with_parent();
+    fn become_worker(&self, index: usize, pipe: File, share: u64, cell_process: u32) {
+        die_with_parent(cell_process);
         self.recorder.borrow_mut().after_fork();
         *self.prefork.borrow_mut() = Prefork::Worker(Worker {
             index,
@@ -327,7 +327,10 @@ fn collect_reports(children: Vec<(libc::pid_t, File)>) -> Vec<WorkerReport> {
 }
 
 enum Forked {
-    Child,
+    /// In the worker; `cell_process` is the pid of the process that forked it.
+    Child {
+        cell_process: u32,
+    },
     Parent(libc::pid_t),
 }
 
@@ -335,12 +338,13 @@ enum Forked {
 /// in the harness, not in the cell process: docs/ARCHITECTURE.md, "Fork safety"), so the child
 /// inherits no lock held by another thread; glibc's and jemalloc's atfork handlers cover malloc.
 fn fork_process() -> Forked {
+    let cell_process = std::process::id();
     // SAFETY: no other thread of the cell process can hold a lock across the fork (see above).
     // Tests: prefork::tests::workers_serve_their_shares_and_report and tests/cli.rs
     // a_prefork_run_writes_cow_csv_with_every_phase_for_every_worker.
     match unsafe { libc::fork() } {
         -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
-        0 => Forked::Child,
+        0 => Forked::Child { cell_process },
         pid => Forked::Parent(pid),
     }
 }
@@ -359,7 +363,8 @@ fn pipe() -> std::io::Result<(File, File)> {
     Ok((File::from(read), File::from(write)))
 }
 
-/// Waits for `pid`: `Ok(exit code)` or `Err(signal)`.
+/// Waits for `pid`: `Ok(exit code)` or `Err(signal)`; a failed `waitpid` (the child is not
+/// ours to wait for: a bug) panics, as a failed `fork` does.
 fn wait_for(pid: libc::pid_t) -> Result<i32, i32> {
     let mut status = 0;
     loop {
@@ -369,22 +374,21 @@ fn wait_for(pid: libc::pid_t) -> Result<i32, i32> {
         if waited == pid {
             break;
         }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return Err(0);
-        }
+        let error = std::io::Error::last_os_error();
+        assert!(error.kind() == std::io::ErrorKind::Interrupted, "waitpid({pid}) failed: {error}");
     }
     if libc::WIFEXITED(status) { Ok(libc::WEXITSTATUS(status)) } else { Err(libc::WTERMSIG(status)) }
 }
 
-/// The worker dies with the cell process (SIGKILL), and leaves now if that is already gone.
-fn die_with_parent() {
+/// The worker dies with the cell process (SIGKILL), and leaves now if that is already gone (its
+/// parent is then no longer `cell_process`: init, or a subreaper).
+fn die_with_parent(cell_process: u32) {
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and changes only this process's
-    // death signal; getppid only reads. Test: prefork::tests::workers_serve_their_shares_and_report.
-    let orphaned = unsafe {
+    // death signal. Test: prefork::tests::workers_serve_their_shares_and_report.
+    unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-        libc::getppid() == 1
-    };
-    if orphaned {
+    }
+    if std::os::unix::process::parent_id() != cell_process {
         exit_now(1);
     }
 }
