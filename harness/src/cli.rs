@@ -325,6 +325,9 @@ pub struct ResumeArgs {
     /// Do not draw the charts and report.html at the end.
     #[arg(long)]
     pub no_report: bool,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 #[derive(Args, Debug)]

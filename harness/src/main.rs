@@ -1,6 +1,6 @@
 //! `harness`: runs a workload under each strategy, each in a fresh child process, prints a
 //! summary table and writes `results/<run-id>/` (`runs.csv`, `meta.json`) as the cells finish;
-//! `harness resume RUN_DIR` finishes a run that was stopped. `harness validate` compares a workload under our `generational` strategy with its Python twin under CPython;
+//! `harness resume RUN_DIR` finishes a run that was stopped. `harness validate` compares a workload under the strategy that models an interpreter's collector with its Python twin under that CPython;
 //! `experiment` runs a TOML plan, `merge` joins shards, `report` draws the charts and report.html
 //! (runs and experiments draw them at the end unless given `--no-report`).
 //!
@@ -48,7 +48,10 @@ fn main() -> ExitCode {
         Some(Command::Experiment(args)) => return execute(&experiment::plan(args), &Finish::of(&args.runner)),
         Some(Command::Merge(args)) => return merge::run(args),
         Some(Command::Resume(args)) => {
-            return resume(&args.run_dir, &Finish { draw_report: !args.no_report, exports: Vec::new() });
+            return resume(
+                &args.run_dir,
+                &Finish { draw_report: !args.no_report, exports: args.export.export.clone() },
+            );
         }
         Some(Command::Report(args)) => return report_command(args),
         Some(Command::Compare(args)) => return compare_command(args),
@@ -89,7 +92,7 @@ fn execute(plan: &Plan, finish: &Finish) -> ExitCode {
     for warning in &writer.meta().system.as_ref().map_or_else(Vec::new, |s| s.warnings.clone()) {
         eprintln!("warning: {warning}");
     }
-    if cfg!(debug_assertions) {
+    if system::debug_assertions() {
         eprintln!("warning: {}", system::DEBUG_BUILD_WARNING);
     }
     let stop = stop_on_signals();
@@ -105,8 +108,8 @@ fn execute(plan: &Plan, finish: &Finish) -> ExitCode {
 /// `harness resume RUN_DIR`: the cells of an interrupted run that have no row yet, after
 /// checking that this harness is the one that started it (commit, build profile, plan digest).
 fn resume(run_dir: &Path, finish: &Finish) -> ExitCode {
-    let (writer, done) = RunWriter::resume(run_dir).unwrap_or_else(|e| refuse(format!("{e:#}")));
-    let meta = writer.meta().clone();
+    // Checked before anything is written: a refused resume leaves the folder as it was.
+    let meta = folder::read_meta(run_dir).unwrap_or_else(|e| refuse(format!("{e:#}")));
     let commit = system::git_commit();
     if commit != meta.git_commit {
         refuse(format!(
@@ -130,6 +133,7 @@ fn resume(run_dir: &Path, finish: &Finish) -> ExitCode {
             run_dir.display()
         ));
     }
+    let (writer, done) = RunWriter::resume(run_dir).unwrap_or_else(|e| refuse(format!("{e:#}")));
     println!("resuming {}: {} of {} cells done", run_dir.display(), done.len(), meta.cells.len());
     let stop = stop_on_signals();
     run_and_complete(writer, &meta.cells, &done, meta.seed, Duration::from_secs_f64(meta.timeout_s), finish, &stop)

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use crate::cli::{MergeArgs, refuse};
-use crate::folder::{self, MEMORY, PAUSES, RUNS};
+use crate::folder::{self, COW, MEMORY, PAUSES, RUNS};
 use crate::results::{self, Gathered, Meta};
 
 struct Part {
@@ -53,14 +53,15 @@ fn read_part(dir: &Path, allow_incomplete: bool) -> Result<Part> {
         let torn = match file {
             RUNS => folder::read_rows::<results::RunRow>(&dir.join(file))?.1,
             PAUSES => folder::read_rows::<results::PauseRow>(&dir.join(file))?.1,
-            _ => folder::read_rows::<results::MemoryRow>(&dir.join(file))?.1,
+            MEMORY => folder::read_rows::<results::MemoryRow>(&dir.join(file))?.1,
+            _ => dir.join(file).exists() && folder::read_rows::<results::CowRow>(&dir.join(file))?.1,
         };
         if torn {
             bail!("{}: the last row is torn (cut by a kill); resume the run first", dir.join(file).display());
         }
         Ok(())
     };
-    for file in [RUNS, PAUSES, MEMORY] {
+    for file in [RUNS, PAUSES, MEMORY, COW] {
         read(file)?;
     }
     let gathered = folder::read_folder(dir)?;
