@@ -256,7 +256,7 @@ fn verdict(ratio: f64, interval: Option<(f64, f64)>, memory: bool) -> String {
 }
 
 /// The columns of a comparison table after the folder's.
-const COLUMNS: [&str; 7] = ["configuration", "figure", "baseline", "this", "ratio", "95% interval", "verdict"];
+const COLUMNS: [&str; 7] = ["configuration", "figure", "baseline", "this", "ratio", "interval", "verdict"];
 
 impl ComparisonRow {
     /// The row's cells under [`COLUMNS`], as every rendering shows them.
@@ -280,7 +280,11 @@ impl Comparison {
         let mut against: Vec<&str> = self.rows.iter().map(|r| r.against.as_str()).collect();
         against.dedup();
         for folder in against {
-            out.push(format!("{folder} against {} (ratio of medians, 95% bootstrap interval):", self.baseline));
+            out.push(format!(
+                "{folder} against {} (ratio of medians, {:.0}% bootstrap interval):",
+                self.baseline,
+                CONFIDENCE * 100.0
+            ));
             let mut lines = vec![COLUMNS.map(String::from).to_vec()];
             lines.extend(self.rows.iter().filter(|r| r.against == folder).map(ComparisonRow::cells));
             out.push(crate::summary::align_table(&lines));

@@ -77,8 +77,8 @@ pub struct RunRow {
     /// Whether pauses, latencies and memory samples were recorded (`--recording`).
     pub recording: bool,
     pub allocator: String,
-    /// `release` or `debug` (debug assertions on): debug figures mislead. Empty in folders
-    /// written before it was recorded.
+    /// [`crate::system::build_profile`]: `release` or `dev`, `+debug-assertions` when the runtime
+    /// crates check them (such figures mislead). Empty in folders written before it was recorded.
     #[serde(default)]
     pub build_profile: String,
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
@@ -147,7 +147,7 @@ pub struct Meta {
     #[serde(default)]
     pub merged_from: Vec<String>,
     pub timeout_s: f64,
-    /// `release` or `debug` (debug assertions on).
+    /// [`crate::system::build_profile`].
     #[serde(default)]
     pub build_profile: String,
     /// Environment variables that change the figures (`RUST_BACKTRACE`, `MALLOC_CONF`, ...) as

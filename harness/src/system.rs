@@ -115,7 +115,7 @@ pub const PARENT_PID: &str = "HARNESS_PARENT_PID";
 pub fn die_with_parent() {
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and changes only this process's
     // death signal; no memory is passed. Test: tests/cli.rs
-    // `a_killed_harness_leaves_no_cell_running` (kill -9 the parent, the child is gone).
+    // `a_killed_harness_leaves_no_cell_running_and_its_sweep_resumes_to_the_same_result` (kill -9 the parent, the child is gone).
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
     }

@@ -1,13 +1,14 @@
 //! `harness validate`: runs a workload's Python twin under real CPython and the workload itself
-//! under our `generational` strategy, and compares what the two cycle collectors did.
+//! under the strategy that models that interpreter's collector (`generational` for 3.8–3.13 and
+//! 3.14.5+, `incremental` for 3.14.0–3.14.4), and compares what the two cycle collectors did.
 //!
 //! 1. **Probe** the interpreter: it must be CPython 3.8 or newer (the twin runner reads
-//!    `gc.get_objects(generation)`); the model follows 3.11, so other versions get a warning.
+//!    `gc.get_objects(generation)`); versions no strategy models get a warning.
 //! 2. **Run the twin** (embedded in this binary, unpacked into a temporary folder) twice with
 //!    GC on at CPython's default thresholds: once to time every collection through
 //!    `gc.callbacks`, once counting the objects each collection examines (counting costs time
 //!    inside the callback, so it never shares a run with the timings).
-//! 3. **Run ours**: the same workload, size, seed and parameters under `generational` in a
+//! 3. **Run ours**: the same workload, size, seed and parameters under that strategy in a
 //!    child process, like any cell of a run, with the `--param`s given (default: the
 //!    interpreter's own thresholds, `cpython313` for 3.13 and newer, else `cpython311`);
 //!    `--param back-edges=weak` reaches the twin too (the `trees` twin has weak parents).
@@ -34,8 +35,9 @@ include!(concat!(env!("OUT_DIR"), "/twins.rs"));
 
 /// Oldest CPython whose `gc` module the twin runner can read.
 const MIN_PYTHON: (u32, u32) = (3, 8);
-/// CPython versions whose collector the `generational` strategy models.
-const MODELLED_PYTHONS: [(u32, u32); 2] = [(3, 11), (3, 12)];
+/// CPython versions whose collector a strategy models ([`model`]): 3.11–3.13 and 3.14.5+
+/// `generational` (3.13 with its own thresholds), 3.14.0–3.14.4 `incremental`.
+const MODELLED_PYTHONS: [(u32, u32); 4] = [(3, 11), (3, 12), (3, 13), (3, 14)];
 /// The model's target: collections and objects collected within this fraction of CPython's.
 const TOLERANCE: f64 = 0.10;
 
@@ -110,8 +112,8 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
     let (major, minor, _) = interpreter.version;
     if !MODELLED_PYTHONS.contains(&(major, minor)) {
         eprintln!(
-            "warning: the model follows CPython 3.11's collector; {} {major}.{minor} collects differently",
-            interpreter.implementation
+            "warning: no strategy models {} {major}.{minor}'s collector; `{}` (CPython 3.11's) may collect differently",
+            interpreter.implementation, spec.strategy
         );
     }
     let run_id = results::new_run_id(&format!("validate-{}", spec.workload));
@@ -151,9 +153,6 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
     }
     if !TWIN_FILES.iter().any(|(name, _)| *name == twin_file_name(&args.workload)) {
         refuse(format!("workload `{}` has no Python twin in workloads/python", args.workload));
-    }
-    if let Some(out) = &args.out {
-        folder::check_out(out).unwrap_or_else(|e| refuse(e));
     }
     let mut strategy_params = parse_pairs(&args.params, "--param");
     let (model, thresholds) = model(interpreter.version);

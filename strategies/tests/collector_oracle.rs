@@ -300,7 +300,8 @@ fn check_collector_with(strategy_name: &str, params: &[(&str, &str)], graph: &Gr
     check_collection(&heap, graph, finish);
 }
 
-/// Builds `graph` on `heap`, drops every non-root handle, runs a full collection and checks
+/// Builds `graph` on `heap`, drops every non-root handle, ends the garbage's life as `finish`
+/// says (a full collection, or automatic increments only) and checks
 /// the outcome against the oracle.
 fn check_collection(heap: &Heap, graph: &Graph, finish: Finish) {
     let baseline = heap.stats().live_objects;

@@ -800,9 +800,8 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
         }
         let base = raw.next_multiple_of(align);
         let (head, tail) = (base - raw, raw + padded - (base + len));
-        // SAFETY: both ranges lie inside the mapping just made and outside `base..base + len`,
-        // which is all that is used; nothing refers to them. Both are page multiples: `align`
-        // (a POOL above a page) and `len` (whole reserved arenas) are, and mmap returns pages.
+        // SAFETY: both ranges lie inside the mapping just made, outside `base..base + len` (all that
+        // is used), unreferenced, and page multiples (`align`, `len` and mmap's result are).
         // Test: allocator::retained_arenas_stay_mapped.
         unsafe {
             if head > 0 {

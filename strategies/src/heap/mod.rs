@@ -150,7 +150,9 @@ impl Heap {
         let gen0_trigger = matches!(collector, CollectorKind::Generational | CollectorKind::Incremental);
         let trial_deletion = collector == CollectorKind::TrialDeletion && tunables.automatic;
         let heap = Heap {
-            allocator: RefCell::new(config.allocator.build_with(ArenaPolicy::for_strategy(!retain_dead))),
+            allocator: RefCell::new(
+                config.allocator.build_with(ArenaPolicy::for_strategy(capabilities.returns_blocks)),
+            ),
             mode: Mode {
                 back_edges: strategy.back_edges(),
                 collector,

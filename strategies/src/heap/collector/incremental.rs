@@ -284,9 +284,8 @@ impl Heap {
         let visited = self.incremental.visited.get();
         let visited_space = self.visited_space();
         let mut marked = 0;
-        // SAFETY: forwarded; references of live objects are live objects, only tracked
-        // containers not in the visited space are moved, and the walk starts after the last
-        // node the visited space held before (which never moves).
+        // SAFETY: forwarded; references of live objects are live, only tracked containers outside the
+        // visited space move, and the walk starts after the visited space's old last node (it stays).
         // Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
         unsafe {
             let before = (*visited_space.as_ptr()).prev;

@@ -133,10 +133,9 @@ impl Heap {
     /// has a single kind of collection.
     pub(super) fn trial_deletion(&self) -> Collection {
         let roots = self.roots.take();
-        // SAFETY: the roots are live (dying objects leave the buffer); no user code runs and no
-        // refcount changes until `collect_roots` hands the garbage to phases 6 to 10.
-        // Tests: collector_oracle::trial_deletion_frees_exactly_the_unreachable,
-        // collector::trial_deletion_buffers_decrements_inside_a_cascade.
+        // SAFETY: the roots are live (dying objects leave the buffer); no user code runs and no refcount
+        // changes until `collect_roots` hands the garbage to phases 6 to 10. Tests: collector_oracle::
+        // trial_deletion_frees_exactly_the_unreachable, collector::trial_deletion_buffers_decrements_inside_a_cascade.
         unsafe {
             let examined = mark_roots(&roots);
             scan_roots(&examined);
@@ -154,9 +153,8 @@ impl Heap {
     unsafe fn collect_roots(&self, examined: &[ObjPtr]) -> (u64, u64) {
         let unreachable = gc_list::TempList::new();
         let mut found = 0;
-        // SAFETY: forwarded; the white objects are tracked containers referred to only by white
-        // objects, so they are garbage as `move_unreachable` would leave it (COLLECTING,
-        // UNREACHABLE) and nothing else is COLLECTING.
+        // SAFETY: forwarded; white objects are tracked containers referred to only by white objects: garbage
+        // as `move_unreachable` leaves it (COLLECTING, UNREACHABLE), and nothing else is COLLECTING.
         // Test: collector_oracle::trial_deletion_frees_exactly_the_unreachable.
         unsafe {
             for &obj in examined {
