@@ -214,6 +214,9 @@ impl Summary {
             }
         }
         let mut legend = Vec::new();
+        // One short name per long configuration label, the same in every program's table.
+        let mut shortened: BTreeMap<String, String> = BTreeMap::new();
+        let mut numbered: BTreeMap<String, usize> = BTreeMap::new();
         let differing_workload = differing(rows.iter().map(|r| r.workload_params.as_str()));
         let programs = programs
             .into_iter()
@@ -221,7 +224,6 @@ impl Summary {
                 let first = configurations[0].1[0];
                 let shown = shown_params(&first.workload_params, &differing_workload);
                 let heading = format!("{} {}{}", first.workload, first.size, prefixed(" ", &shown));
-                let mut numbered: BTreeMap<String, usize> = BTreeMap::new();
                 let rows = configurations
                     .into_iter()
                     .map(|(_, members)| {
@@ -243,11 +245,18 @@ impl Summary {
                         let recording = if row.recording { "" } else { " (rec off)" };
                         let mut label = format!("{}{}{recording}", row.strategy, prefixed(" ", &shown));
                         if label.chars().count() > LABEL_WIDTH {
-                            let n = numbered.entry(row.strategy.clone()).or_insert(0);
-                            *n += 1;
-                            let short = format!("{}#{n}{}", row.strategy, if row.recording { "" } else { "-off" });
-                            legend.push(format!("{short} = {} {}{recording}", row.strategy, row.strategy_params));
-                            label = short;
+                            label = shortened
+                                .entry(label)
+                                .or_insert_with(|| {
+                                    let n = numbered.entry(row.strategy.clone()).or_insert(0);
+                                    *n += 1;
+                                    let short =
+                                        format!("{}#{n}{}", row.strategy, if row.recording { "" } else { "-off" });
+                                    legend
+                                        .push(format!("{short} = {} {}{recording}", row.strategy, row.strategy_params));
+                                    short
+                                })
+                                .clone();
                         }
                         summary_row(label, &members)
                     })
