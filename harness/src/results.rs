@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cell::{CellOutcome, CellResult, LatencySummary};
 use crate::plan::{Plan, PlannedCell};
-use crate::system;
+use crate::{folder, system};
 
 /// How a cell ended: the `status` column.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -402,13 +402,13 @@ pub fn default_folder(run_id: &str) -> PathBuf {
 }
 
 /// Writes `runs.csv`, `pauses.csv`, `memory.csv` and `meta.json` into `folder`, whole or not at all.
-pub fn write_run_folder(folder: &Path, gathered: &Gathered, meta: &Meta) -> Result<()> {
-    write_folder_atomically(folder, |staging| {
-        write_csv(&staging.join("runs.csv"), &gathered.runs)?;
-        write_csv(&staging.join("pauses.csv"), &gathered.pauses)?;
-        write_csv(&staging.join("memory.csv"), &gathered.memory)?;
-        write_csv(&staging.join("cow.csv"), &gathered.cow)?;
-        write_json(&staging.join("meta.json"), meta)
+pub fn write_run_folder(path: &Path, gathered: &Gathered, meta: &Meta) -> Result<()> {
+    write_folder_atomically(path, |staging| {
+        write_csv(&staging.join(folder::RUNS), &gathered.runs)?;
+        write_csv(&staging.join(folder::PAUSES), &gathered.pauses)?;
+        write_csv(&staging.join(folder::MEMORY), &gathered.memory)?;
+        write_csv(&staging.join(folder::COW), &gathered.cow)?;
+        write_json(&staging.join(folder::META), meta)
     })
 }
 
