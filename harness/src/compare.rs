@@ -22,7 +22,7 @@ use serde::Serialize;
 use workloads::rng::SplitMix64;
 
 use crate::folder::{self, RUNS};
-use crate::results::{RunRow, Status, median};
+use crate::results::{self, RunRow, Status, median};
 
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 2000;
@@ -99,14 +99,7 @@ fn program(row: &RunRow) -> String {
 
 /// The program and `strategy [params]`, `(recording off)` where it was.
 fn configuration(row: &RunRow) -> String {
-    let mut text = format!("{} {}", program(row), row.strategy);
-    if !row.strategy_params.is_empty() {
-        text += &format!(" [{}]", row.strategy_params);
-    }
-    if !row.recording {
-        text += " (recording off)";
-    }
-    text
+    format!("{} {}", program(row), results::configuration(row))
 }
 
 /// Why two folders cannot be compared: they ran different workload configurations.
@@ -318,9 +311,9 @@ fn short_configuration(key: &str) -> String {
 
 pub fn format_value(value: f64, unit: &str) -> String {
     match unit {
-        "ms" => crate::results::format_duration_us(value * 1e3),
-        "µs" => crate::results::format_duration_us(value),
-        "bytes" => crate::results::format_bytes(value as u64),
+        "ms" => results::format_duration_us(value * 1e3),
+        "µs" => results::format_duration_us(value),
+        "bytes" => results::format_bytes(value as u64),
         _ => format!("{value}"),
     }
 }

@@ -180,7 +180,7 @@ fn run_and_complete(
     };
 
     summary::print(&gathered.runs, Some(&meta));
-    let cow = results::cow_table(&gathered.runs, &gathered.cow);
+    let cow = summary::cow_table(&gathered.runs, &gathered.cow);
     if !cow.is_empty() {
         println!("{cow}");
     }

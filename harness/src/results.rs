@@ -467,7 +467,7 @@ pub fn checksum_mismatches(rows: &[RunRow]) -> Vec<String> {
 }
 
 /// What tells a cell's configuration apart from the others of its run (repeats aside).
-fn configuration(row: &RunRow) -> String {
+pub fn configuration(row: &RunRow) -> String {
     let mut text = row.strategy.clone();
     if !row.strategy_params.is_empty() {
         text += &format!(" [{}]", row.strategy_params);
@@ -478,48 +478,6 @@ fn configuration(row: &RunRow) -> String {
     text
 }
 
-/// For prefork cells: per cell, the mean over workers of the shared bytes after the fork, after
-/// serving and after the explicit collection, and of the private bytes after serving, in MiB
-/// (`cow.csv`'s `fork`, `served` and `collected` samples). Empty without prefork cells.
-pub fn cow_table(rows: &[RunRow], cow: &[CowRow]) -> String {
-    use strategies::CowPhase;
-    let mib = |bytes: f64| bytes / (1024.0 * 1024.0);
-    let mean = |cell: usize, phase: CowPhase, figure: fn(&strategies::CowSample) -> u64| {
-        let values: Vec<u64> =
-            cow.iter().filter(|c| c.key.cell == cell && c.phase == phase).map(|c| figure(&c.record)).collect();
-        (!values.is_empty()).then(|| mib(values.iter().sum::<u64>() as f64 / values.len() as f64))
-    };
-    // The workload parameters that differ between rows (`touch=true`), to tell lines apart.
-    let differing = |row: &RunRow| -> String {
-        let varies = |pair: &&str| !rows.iter().all(|r| r.workload_params.split(';').any(|p| p == *pair));
-        row.workload_params.split(';').filter(varies).collect::<Vec<_>>().join(";")
-    };
-    let mut lines = Vec::new();
-    for row in rows {
-        let shared = |phase| mean(row.cell, phase, |c| c.shared_bytes);
-        let (Some(fork), Some(served), Some(collected)) =
-            (shared(CowPhase::Fork), shared(CowPhase::Served), shared(CowPhase::Collected))
-        else {
-            continue;
-        };
-        let private =
-            mean(row.cell, CowPhase::Served, |c| c.private_clean_bytes + c.private_dirty_bytes).unwrap_or(0.0);
-        let mut label = configuration(row);
-        let differs = differing(row);
-        if !differs.is_empty() {
-            label = format!("{label} {{{differs}}}");
-        }
-        lines.push(format!(
-            "{label}  repeat {}: shared {fork:.1} -> {served:.1} MiB after serving, {collected:.1} MiB after a full collection; private {private:.1} MiB after serving",
-            row.repeat
-        ));
-    }
-    if lines.is_empty() {
-        return String::new();
-    }
-    format!("copy-on-write, mean per worker (cow.csv):\n  {}", lines.join("\n  "))
-}
-/// The median of `values` (the mean of the middle two for an even count); `None` if empty.
 pub fn median(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let n = values.len();

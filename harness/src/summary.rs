@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::export::Table;
-use crate::results::{Meta, RunRow, Status, median};
+use crate::results::{self, CowRow, Meta, RunRow, Status, median};
 use crate::system;
 
 /// What recording costs, per configuration that ran both ways (`--recording both`): wall time
@@ -528,6 +528,50 @@ pub fn print(rows: &[RunRow], meta: Option<&Meta>) {
             overhead.by_median * 100.0
         );
     }
+}
+
+/// For prefork cells: per cell, the mean over workers of the shared bytes after the fork, after
+/// serving and after the explicit collection, and of the private bytes after serving, in MiB
+/// (`cow.csv`'s `fork` and `collected` samples; the served means are runs.csv's). Empty without
+/// prefork cells.
+pub fn cow_table(rows: &[RunRow], cow: &[CowRow]) -> String {
+    use strategies::CowPhase;
+    let mib = |bytes: f64| bytes / (1024.0 * 1024.0);
+    let mean = |cell: usize, phase: CowPhase, figure: fn(&strategies::CowSample) -> u64| {
+        let values: Vec<u64> =
+            cow.iter().filter(|c| c.key.cell == cell && c.phase == phase).map(|c| figure(&c.record)).collect();
+        (!values.is_empty()).then(|| mib(values.iter().sum::<u64>() as f64 / values.len() as f64))
+    };
+    // The workload parameters that differ between rows (`touch=true`), to tell lines apart.
+    let differing = |row: &RunRow| -> String {
+        let varies = |pair: &&str| !rows.iter().all(|r| r.workload_params.split(';').any(|p| p == *pair));
+        row.workload_params.split(';').filter(varies).collect::<Vec<_>>().join(";")
+    };
+    let mut lines = Vec::new();
+    for row in rows {
+        let shared = |phase| mean(row.cell, phase, |c| c.shared_bytes);
+        let (Some(fork), Some(served), Some(collected)) = (
+            shared(CowPhase::Fork),
+            row.shared_after_serving_bytes.map(|b| mib(b as f64)),
+            shared(CowPhase::Collected),
+        ) else {
+            continue;
+        };
+        let private = mib(row.private_after_serving_bytes.unwrap_or(0) as f64);
+        let mut label = results::configuration(row);
+        let differs = differing(row);
+        if !differs.is_empty() {
+            label = format!("{label} {{{differs}}}");
+        }
+        lines.push(format!(
+            "{label}  repeat {}: shared {fork:.1} -> {served:.1} MiB after serving, {collected:.1} MiB after a full collection; private {private:.1} MiB after serving",
+            row.repeat
+        ));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("copy-on-write, mean per worker (cow.csv):\n  {}", lines.join("\n  "))
 }
 
 #[cfg(test)]
