@@ -38,11 +38,11 @@ type Figure = fn(&RunRow) -> Option<f64>;
 
 /// The figures compared: name, unit, and how to read it.
 const FIGURES: [(&str, &str, Figure); 5] = [
-    ("wall", "ms", |r| r.wall_time_ms),
-    ("mm", "ms", |r| r.mm_time_ms),
-    ("p99 pause", "µs", |r| r.pause_p99_us),
-    ("max pause", "µs", |r| r.pause_max_us),
-    ("peak RSS", "bytes", |r| r.peak_rss_bytes.map(|b| b as f64)),
+    ("wall", "ms", |r| r.time.wall_time_ms),
+    ("mm", "ms", |r| r.time.mm_time_ms),
+    ("p99 pause", "µs", |r| r.pauses.pause_p99_us),
+    ("max pause", "µs", |r| r.pauses.pause_max_us),
+    ("peak RSS", "bytes", |r| r.memory.peak_rss_bytes.map(|b| b as f64)),
 ];
 
 /// One run folder as compared.
@@ -86,7 +86,7 @@ impl Folder {
     fn values(&self, configuration_key: &str, figure: Figure) -> Vec<f64> {
         self.rows
             .iter()
-            .filter(|r| r.status == Status::Ok && configuration(r) == configuration_key)
+            .filter(|r| r.outcome.status == Status::Ok && configuration(r) == configuration_key)
             .filter_map(figure)
             .collect()
     }
@@ -94,7 +94,7 @@ impl Folder {
 
 /// `trees smoke seed 42 {depth=12}`.
 fn program(row: &RunRow) -> String {
-    format!("{} {} seed {} {{{}}}", row.workload, row.size, row.seed, row.workload_params)
+    format!("{} {} seed {} {{{}}}", row.key.workload, row.setup.size, row.setup.seed, row.setup.workload_params)
 }
 
 /// The program and `strategy [params]`, `(recording off)` where it was.
@@ -159,7 +159,7 @@ pub fn compare(folders: &[Folder]) -> Result<Comparison, String> {
     for other in &folders[1..] {
         check_same_programs(baseline, other)?;
         let profiles = |f: &Folder| {
-            let mut p: Vec<&str> = f.rows.iter().map(|r| r.build_profile.as_str()).collect();
+            let mut p: Vec<&str> = f.rows.iter().map(|r| r.setup.build_profile.as_str()).collect();
             p.sort();
             p.dedup();
             p.join("+")

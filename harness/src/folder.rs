@@ -81,7 +81,7 @@ impl RunWriter {
             bail!("{}: the run is complete; nothing to resume", path.display());
         }
         let (runs, _) = read_rows::<RunRow>(&path.join(RUNS))?;
-        let done: BTreeSet<usize> = runs.iter().map(|r| r.cell).collect();
+        let done: BTreeSet<usize> = runs.iter().map(|r| r.key.cell).collect();
         let (pauses, _) = read_rows::<PauseRow>(&path.join(PAUSES))?;
         let (memory, _) = read_rows::<MemoryRow>(&path.join(MEMORY))?;
         let cow = read_cow(path)?;
@@ -144,7 +144,7 @@ pub fn read_folder(path: &Path) -> Result<Gathered> {
     let (mut runs, _) = read_rows::<RunRow>(&path.join(RUNS))?;
     let (mut pauses, _) = read_rows::<PauseRow>(&path.join(PAUSES))?;
     let (mut memory, _) = read_rows::<MemoryRow>(&path.join(MEMORY))?;
-    runs.sort_by_key(|r| r.cell);
+    runs.sort_by_key(|r| r.key.cell);
     pauses.sort_by_key(|p| p.key.cell);
     let mut cow = read_cow(path)?;
     memory.sort_by_key(|m| m.key.cell);

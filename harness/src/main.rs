@@ -234,7 +234,7 @@ fn export_run(
     if formats.is_empty() {
         return Ok(());
     }
-    let run_id = rows.first().map_or("run", |r| r.run_id.as_str());
+    let run_id = rows.first().map_or("run", |r| r.key.run_id.as_str());
     let mut tables = summary::Summary::of(rows, meta).tables();
     tables.extend(report::overhead_tables(folder)?);
     let document = export::Document { title: format!("GC harness run {run_id}"), tables };

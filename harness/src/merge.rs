@@ -65,7 +65,7 @@ fn read_part(dir: &Path, allow_incomplete: bool) -> Result<Part> {
         read(file)?;
     }
     let gathered = folder::read_folder(dir)?;
-    let has_row = |id: usize| gathered.runs.iter().any(|r| r.cell == id);
+    let has_row = |id: usize| gathered.runs.iter().any(|r| r.key.cell == id);
     if let Some(cell) = meta.cells.iter().find(|c| !has_row(c.id)) {
         bail!("{}: cell {} has no row in runs.csv; the part is incomplete", dir.display(), cell.id);
     }
@@ -114,7 +114,7 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
     meta.shard = None;
     meta.complete = true;
     for row in &mut gathered.runs {
-        row.run_id.clone_from(&meta.run_id);
+        row.key.run_id.clone_from(&meta.run_id);
     }
     for row in &mut gathered.pauses {
         row.key.run_id.clone_from(&meta.run_id);
@@ -125,7 +125,7 @@ fn combine(parts: Vec<Part>) -> Result<(Meta, Gathered), String> {
     for row in &mut gathered.cow {
         row.key.run_id.clone_from(&meta.run_id);
     }
-    gathered.runs.sort_by_key(|r| r.cell);
+    gathered.runs.sort_by_key(|r| r.key.cell);
     // Stable sorts: each cell's pauses and samples stay in time order.
     gathered.pauses.sort_by_key(|p| p.key.cell);
     gathered.memory.sort_by_key(|m| m.key.cell);

@@ -59,46 +59,113 @@ impl Gathered {
     /// Whether every cell ran to its end or to the heap cap: a strategy that leaks past the
     /// cap is a finding, not a failure; a crash or a timeout is.
     pub fn all_ok(&self) -> bool {
-        self.runs.iter().all(|r| matches!(r.status, Status::Ok | Status::LeakedOverCap))
+        self.runs.iter().all(|r| matches!(r.outcome.status, Status::Ok | Status::LeakedOverCap))
     }
 }
 
-/// One row of `runs.csv`: one cell (workload × strategy × parameters × repeat) of the run.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+/// One row of `runs.csv`: one cell (workload × strategy × parameters × repeat) of the run, as
+/// groups of columns. Serialised like [`Keyed`]: the tuple of its groups, which the csv crate
+/// writes flat under one header (column names are the groups' field names, unique across the
+/// row), and read back by position after `folder::read_rows` has checked the header.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRow {
-    pub run_id: String,
-    /// The cell's place in the plan (the same in every shard of a run).
-    pub cell: usize,
-    pub workload: String,
+    /// The same key as every `pauses.csv`, `memory.csv` and `cow.csv` row of the cell.
+    pub key: CellKey,
+    pub setup: CellSetup,
+    pub outcome: Outcome,
+    pub time: Times,
+    pub pauses: PauseFigures,
+    pub requests: RequestFigures,
+    pub memory: MemoryFigures,
+    pub collections: Collections,
+    pub cow: CowFigures,
+}
+
+type RunColumns =
+    (CellKey, CellSetup, Outcome, Times, PauseFigures, RequestFigures, MemoryFigures, Collections, CowFigures);
+
+impl Serialize for RunRow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (
+            &self.key,
+            &self.setup,
+            &self.outcome,
+            &self.time,
+            &self.pauses,
+            &self.requests,
+            &self.memory,
+            &self.collections,
+            &self.cow,
+        )
+            .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RunRow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RunRow, D::Error> {
+        let (key, setup, outcome, time, pauses, requests, memory, collections, cow) =
+            RunColumns::deserialize(deserializer)?;
+        Ok(RunRow { key, setup, outcome, time, pauses, requests, memory, collections, cow })
+    }
+}
+
+/// How the cell was set up, beside its key.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CellSetup {
     pub size: String,
     pub seed: u64,
-    pub strategy: String,
-    pub repeat: u32,
     /// Whether pauses, latencies and memory samples were recorded (`--recording`).
     pub recording: bool,
     pub allocator: String,
     /// [`crate::system::build_profile`]: `release` or `dev`, `+debug-assertions` when the runtime
-    /// crates check them (such figures mislead). Empty in folders written before it was recorded.
-    #[serde(default)]
+    /// crates check them (such figures mislead).
     pub build_profile: String,
+    /// `key=value` pairs separated by `;`, preset values filled in.
+    pub workload_params: String,
+    pub strategy_params: String,
+}
+
+/// How the cell ended.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Outcome {
     /// `ok`, `leaked-over-cap`, `failed` or `timeout`.
     pub status: Status,
     pub checksum: Option<String>,
+    /// Why a cell failed or timed out.
+    pub error: Option<String>,
+}
+
+/// Where the time went. Empty for a cell that did not report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Times {
     pub wall_time_ms: Option<f64>,
     pub mm_time_ms: Option<f64>,
     /// Wall time minus the memory-management time spent while the workload ran (the exit
     /// collection, which runs after it, is in `mm_time_ms` only).
     pub mutator_time_ms: Option<f64>,
+}
+
+/// The collection and cascade pauses: count and percentiles (empty when none was recorded).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct PauseFigures {
     pub pause_count: Option<u64>,
-    /// Empty when the cell recorded no pause.
     pub pause_p50_us: Option<f64>,
     pub pause_p99_us: Option<f64>,
     pub pause_max_us: Option<f64>,
-    /// Requests the workload announced (`request_done`), and their latency percentiles.
+}
+
+/// Requests the workload announced (`request_done`), and their latency percentiles.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RequestFigures {
     pub requests: Option<u64>,
     pub request_p50_us: Option<f64>,
     pub request_p99_us: Option<f64>,
     pub request_max_us: Option<f64>,
+}
+
+/// Peaks, and what was left at the end.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct MemoryFigures {
     pub peak_rss_bytes: Option<u64>,
     pub peak_reserved_bytes: Option<u64>,
     pub leaked_objects: Option<u64>,
@@ -106,19 +173,21 @@ pub struct RunRow {
     /// Immortal objects alive at the end (`immortal=true`), not leaks.
     pub immortal_objects: Option<u64>,
     pub immortal_bytes: Option<u64>,
-    /// Cycle collections of each generation (0 for strategies without a collector).
+}
+
+/// Cycle collections of each generation (0 for strategies without a collector).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Collections {
     pub collections_gen0: Option<u64>,
     pub collections_gen1: Option<u64>,
     pub collections_gen2: Option<u64>,
-    /// `key=value` pairs separated by `;`, preset values filled in.
-    pub workload_params: String,
-    pub strategy_params: String,
-    pub error: Option<String>,
-    /// Prefork cells: the mean over workers of `shared_bytes` and of private bytes (clean +
-    /// dirty) in `cow.csv` when each worker had served its share (phase `served`).
-    #[serde(default)]
+}
+
+/// Prefork cells: the mean over workers of `shared_bytes` and of private bytes (clean + dirty)
+/// in `cow.csv` when each worker had served its share (phase `served`). Empty without prefork.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CowFigures {
     pub shared_after_serving_bytes: Option<u64>,
-    #[serde(default)]
     pub private_after_serving_bytes: Option<u64>,
 }
 
@@ -280,37 +349,35 @@ fn params_in_force(cell: &PlannedCell) -> (String, String) {
 pub fn row(run_id: &str, cell: &PlannedCell, result: &CellResult) -> RunRow {
     let spec = &cell.spec;
     let (workload_params, strategy_params) = params_in_force(cell);
-    let planned = RunRow {
-        run_id: run_id.into(),
-        cell: cell.id,
-        workload: spec.workload.clone(),
+    let key = CellKey::of(run_id, cell);
+    let setup = CellSetup {
         size: spec.size.clone(),
         seed: spec.seed,
-        strategy: spec.strategy.clone(),
-        repeat: spec.repeat,
         recording: spec.record,
         allocator: format!("{}/{}", spec.allocator, spec.backend),
         build_profile: system::build_profile().into(),
-        status: result.status(),
         workload_params,
         strategy_params,
+    };
+    let status = result.status();
+    let unmeasured = |error: String| RunRow {
+        key: key.clone(),
+        setup: setup.clone(),
+        outcome: Outcome { status, checksum: None, error: Some(error) },
         ..RunRow::default()
     };
     match result {
-        CellResult::Failed { error } => RunRow { error: Some(error.clone()), ..planned },
-        CellResult::TimedOut { after, stderr_tail } => RunRow {
-            error: Some(format!(
-                "killed after the {} timeout; {stderr_tail}",
-                format_duration_us(after.as_secs_f64() * 1e6)
-            )),
-            ..planned
-        },
-        CellResult::Ok(outcome) => measured(planned, outcome),
+        CellResult::Failed { error } => unmeasured(error.clone()),
+        CellResult::TimedOut { after, stderr_tail } => unmeasured(format!(
+            "killed after the {} timeout; {stderr_tail}",
+            format_duration_us(after.as_secs_f64() * 1e6)
+        )),
+        CellResult::Ok(outcome) => measured(key, setup, outcome),
     }
 }
 
-/// `planned` with the figures a child reported.
-fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
+/// The row of a cell whose child reported its figures.
+fn measured(key: CellKey, setup: CellSetup, outcome: &CellOutcome) -> RunRow {
     let pauses = LatencySummary::of(outcome.pauses.iter().map(|p| p.duration_ns));
     let requests = outcome.request_latencies;
     let us = |ns: u64| ns as f64 / 1e3;
@@ -320,36 +387,41 @@ fn measured(planned: RunRow, outcome: &CellOutcome) -> RunRow {
     };
     let [pause_p50_us, pause_p99_us, pause_max_us] = percentiles(pauses);
     let [request_p50_us, request_p99_us, request_max_us] = percentiles(requests);
-    let [gen0, gen1, gen2] = outcome.collections.map(Some);
+    let [collections_gen0, collections_gen1, collections_gen2] = outcome.collections.map(Some);
     RunRow {
-        checksum: (outcome.status == Status::Ok).then(|| outcome.checksum.clone()),
-        wall_time_ms: Some(outcome.wall_ns as f64 / 1e6),
-        mm_time_ms: Some(outcome.memory_management_ns as f64 / 1e6),
-        mutator_time_ms: Some(mutator_ns(outcome) as f64 / 1e6),
-        pause_count: Some(pauses.count),
-        pause_p50_us,
-        pause_p99_us,
-        pause_max_us,
-        requests: Some(requests.count),
-        request_p50_us,
-        request_p99_us,
-        request_max_us,
-        peak_rss_bytes: Some(outcome.peak_rss_bytes),
-        peak_reserved_bytes: Some(outcome.peak_reserved_bytes),
-        leaked_objects: Some(outcome.leaked_objects),
-        leaked_bytes: Some(outcome.leaked_bytes),
-        immortal_objects: Some(outcome.immortal_objects),
-        immortal_bytes: Some(outcome.immortal_bytes),
-        collections_gen0: gen0,
-        collections_gen1: gen1,
-        collections_gen2: gen2,
-        workload_params: pairs(&outcome.workload_params),
-        strategy_params: pairs(&outcome.strategy_params),
-        shared_after_serving_bytes: mean_served(&outcome.cow_samples, |c| c.shared_bytes),
-        private_after_serving_bytes: mean_served(&outcome.cow_samples, |c| {
-            c.private_clean_bytes + c.private_dirty_bytes
-        }),
-        ..planned
+        key,
+        setup: CellSetup {
+            workload_params: pairs(&outcome.workload_params),
+            strategy_params: pairs(&outcome.strategy_params),
+            ..setup
+        },
+        outcome: Outcome {
+            status: outcome.status,
+            checksum: (outcome.status == Status::Ok).then(|| outcome.checksum.clone()),
+            error: None,
+        },
+        time: Times {
+            wall_time_ms: Some(outcome.wall_ns as f64 / 1e6),
+            mm_time_ms: Some(outcome.memory_management_ns as f64 / 1e6),
+            mutator_time_ms: Some(mutator_ns(outcome) as f64 / 1e6),
+        },
+        pauses: PauseFigures { pause_count: Some(pauses.count), pause_p50_us, pause_p99_us, pause_max_us },
+        requests: RequestFigures { requests: Some(requests.count), request_p50_us, request_p99_us, request_max_us },
+        memory: MemoryFigures {
+            peak_rss_bytes: Some(outcome.peak_rss_bytes),
+            peak_reserved_bytes: Some(outcome.peak_reserved_bytes),
+            leaked_objects: Some(outcome.leaked_objects),
+            leaked_bytes: Some(outcome.leaked_bytes),
+            immortal_objects: Some(outcome.immortal_objects),
+            immortal_bytes: Some(outcome.immortal_bytes),
+        },
+        collections: Collections { collections_gen0, collections_gen1, collections_gen2 },
+        cow: CowFigures {
+            shared_after_serving_bytes: mean_served(&outcome.cow_samples, |c| c.shared_bytes),
+            private_after_serving_bytes: mean_served(&outcome.cow_samples, |c| {
+                c.private_clean_bytes + c.private_dirty_bytes
+            }),
+        },
     }
 }
 
@@ -451,8 +523,9 @@ pub fn checksum_mismatches(rows: &[RunRow]) -> Vec<String> {
     type WorkloadConfiguration = (String, String, u64, String);
     let mut by_workload: BTreeMap<WorkloadConfiguration, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for row in rows {
-        if let Some(checksum) = &row.checksum {
-            let key = (row.workload.clone(), row.size.clone(), row.seed, row.workload_params.clone());
+        if let Some(checksum) = &row.outcome.checksum {
+            let key =
+                (row.key.workload.clone(), row.setup.size.clone(), row.setup.seed, row.setup.workload_params.clone());
             by_workload.entry(key).or_default().entry(checksum.clone()).or_default().push(configuration(row));
         }
     }
@@ -468,11 +541,11 @@ pub fn checksum_mismatches(rows: &[RunRow]) -> Vec<String> {
 
 /// What tells a cell's configuration apart from the others of its run (repeats aside).
 pub fn configuration(row: &RunRow) -> String {
-    let mut text = row.strategy.clone();
-    if !row.strategy_params.is_empty() {
-        text += &format!(" [{}]", row.strategy_params);
+    let mut text = row.key.strategy.clone();
+    if !row.setup.strategy_params.is_empty() {
+        text += &format!(" [{}]", row.setup.strategy_params);
     }
-    if !row.recording {
+    if !row.setup.recording {
         text += " (recording off)";
     }
     text

@@ -19,10 +19,13 @@ use crate::system;
 /// minimum is the figure least disturbed by a busy machine).
 pub fn recording_overheads(rows: &[RunRow]) -> Vec<RecordingOverhead> {
     let mut walls: BTreeMap<(String, String, String), [Vec<f64>; 2]> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r.status == Status::Ok) {
-        let key =
-            (row.workload.clone(), row.workload_params.clone(), format!("{} [{}]", row.strategy, row.strategy_params));
-        walls.entry(key).or_default()[row.recording as usize].extend(row.wall_time_ms);
+    for row in rows.iter().filter(|r| r.outcome.status == Status::Ok) {
+        let key = (
+            row.key.workload.clone(),
+            row.setup.workload_params.clone(),
+            format!("{} [{}]", row.key.strategy, row.setup.strategy_params),
+        );
+        walls.entry(key).or_default()[row.setup.recording as usize].extend(row.time.wall_time_ms);
     }
     let min = |v: &[f64]| v.iter().copied().reduce(f64::min);
     walls
@@ -201,7 +204,8 @@ impl Summary {
     pub fn of(rows: &[RunRow], meta: Option<&Meta>) -> Summary {
         let mut programs: Vec<(String, Configurations)> = Vec::new();
         for row in rows {
-            let program_key = format!("{}\t{}\t{}\t{}", row.workload, row.size, row.seed, row.workload_params);
+            let program_key =
+                format!("{}\t{}\t{}\t{}", row.key.workload, row.setup.size, row.setup.seed, row.setup.workload_params);
             let index = programs.iter().position(|(k, _)| *k == program_key).unwrap_or_else(|| {
                 programs.push((program_key, Vec::new()));
                 programs.len() - 1
@@ -217,24 +221,24 @@ impl Summary {
         // One short name per long configuration label, the same in every program's table.
         let mut shortened: BTreeMap<String, String> = BTreeMap::new();
         let mut numbered: BTreeMap<String, usize> = BTreeMap::new();
-        let differing_workload = differing(rows.iter().map(|r| r.workload_params.as_str()));
+        let differing_workload = differing(rows.iter().map(|r| r.setup.workload_params.as_str()));
         let programs = programs
             .into_iter()
             .map(|(_, configurations)| {
                 let first = configurations[0].1[0];
-                let shown = shown_params(&first.workload_params, &differing_workload);
-                let heading = format!("{} {}{}", first.workload, first.size, prefixed(" ", &shown));
+                let shown = shown_params(&first.setup.workload_params, &differing_workload);
+                let heading = format!("{} {}{}", first.key.workload, first.setup.size, prefixed(" ", &shown));
                 let rows = configurations
                     .into_iter()
                     .map(|(_, members)| {
                         let row = members[0];
-                        let same_strategy = rows.iter().filter(|r| r.strategy == row.strategy);
-                        let keys = differing(same_strategy.map(|r| r.strategy_params.as_str()));
-                        let shown = shown_values(&row.strategy_params, &keys);
+                        let same_strategy = rows.iter().filter(|r| r.key.strategy == row.key.strategy);
+                        let keys = differing(same_strategy.map(|r| r.setup.strategy_params.as_str()));
+                        let shown = shown_values(&row.setup.strategy_params, &keys);
                         if !keys.is_empty() {
                             let entry = format!(
                                 "{} {} = {}",
-                                row.strategy,
+                                row.key.strategy,
                                 keys.iter().map(|_| "V").collect::<Vec<_>>().join("/"),
                                 keys.iter().cloned().collect::<Vec<_>>().join("/")
                             );
@@ -242,18 +246,23 @@ impl Summary {
                                 legend.push(entry);
                             }
                         }
-                        let recording = if row.recording { "" } else { " (rec off)" };
-                        let mut label = format!("{}{}{recording}", row.strategy, prefixed(" ", &shown));
+                        let recording = if row.setup.recording { "" } else { " (rec off)" };
+                        let mut label = format!("{}{}{recording}", row.key.strategy, prefixed(" ", &shown));
                         if label.chars().count() > LABEL_WIDTH {
                             label = shortened
                                 .entry(label)
                                 .or_insert_with(|| {
-                                    let n = numbered.entry(row.strategy.clone()).or_insert(0);
+                                    let n = numbered.entry(row.key.strategy.clone()).or_insert(0);
                                     *n += 1;
-                                    let short =
-                                        format!("{}#{n}{}", row.strategy, if row.recording { "" } else { "-off" });
-                                    legend
-                                        .push(format!("{short} = {} {}{recording}", row.strategy, row.strategy_params));
+                                    let short = format!(
+                                        "{}#{n}{}",
+                                        row.key.strategy,
+                                        if row.setup.recording { "" } else { "-off" }
+                                    );
+                                    legend.push(format!(
+                                        "{short} = {} {}{recording}",
+                                        row.key.strategy, row.setup.strategy_params
+                                    ));
                                     short
                                 })
                                 .clone();
@@ -263,15 +272,15 @@ impl Summary {
                     .collect();
                 ProgramSummary {
                     heading,
-                    workload: first.workload.clone(),
-                    size: first.size.clone(),
-                    workload_params: first.workload_params.clone(),
+                    workload: first.key.workload.clone(),
+                    size: first.setup.size.clone(),
+                    workload_params: first.setup.workload_params.clone(),
                     rows,
                 }
             })
             .collect();
         let mut warnings = Vec::new();
-        if rows.iter().any(|r| r.build_profile == "debug") {
+        if rows.iter().any(|r| r.setup.build_profile == "debug") {
             warnings.push(system::DEBUG_BUILD_WARNING.to_string());
         }
         warnings.extend(meta.and_then(|m| m.system.as_ref()).into_iter().flat_map(|s| s.warnings.iter().cloned()));
@@ -413,34 +422,39 @@ impl Units {
 
 /// What tells a configuration apart within a program (repeats aside).
 fn configuration_key(row: &RunRow) -> String {
-    format!("{}\t{}\t{}", row.strategy, row.strategy_params, row.recording)
+    format!("{}\t{}\t{}", row.key.strategy, row.setup.strategy_params, row.setup.recording)
 }
 
 fn summary_row(label: String, rows: &[&RunRow]) -> SummaryRow {
     let first = rows[0];
     // Cells stopped at the heap cap have figures too (up to the stop); failed ones have none.
-    let measured: Vec<&RunRow> = rows.iter().copied().filter(|r| r.wall_time_ms.is_some()).collect();
+    let measured: Vec<&RunRow> = rows.iter().copied().filter(|r| r.time.wall_time_ms.is_some()).collect();
     let f = |get: fn(&RunRow) -> Option<f64>| Stat::of(measured.iter().filter_map(|r| get(r)));
     let u = |get: fn(&RunRow) -> Option<u64>| Stat::of(measured.iter().filter_map(|r| get(r).map(|v| v as f64)));
     let problems: BTreeSet<&str> =
-        rows.iter().map(|r| r.status).filter(|s| *s != Status::Ok).map(Status::name).collect();
+        rows.iter().map(|r| r.outcome.status).filter(|s| *s != Status::Ok).map(Status::name).collect();
     SummaryRow {
         label,
-        strategy: first.strategy.clone(),
-        strategy_params: first.strategy_params.clone() + if first.recording { "" } else { " (recording off)" },
+        strategy: first.key.strategy.clone(),
+        strategy_params: first.setup.strategy_params.clone()
+            + if first.setup.recording { "" } else { " (recording off)" },
         cells: rows.len(),
-        ok: rows.iter().filter(|r| r.status == Status::Ok).count(),
+        ok: rows.iter().filter(|r| r.outcome.status == Status::Ok).count(),
         problems: problems.into_iter().map(String::from).collect(),
-        wall_ms: f(|r| r.wall_time_ms),
-        mm_ms: f(|r| r.mm_time_ms),
-        mutator_ms: f(|r| r.mutator_time_ms),
-        pauses: u(|r| r.pause_count),
-        pause_p99_us: f(|r| r.pause_p99_us),
-        pause_max_us: f(|r| r.pause_max_us),
-        collections: [u(|r| r.collections_gen0), u(|r| r.collections_gen1), u(|r| r.collections_gen2)],
-        peak_rss_bytes: u(|r| r.peak_rss_bytes),
-        peak_reserved_bytes: u(|r| r.peak_reserved_bytes),
-        leaked_bytes: u(|r| r.leaked_bytes),
+        wall_ms: f(|r| r.time.wall_time_ms),
+        mm_ms: f(|r| r.time.mm_time_ms),
+        mutator_ms: f(|r| r.time.mutator_time_ms),
+        pauses: u(|r| r.pauses.pause_count),
+        pause_p99_us: f(|r| r.pauses.pause_p99_us),
+        pause_max_us: f(|r| r.pauses.pause_max_us),
+        collections: [
+            u(|r| r.collections.collections_gen0),
+            u(|r| r.collections.collections_gen1),
+            u(|r| r.collections.collections_gen2),
+        ],
+        peak_rss_bytes: u(|r| r.memory.peak_rss_bytes),
+        peak_reserved_bytes: u(|r| r.memory.peak_reserved_bytes),
+        leaked_bytes: u(|r| r.memory.leaked_bytes),
     }
 }
 
@@ -544,20 +558,20 @@ pub fn cow_table(rows: &[RunRow], cow: &[CowRow]) -> String {
     };
     // The workload parameters that differ between rows (`touch=true`), to tell lines apart.
     let differing = |row: &RunRow| -> String {
-        let varies = |pair: &&str| !rows.iter().all(|r| r.workload_params.split(';').any(|p| p == *pair));
-        row.workload_params.split(';').filter(varies).collect::<Vec<_>>().join(";")
+        let varies = |pair: &&str| !rows.iter().all(|r| r.setup.workload_params.split(';').any(|p| p == *pair));
+        row.setup.workload_params.split(';').filter(varies).collect::<Vec<_>>().join(";")
     };
     let mut lines = Vec::new();
     for row in rows {
-        let shared = |phase| mean(row.cell, phase, |c| c.shared_bytes);
+        let shared = |phase| mean(row.key.cell, phase, |c| c.shared_bytes);
         let (Some(fork), Some(served), Some(collected)) = (
             shared(CowPhase::Fork),
-            row.shared_after_serving_bytes.map(|b| mib(b as f64)),
+            row.cow.shared_after_serving_bytes.map(|b| mib(b as f64)),
             shared(CowPhase::Collected),
         ) else {
             continue;
         };
-        let private = mib(row.private_after_serving_bytes.unwrap_or(0) as f64);
+        let private = mib(row.cow.private_after_serving_bytes.unwrap_or(0) as f64);
         let mut label = results::configuration(row);
         let differs = differing(row);
         if !differs.is_empty() {
@@ -565,7 +579,7 @@ pub fn cow_table(rows: &[RunRow], cow: &[CowRow]) -> String {
         }
         lines.push(format!(
             "{label}  repeat {}: shared {fork:.1} -> {served:.1} MiB after serving, {collected:.1} MiB after a full collection; private {private:.1} MiB after serving",
-            row.repeat
+            row.key.repeat
         ));
     }
     if lines.is_empty() {
@@ -577,30 +591,47 @@ pub fn cow_table(rows: &[RunRow], cow: &[CowRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::{CellKey, CellSetup, Collections, MemoryFigures, PauseFigures, Times};
 
     fn row(cell: usize, strategy: &str, strategy_params: &str, workload_params: &str, wall: f64) -> RunRow {
         RunRow {
-            cell,
-            workload: "cycles".into(),
-            size: "default".into(),
-            strategy: strategy.into(),
-            repeat: 1 + (cell % 3) as u32,
-            recording: true,
-            build_profile: "release".into(),
-            wall_time_ms: Some(wall),
-            mm_time_ms: Some(wall / 3.0),
-            mutator_time_ms: Some(wall * 2.0 / 3.0),
-            pause_count: Some(123_456),
-            pause_p99_us: Some(650.0),
-            pause_max_us: Some(2_220_000.0),
-            peak_rss_bytes: Some(1_234_567_890),
-            peak_reserved_bytes: Some(1_134_567_890),
-            leaked_bytes: Some(85_000_000),
-            collections_gen0: Some(123_456),
-            collections_gen1: Some(12_345),
-            collections_gen2: Some(1_234),
-            workload_params: workload_params.into(),
-            strategy_params: strategy_params.into(),
+            key: CellKey {
+                cell,
+                workload: "cycles".into(),
+                strategy: strategy.into(),
+                repeat: 1 + (cell % 3) as u32,
+                ..CellKey::default()
+            },
+            setup: CellSetup {
+                size: "default".into(),
+                recording: true,
+                build_profile: "release".into(),
+                workload_params: workload_params.into(),
+                strategy_params: strategy_params.into(),
+                ..CellSetup::default()
+            },
+            time: Times {
+                wall_time_ms: Some(wall),
+                mm_time_ms: Some(wall / 3.0),
+                mutator_time_ms: Some(wall * 2.0 / 3.0),
+            },
+            pauses: PauseFigures {
+                pause_count: Some(123_456),
+                pause_p99_us: Some(650.0),
+                pause_max_us: Some(2_220_000.0),
+                ..PauseFigures::default()
+            },
+            memory: MemoryFigures {
+                peak_rss_bytes: Some(1_234_567_890),
+                peak_reserved_bytes: Some(1_134_567_890),
+                leaked_bytes: Some(85_000_000),
+                ..MemoryFigures::default()
+            },
+            collections: Collections {
+                collections_gen0: Some(123_456),
+                collections_gen1: Some(12_345),
+                collections_gen2: Some(1_234),
+            },
             ..RunRow::default()
         }
     }
@@ -661,7 +692,7 @@ mod tests {
     #[test]
     fn a_debug_build_is_warned_about() {
         let mut debug = row(0, "refcount", "", "", 1.0);
-        debug.build_profile = "debug".into();
+        debug.setup.build_profile = "debug".into();
         let text = Summary::of(&[debug], None).text();
         assert!(text.contains("WARNING: this harness was built with debug assertions"), "{text}");
     }

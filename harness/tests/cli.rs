@@ -43,15 +43,17 @@ fn smoke_run_writes_every_file_and_matching_checksums() {
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with(
-        "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,build_profile,status,checksum,wall_time_ms,mm_time_ms"
+        "run_id,cell,workload,strategy,repeat,size,seed,recording,allocator,build_profile,workload_params,\
+         strategy_params,status,checksum,error,wall_time_ms,mm_time_ms"
     ));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3 * strategies::STRATEGIES.len(), "three repeats per strategy by default");
     let refcount = rows.iter().find(|r| r.contains(",refcount,")).unwrap();
     let weakref = rows.iter().find(|r| r.contains(",weakref,")).unwrap();
     let generational = rows.iter().find(|r| r.contains(",generational,")).unwrap();
-    let leaked_column = header.split(',').position(|c| c == "leaked_objects").unwrap();
-    let leaked = |row: &str| row.split(',').nth(leaked_column).unwrap().parse::<u64>().unwrap();
+    let (columns, _) = csv_table(&csv);
+    let leaked_column = columns.iter().position(|c| c == "leaked_objects").unwrap();
+    let leaked = |row: &str| csv_table(&format!("{header}\n{row}\n")).1[0][leaked_column].parse::<u64>().unwrap();
     assert!(leaked(refcount) > 0, "parent pointers leak under pure refcounting: {refcount}");
     assert_eq!(leaked(weakref), 0, "weak back edges leak nothing: {weakref}");
     assert_eq!(leaked(generational), 0, "the cycle collector frees every tree: {generational}");
@@ -432,8 +434,7 @@ fn bad_experiment_files_exit_2_with_file_line_and_column() {
 
 /// Rows without the figures that depend on timing or on the run id.
 fn comparable(csv: &str) -> Vec<String> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (header, rows) = csv_table(csv);
     let timing = |name: &str| {
         name == "run_id"
             || name.ends_with("_ms")
@@ -441,12 +442,25 @@ fn comparable(csv: &str) -> Vec<String> {
             || name.ends_with("_ns")
             || name.ends_with("_bytes")
     };
-    lines
-        .map(|line| {
-            let fields: Vec<&str> = line.split(',').collect();
-            header.iter().zip(fields).filter(|(name, _)| !timing(name)).map(|(_, v)| v).collect::<Vec<_>>().join(",")
+    rows.iter()
+        .map(|fields| {
+            header
+                .iter()
+                .zip(fields)
+                .filter(|(name, _)| !timing(name))
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         })
         .collect()
+}
+
+/// A CSV file's header and rows, fields unquoted (parameters such as `threshold=700,10,10` are).
+fn csv_table(csv: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
 }
 
 #[test]
@@ -843,16 +857,16 @@ fn the_collector_unshares_the_heap_and_freeze_keeps_it_shared() {
 fn synthetic_folder(dir: &std::path::Path, workload_params: &str, cells: &[(&str, f64)]) {
     std::fs::create_dir_all(dir).unwrap();
     let mut csv = String::from(
-        "run_id,cell,workload,size,seed,strategy,repeat,recording,allocator,build_profile,status,checksum,\
-         wall_time_ms,mm_time_ms,mutator_time_ms,pause_count,pause_p50_us,pause_p99_us,pause_max_us,requests,\
-         request_p50_us,request_p99_us,request_max_us,peak_rss_bytes,peak_reserved_bytes,leaked_objects,\
-         leaked_bytes,immortal_objects,immortal_bytes,collections_gen0,collections_gen1,collections_gen2,\
-         workload_params,strategy_params,error,shared_after_serving_bytes,private_after_serving_bytes\n",
+        "run_id,cell,workload,strategy,repeat,size,seed,recording,allocator,build_profile,workload_params,\
+         strategy_params,status,checksum,error,wall_time_ms,mm_time_ms,mutator_time_ms,pause_count,pause_p50_us,\
+         pause_p99_us,pause_max_us,requests,request_p50_us,request_p99_us,request_max_us,peak_rss_bytes,\
+         peak_reserved_bytes,leaked_objects,leaked_bytes,immortal_objects,immortal_bytes,collections_gen0,\
+         collections_gen1,collections_gen2,shared_after_serving_bytes,private_after_serving_bytes\n",
     );
     for (cell, (strategy, wall)) in cells.iter().enumerate() {
         csv += &format!(
-            "fixture,{cell},cycles,smoke,42,{strategy},{},true,pymalloc/jemalloc,release,ok,abc,{wall},{mm},{mutator},\
-             3,10,{p99},{p99},0,,,,10000000,4000000,0,0,0,0,1,0,0,{workload_params},back-edges=strong,,,\n",
+            "fixture,{cell},cycles,{strategy},{},smoke,42,true,pymalloc/jemalloc,release,{workload_params},\
+             back-edges=strong,ok,abc,,{wall},{mm},{mutator},3,10,{p99},{p99},0,,,,10000000,4000000,0,0,0,0,1,0,0,,\n",
             cell + 1,
             mm = wall / 10.0,
             mutator = wall * 0.9,

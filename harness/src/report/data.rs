@@ -16,9 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use crate::results::{MemoryRow, Meta, PauseRow, RunRow, Status, median};
 
@@ -81,7 +80,7 @@ impl RunFolder {
     /// Reads a run folder. `runs.csv` is required; a missing or unreadable `pauses.csv`,
     /// `memory.csv` or `meta.json` becomes a note and the report goes on without it.
     pub fn load(folder: &Path) -> Result<RunFolder> {
-        let runs = read_csv(&folder.join("runs.csv"))?;
+        let (runs, _) = crate::folder::read_rows::<RunRow>(&folder.join("runs.csv"))?;
         let mut problems = Vec::new();
         let pauses = match crate::folder::read_rows::<PauseRow>(&folder.join("pauses.csv")).map(|(rows, _)| rows) {
             Ok(pauses) => pauses,
@@ -127,15 +126,6 @@ impl RunFolder {
     }
 }
 
-fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    reader
-        .deserialize()
-        .enumerate()
-        .map(|(i, row)| row.with_context(|| format!("{}: row {}", path.display(), i + 1)))
-        .collect()
-}
-
 /// One strategy with its parameters on one program, over its repeats.
 pub struct Configuration<'a> {
     pub strategy: String,
@@ -150,7 +140,7 @@ pub struct Configuration<'a> {
 
 impl<'a> Configuration<'a> {
     pub fn ok_rows(&self) -> impl Iterator<Item = &'a RunRow> + '_ {
-        self.rows.iter().copied().filter(|r| r.status == Status::Ok)
+        self.rows.iter().copied().filter(|r| r.outcome.status == Status::Ok)
     }
 
     /// The median over the `ok` repeats of a figure, where it was recorded.
@@ -169,14 +159,14 @@ impl<'a> Configuration<'a> {
     /// The `ok` repeat whose wall time is the median (the lower of the middle two).
     pub fn representative(&self) -> Option<&'a RunRow> {
         let mut ok: Vec<&RunRow> = self.ok_rows().collect();
-        ok.sort_by(|a, b| a.wall_time_ms.unwrap_or(0.0).total_cmp(&b.wall_time_ms.unwrap_or(0.0)));
+        ok.sort_by(|a, b| a.time.wall_time_ms.unwrap_or(0.0).total_cmp(&b.time.wall_time_ms.unwrap_or(0.0)));
         ok.get(ok.len().saturating_sub(1) / 2).copied()
     }
 
     /// The strategy's parameters in force (`runs.csv`), read from an `ok` row when there is one:
     /// a failed cell's row only has the parameters it was given.
     pub fn params_in_force(&self) -> &str {
-        self.ok_rows().next().unwrap_or(self.rows[0]).strategy_params.as_str()
+        self.ok_rows().next().unwrap_or(self.rows[0]).setup.strategy_params.as_str()
     }
 
     pub fn is_nogc(&self) -> bool {
@@ -214,26 +204,30 @@ impl<'a> Analysis<'a> {
         let mut programs: Vec<(String, Program<'a>)> = Vec::new();
         // Cells run with recording off (`--recording both`) exist to measure the recorder's
         // cost, which the run's summary prints; they have no pauses or samples to draw.
-        let any_recorded = folder.runs.iter().any(|r| r.recording);
-        for row in folder.runs.iter().filter(|r| r.recording || !any_recorded) {
-            let given = given_by_cell.get(&row.cell).cloned().unwrap_or_default();
-            let workload_prefix = format!("{}.", row.workload);
+        let any_recorded = folder.runs.iter().any(|r| r.setup.recording);
+        for row in folder.runs.iter().filter(|r| r.setup.recording || !any_recorded) {
+            let given = given_by_cell.get(&row.key.cell).cloned().unwrap_or_default();
+            let workload_prefix = format!("{}.", row.key.workload);
             let workload_given: Vec<(&String, &String)> =
                 given.iter().filter(|(name, _)| name.starts_with(&workload_prefix)).collect();
-            let program_key = format!("{}\t{}\t{workload_given:?}", row.workload, row.size);
+            let program_key = format!("{}\t{}\t{workload_given:?}", row.key.workload, row.setup.size);
             let index = programs.iter().position(|(key, _)| *key == program_key).unwrap_or_else(|| {
                 let label = program_label(row, &given, &swept);
-                let program =
-                    Program { workload: row.workload.clone(), slug: slug(&label), label, configurations: Vec::new() };
+                let program = Program {
+                    workload: row.key.workload.clone(),
+                    slug: slug(&label),
+                    label,
+                    configurations: Vec::new(),
+                };
                 programs.push((program_key, program));
                 programs.len() - 1
             });
             let program = &mut programs[index].1;
-            match program.configurations.iter_mut().find(|c| c.strategy == row.strategy && c.given == given) {
+            match program.configurations.iter_mut().find(|c| c.strategy == row.key.strategy && c.given == given) {
                 Some(configuration) => configuration.rows.push(row),
                 None => program.configurations.push(Configuration {
-                    strategy: row.strategy.clone(),
-                    label: configuration_label(&row.strategy, &given, &swept),
+                    strategy: row.key.strategy.clone(),
+                    label: configuration_label(&row.key.strategy, &given, &swept),
                     given,
                     rows: vec![row],
                 }),
@@ -275,10 +269,14 @@ impl<'a> Analysis<'a> {
 
     /// The split of one `ok` cell's time (see [`TimeSplit`]).
     pub fn time_split(&self, row: &RunRow) -> Option<TimeSplit> {
-        let wall_ns = row.wall_time_ms? * 1e6;
-        let mm_ns = row.mm_time_ms? * 1e6;
-        let after_return_ns: f64 =
-            self.pauses(row.cell).iter().filter(|p| p.start_ns as f64 >= wall_ns).map(|p| p.duration_ns as f64).sum();
+        let wall_ns = row.time.wall_time_ms? * 1e6;
+        let mm_ns = row.time.mm_time_ms? * 1e6;
+        let after_return_ns: f64 = self
+            .pauses(row.key.cell)
+            .iter()
+            .filter(|p| p.start_ns as f64 >= wall_ns)
+            .map(|p| p.duration_ns as f64)
+            .sum();
         let during_ns = (mm_ns - after_return_ns).clamp(0.0, wall_ns);
         Some(TimeSplit { mutator_ns: wall_ns - during_ns, memory_management_ns: during_ns, after_return_ns })
     }
@@ -339,9 +337,9 @@ fn given_parameters(folder: &RunFolder) -> HashMap<usize, BTreeMap<String, Strin
             .iter()
             .map(|row| {
                 let mut given: BTreeMap<String, String> =
-                    prefixed(&row.strategy, &mut parse_params(&row.strategy_params)).into_iter().collect();
-                given.extend(prefixed(&row.workload, &mut parse_params(&row.workload_params)));
-                (row.cell, given)
+                    prefixed(&row.key.strategy, &mut parse_params(&row.setup.strategy_params)).into_iter().collect();
+                given.extend(prefixed(&row.key.workload, &mut parse_params(&row.setup.workload_params)));
+                (row.key.cell, given)
             })
             .collect(),
     }
@@ -356,7 +354,7 @@ fn parse_params(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
 fn swept_parameters(runs: &[RunRow], given: &HashMap<usize, BTreeMap<String, String>>) -> Vec<String> {
     let mut values: Vec<(String, BTreeSet<String>)> = Vec::new();
     for row in runs {
-        for (name, value) in given.get(&row.cell).into_iter().flatten() {
+        for (name, value) in given.get(&row.key.cell).into_iter().flatten() {
             match values.iter_mut().find(|(n, _)| n == name) {
                 Some((_, seen)) => {
                     seen.insert(value.clone());
@@ -370,8 +368,8 @@ fn swept_parameters(runs: &[RunRow], given: &HashMap<usize, BTreeMap<String, Str
 
 /// `cycles (small)`, with the swept workload parameters: `cycles (small) ring-size=21`.
 fn program_label(row: &RunRow, given: &BTreeMap<String, String>, swept: &[String]) -> String {
-    let prefix = format!("{}.", row.workload);
-    let mut label = format!("{} ({})", row.workload, row.size);
+    let prefix = format!("{}.", row.key.workload);
+    let mut label = format!("{} ({})", row.key.workload, row.setup.size);
     for name in swept {
         if let (Some(key), Some(value)) = (name.strip_prefix(&prefix), given.get(name)) {
             label += &format!(" {key}={value}");

@@ -50,7 +50,7 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
         .meta_json
         .as_ref()
         .and_then(|m| m["run_id"].as_str().map(str::to_string))
-        .or_else(|| folder.runs.first().map(|r| r.run_id.clone()))
+        .or_else(|| folder.runs.first().map(|r| r.key.run_id.clone()))
         .unwrap_or_else(|| "run".into());
     let mut html = String::new();
     writeln!(
@@ -110,7 +110,7 @@ fn header(html: &mut String, analysis: &Analysis, run_id: &str) -> Result<()> {
     let runs = &analysis.folder.runs;
     let meta = analysis.folder.meta_json.as_ref();
     let field = |name: &str| meta.and_then(|m| m[name].as_str()).unwrap_or("?").to_string();
-    let ok = runs.iter().filter(|r| r.status == Status::Ok).count();
+    let ok = runs.iter().filter(|r| r.outcome.status == Status::Ok).count();
     let programs: Vec<String> = analysis.programs.iter().map(|p| p.label.clone()).collect();
     writeln!(html, "<header>\n<h1>GC harness report: {}</h1>", escape(run_id))?;
     writeln!(
@@ -144,7 +144,7 @@ fn contents(html: &mut String, charts: &[Chart]) -> Result<()> {
 fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Result<()> {
     let runs = &analysis.folder.runs;
     writeln!(html, "<section id=\"notes\">\n<h2>Notes and checks</h2>")?;
-    if runs.iter().any(|r| r.build_profile == "debug") {
+    if runs.iter().any(|r| r.setup.build_profile == "debug") {
         writeln!(
             html,
             "<div class=\"error\"><b>Debug build</b>: {}.</div>",
@@ -168,7 +168,7 @@ fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Re
         }
         writeln!(html, "</ul></div>")?;
     }
-    let not_ok: Vec<_> = runs.iter().filter(|r| r.status != Status::Ok).collect();
+    let not_ok: Vec<_> = runs.iter().filter(|r| r.outcome.status != Status::Ok).collect();
     if !not_ok.is_empty() {
         writeln!(
             html,
@@ -180,12 +180,12 @@ fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Re
             writeln!(
                 html,
                 "<details><summary>cell {}: {} under {} (repeat {}): {}</summary><pre>{}</pre></details>",
-                row.cell,
-                escape(&row.workload),
-                escape(&row.strategy),
-                row.repeat,
-                escape(row.status.name()),
-                escape(row.error.as_deref().unwrap_or(""))
+                row.key.cell,
+                escape(&row.key.workload),
+                escape(&row.key.strategy),
+                row.key.repeat,
+                escape(row.outcome.status.name()),
+                escape(row.outcome.error.as_deref().unwrap_or(""))
             )?;
         }
         writeln!(html, "</div>")?;
@@ -244,24 +244,26 @@ fn figures_row(html: &mut String, c: &Configuration) -> Result<()> {
     let count = |v: Option<f64>| v.map_or("–".into(), |n| format!("{n:.0}"));
     let total = c.rows.len();
     let ok = c.ok_rows().count();
-    let range = match c.range(|r| r.wall_time_ms) {
+    let range = match c.range(|r| r.time.wall_time_ms) {
         Some((lo, hi)) if ok > 1 => format!("{}–{}", ms(Some(lo)), ms(Some(hi))),
         _ => String::new(),
     };
     let collections = [
-        c.median(|r| r.collections_gen0.map(|n| n as f64)),
-        c.median(|r| r.collections_gen1.map(|n| n as f64)),
-        c.median(|r| r.collections_gen2.map(|n| n as f64)),
+        c.median(|r| r.collections.collections_gen0.map(|n| n as f64)),
+        c.median(|r| r.collections.collections_gen1.map(|n| n as f64)),
+        c.median(|r| r.collections.collections_gen2.map(|n| n as f64)),
     ];
     let collections = match collections {
         [Some(a), Some(b), Some(d)] => format!("{a:.0}/{b:.0}/{d:.0}"),
         _ => "–".into(),
     };
-    let leaked =
-        match (c.median(|r| r.leaked_objects.map(|n| n as f64)), c.median(|r| r.leaked_bytes.map(|n| n as f64))) {
-            (Some(objects), Some(b)) => format!("{objects:.0} obj / {}", format_bytes(b as u64)),
-            _ => "–".into(),
-        };
+    let leaked = match (
+        c.median(|r| r.memory.leaked_objects.map(|n| n as f64)),
+        c.median(|r| r.memory.leaked_bytes.map(|n| n as f64)),
+    ) {
+        (Some(objects), Some(b)) => format!("{objects:.0} obj / {}", format_bytes(b as u64)),
+        _ => "–".into(),
+    };
     let params = c.params_in_force();
     writeln!(
         html,
@@ -269,14 +271,14 @@ fn figures_row(html: &mut String, c: &Configuration) -> Result<()> {
          <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{collections}</td><td>{}</td><td>{}</td><td>{leaked}</td></tr>",
         escape(&c.label),
         escape(params),
-        ms(c.median(|r| r.wall_time_ms)),
-        ms(c.median(|r| r.mm_time_ms)),
-        count(c.median(|r| r.pause_count.map(|n| n as f64))),
-        us(c.median(|r| r.pause_p50_us)),
-        us(c.median(|r| r.pause_p99_us)),
-        us(c.median(|r| r.pause_max_us)),
-        bytes(c.median(|r| r.peak_rss_bytes.map(|b| b as f64))),
-        bytes(c.median(|r| r.peak_reserved_bytes.map(|b| b as f64))),
+        ms(c.median(|r| r.time.wall_time_ms)),
+        ms(c.median(|r| r.time.mm_time_ms)),
+        count(c.median(|r| r.pauses.pause_count.map(|n| n as f64))),
+        us(c.median(|r| r.pauses.pause_p50_us)),
+        us(c.median(|r| r.pauses.pause_p99_us)),
+        us(c.median(|r| r.pauses.pause_max_us)),
+        bytes(c.median(|r| r.memory.peak_rss_bytes.map(|b| b as f64))),
+        bytes(c.median(|r| r.memory.peak_reserved_bytes.map(|b| b as f64))),
     )?;
     Ok(())
 }
@@ -363,9 +365,9 @@ fn mmu_section(html: &mut String, analysis: &Analysis) -> Result<()> {
         writeln!(html, "</tr>")?;
         for c in &program.configurations {
             let Some(row) = c.representative() else { continue };
-            let wall_ns = row.wall_time_ms.unwrap_or(0.0) * 1e6;
+            let wall_ns = row.time.wall_time_ms.unwrap_or(0.0) * 1e6;
             let pauses: Vec<(f64, f64)> = analysis
-                .pauses(row.cell)
+                .pauses(row.key.cell)
                 .iter()
                 .map(|p| (p.start_ns as f64, p.duration_ns as f64))
                 .filter(|(start, _)| *start < wall_ns)

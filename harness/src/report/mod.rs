@@ -147,7 +147,10 @@ mod tests {
     use super::data::{Analysis, RunFolder};
     use super::overhead::overhead_table;
     use super::*;
-    use crate::results::{CellKey, PauseRow, RunRow, Status, write_csv};
+    use crate::results::{
+        CellKey, CellSetup, Collections, CowFigures, MemoryFigures, Outcome, PauseFigures, PauseRow, RequestFigures,
+        RunRow, Status, Times, write_csv,
+    };
 
     /// One cell of a fixture run.
     struct FixtureCell {
@@ -194,44 +197,55 @@ mod tests {
             let params: Vec<String> = c.given.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let mm_ms = c.pauses_ns.iter().sum::<u64>() as f64 / 1e6;
             let some_if_ok = |v: f64| ok.then_some(v);
-            runs.push(RunRow {
+            let key = CellKey {
                 run_id: run_id.into(),
                 cell: id,
                 workload: "cycles".into(),
-                size: "smoke".into(),
-                seed: 7,
                 strategy: c.strategy.into(),
                 repeat: c.repeat,
-                recording: true,
-                allocator: "pymalloc/jemalloc".into(),
-                build_profile: "release".into(),
-                status: c.status,
-                checksum: ok.then(|| "abc".into()),
-                wall_time_ms: some_if_ok(c.wall_ms),
-                mm_time_ms: some_if_ok(mm_ms),
-                mutator_time_ms: some_if_ok(c.wall_ms - mm_ms),
-                pause_count: ok.then_some(c.pauses_ns.len() as u64),
-                pause_p50_us: c.pauses_ns.get(c.pauses_ns.len() / 2).map(|ns| *ns as f64 / 1e3),
-                pause_p99_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
-                pause_max_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
-                requests: Some(0),
-                request_p50_us: None,
-                request_p99_us: None,
-                request_max_us: None,
-                peak_rss_bytes: ok.then_some(c.peak_rss),
-                peak_reserved_bytes: ok.then_some(c.peak_rss / 3),
-                leaked_objects: ok.then_some(c.leaked_bytes / 48),
-                leaked_bytes: ok.then_some(c.leaked_bytes),
-                immortal_objects: ok.then_some(0),
-                immortal_bytes: ok.then_some(0),
-                collections_gen0: Some(c.pauses_ns.len() as u64),
-                collections_gen1: Some(0),
-                collections_gen2: Some(0),
-                workload_params: "rings=10".into(),
-                strategy_params: params.join(";"),
-                error: (!ok).then(|| "thread 'main' panicked".into()),
-                shared_after_serving_bytes: None,
-                private_after_serving_bytes: None,
+            };
+            runs.push(RunRow {
+                key: key.clone(),
+                setup: CellSetup {
+                    size: "smoke".into(),
+                    seed: 7,
+                    recording: true,
+                    allocator: "pymalloc/jemalloc".into(),
+                    build_profile: "release".into(),
+                    workload_params: "rings=10".into(),
+                    strategy_params: params.join(";"),
+                },
+                outcome: Outcome {
+                    status: c.status,
+                    checksum: ok.then(|| "abc".into()),
+                    error: (!ok).then(|| "thread 'main' panicked".into()),
+                },
+                time: Times {
+                    wall_time_ms: some_if_ok(c.wall_ms),
+                    mm_time_ms: some_if_ok(mm_ms),
+                    mutator_time_ms: some_if_ok(c.wall_ms - mm_ms),
+                },
+                pauses: PauseFigures {
+                    pause_count: ok.then_some(c.pauses_ns.len() as u64),
+                    pause_p50_us: c.pauses_ns.get(c.pauses_ns.len() / 2).map(|ns| *ns as f64 / 1e3),
+                    pause_p99_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
+                    pause_max_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
+                },
+                requests: RequestFigures { requests: Some(0), ..RequestFigures::default() },
+                memory: MemoryFigures {
+                    peak_rss_bytes: ok.then_some(c.peak_rss),
+                    peak_reserved_bytes: ok.then_some(c.peak_rss / 3),
+                    leaked_objects: ok.then_some(c.leaked_bytes / 48),
+                    leaked_bytes: ok.then_some(c.leaked_bytes),
+                    immortal_objects: ok.then_some(0),
+                    immortal_bytes: ok.then_some(0),
+                },
+                collections: Collections {
+                    collections_gen0: Some(c.pauses_ns.len() as u64),
+                    collections_gen1: Some(0),
+                    collections_gen2: Some(0),
+                },
+                cow: CowFigures::default(),
             });
             let step = c.wall_ms * 1e6 / (c.pauses_ns.len() as f64 + 1.0);
             for (i, duration) in c.pauses_ns.iter().enumerate() {

@@ -49,17 +49,17 @@ pub struct OverheadTable<'p, 'a> {
 
 /// The overhead table of one program.
 pub fn overhead_table<'p, 'a>(analysis: &Analysis<'a>, program: &'p Program<'a>) -> OverheadTable<'p, 'a> {
-    let wall = |c: &Configuration| c.median(|r| r.wall_time_ms);
-    let heap = |c: &Configuration| c.median(|r| r.peak_reserved_bytes.map(|b| b as f64));
-    let rss = |c: &Configuration| c.median(|r| r.peak_rss_bytes.map(|b| b as f64));
+    let wall = |c: &Configuration| c.median(|r| r.time.wall_time_ms);
+    let heap = |c: &Configuration| c.median(|r| r.memory.peak_reserved_bytes.map(|b| b as f64));
+    let rss = |c: &Configuration| c.median(|r| r.memory.peak_rss_bytes.map(|b| b as f64));
     let configurations = &program.configurations;
 
-    let mutator = |c: &Configuration| c.median(|r| r.mutator_time_ms.or(r.wall_time_ms));
+    let mutator = |c: &Configuration| c.median(|r| r.time.mutator_time_ms.or(r.time.wall_time_ms));
     let time_baseline = lowest(configurations, mutator).map(|(value, c)| Baseline {
         value,
         basis: if c.is_nogc() { NOGC.into() } else { format!("distilled mutator time ({})", c.label) },
     });
-    let peak_live = |c: &Configuration| c.median(|r| analysis.peak_live_bytes(r.cell));
+    let peak_live = |c: &Configuration| c.median(|r| analysis.peak_live_bytes(r.key.cell));
     let heap_baseline = smallest(configurations, peak_live, "smallest peak live bytes")
         .or_else(|| smallest(configurations, heap, "smallest peak reserved"));
     let rss_baseline = smallest(configurations, rss, "smallest peak RSS");

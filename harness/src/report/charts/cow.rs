@@ -33,12 +33,13 @@ pub fn draw(cow: &[CowRow], program: &Program, dir: &Path, charts: &mut Vec<Char
         .enumerate()
         .filter_map(|(index, configuration)| {
             let row = configuration.representative()?;
-            let samples: Vec<&CowSample> = cow.iter().filter(|c| c.key.cell == row.cell).map(|c| &c.record).collect();
+            let samples: Vec<&CowSample> =
+                cow.iter().filter(|c| c.key.cell == row.key.cell).map(|c| &c.record).collect();
             (!samples.is_empty()).then(|| CowLine {
-                label: format!("{} (repeat {})", configuration.label, row.repeat),
+                label: format!("{} (repeat {})", configuration.label, row.key.repeat),
                 color: color(index),
                 points: mean_over_workers(&samples),
-                shared_after_serving: row.shared_after_serving_bytes.unwrap_or(0) as f64,
+                shared_after_serving: row.cow.shared_after_serving_bytes.unwrap_or(0) as f64,
             })
         })
         .collect();

@@ -52,9 +52,9 @@ pub fn draw(
         .enumerate()
         .filter_map(|(index, configuration)| {
             let row = configuration.representative()?;
-            let samples = analysis.memory(row.cell)?;
+            let samples = analysis.memory(row.key.cell)?;
             (!samples.is_empty()).then(|| MemoryLine {
-                label: format!("{} (repeat {})", configuration.label, row.repeat),
+                label: format!("{} (repeat {})", configuration.label, row.key.repeat),
                 color: color(index),
                 samples: samples.iter().map(|s| (*s).clone()).collect(),
             })

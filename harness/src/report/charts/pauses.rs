@@ -34,7 +34,7 @@ pub fn draw_cdf(
     for (index, configuration) in program.configurations.iter().enumerate() {
         let mut durations: Vec<f64> = configuration
             .ok_rows()
-            .flat_map(|row| analysis.pauses(row.cell))
+            .flat_map(|row| analysis.pauses(row.key.cell))
             .map(|pause| pause.duration_ns as f64)
             .collect();
         if durations.is_empty() {
@@ -152,16 +152,16 @@ pub fn draw_timeline(analysis: &Analysis, program: &Program, dir: &Path, charts:
         .iter()
         .filter_map(|configuration| {
             let row = configuration.representative()?;
-            let pauses = analysis.pauses(row.cell);
+            let pauses = analysis.pauses(row.key.cell);
             (!pauses.is_empty()).then(|| TimelinePanel {
                 title: format!(
                     "{}: repeat {}, {} pause{}",
                     configuration.label,
-                    row.repeat,
+                    row.key.repeat,
                     pauses.len(),
                     if pauses.len() == 1 { "" } else { "s" }
                 ),
-                returned_ns: row.wall_time_ms.unwrap_or(0.0) * 1e6,
+                returned_ns: row.time.wall_time_ms.unwrap_or(0.0) * 1e6,
                 pauses: pauses
                     .iter()
                     .map(|p| (p.start_ns as f64, p.duration_ns as f64, PauseKind::of(p.kind.name(), p.generation)))

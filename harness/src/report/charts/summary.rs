@@ -57,7 +57,7 @@ struct BarFigures {
 impl Bar {
     fn of(analysis: &Analysis, configuration: &Configuration) -> Bar {
         let splits: Vec<_> = configuration.ok_rows().filter_map(|r| analysis.time_split(r)).collect();
-        let wall_ns = configuration.median(|r| r.wall_time_ms).map(|ms| ms * 1e6);
+        let wall_ns = configuration.median(|r| r.time.wall_time_ms).map(|ms| ms * 1e6);
         // The median wall time, divided as the median repeat divides it, so that the bar's
         // length is the median wall time and the whisker stays centred on its end.
         let mm_share = median(
@@ -68,11 +68,15 @@ impl Bar {
                 mutator_ns: wall_ns * (1.0 - share),
                 memory_management_ns: wall_ns * share,
                 after_return_ns: median(splits.iter().map(|s| s.after_return_ns).collect()).unwrap_or(0.0),
-                wall_range_ns: configuration.range(|r| r.wall_time_ms.map(|ms| ms * 1e6)).unwrap_or((wall_ns, wall_ns)),
-                peak_rss_bytes: configuration.median(|r| r.peak_rss_bytes.map(|b| b as f64)).unwrap_or(0.0),
-                peak_reserved_bytes: configuration.median(|r| r.peak_reserved_bytes.map(|b| b as f64)).unwrap_or(0.0),
-                leaked_bytes: configuration.median(|r| r.leaked_bytes.map(|b| b as f64)).unwrap_or(0.0),
-                leaked_objects: configuration.median(|r| r.leaked_objects.map(|b| b as f64)).unwrap_or(0.0),
+                wall_range_ns: configuration
+                    .range(|r| r.time.wall_time_ms.map(|ms| ms * 1e6))
+                    .unwrap_or((wall_ns, wall_ns)),
+                peak_rss_bytes: configuration.median(|r| r.memory.peak_rss_bytes.map(|b| b as f64)).unwrap_or(0.0),
+                peak_reserved_bytes: configuration
+                    .median(|r| r.memory.peak_reserved_bytes.map(|b| b as f64))
+                    .unwrap_or(0.0),
+                leaked_bytes: configuration.median(|r| r.memory.leaked_bytes.map(|b| b as f64)).unwrap_or(0.0),
+                leaked_objects: configuration.median(|r| r.memory.leaked_objects.map(|b| b as f64)).unwrap_or(0.0),
             }),
             _ => None,
         };

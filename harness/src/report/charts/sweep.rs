@@ -21,12 +21,12 @@ use crate::results::RunRow;
 /// The panels: (title, unit, the figure of a row in base units).
 type Metric = (&'static str, Unit, fn(&RunRow) -> Option<f64>);
 const METRICS: [Metric; 6] = [
-    ("wall time", Unit::Duration, |r| r.wall_time_ms.map(|ms| ms * 1e6)),
-    ("memory-management time", Unit::Duration, |r| r.mm_time_ms.map(|ms| ms * 1e6)),
-    ("p99 pause", Unit::Duration, |r| r.pause_p99_us.map(|us| us * 1e3)),
-    ("max pause", Unit::Duration, |r| r.pause_max_us.map(|us| us * 1e3)),
-    ("peak RSS", Unit::Bytes, |r| r.peak_rss_bytes.map(|b| b as f64)),
-    ("peak reserved bytes", Unit::Bytes, |r| r.peak_reserved_bytes.map(|b| b as f64)),
+    ("wall time", Unit::Duration, |r| r.time.wall_time_ms.map(|ms| ms * 1e6)),
+    ("memory-management time", Unit::Duration, |r| r.time.mm_time_ms.map(|ms| ms * 1e6)),
+    ("p99 pause", Unit::Duration, |r| r.pauses.pause_p99_us.map(|us| us * 1e3)),
+    ("max pause", Unit::Duration, |r| r.pauses.pause_max_us.map(|us| us * 1e3)),
+    ("peak RSS", Unit::Bytes, |r| r.memory.peak_rss_bytes.map(|b| b as f64)),
+    ("peak reserved bytes", Unit::Bytes, |r| r.memory.peak_reserved_bytes.map(|b| b as f64)),
 ];
 
 /// Draws one sweep chart per workload that has a swept parameter.
