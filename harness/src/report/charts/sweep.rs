@@ -15,7 +15,7 @@ use plotters::prelude::*;
 
 use super::{Chart, Figure, Legend, PanelAxes, Section, Swatch, WIDTH, color, panel, titled, with_legend};
 use crate::report::axis::{Axis, Unit};
-use crate::report::data::{Analysis, Configuration, slug};
+use crate::report::data::{Analysis, Configuration, Spread, slug};
 use crate::results::RunRow;
 
 /// The panels: (title, unit, the figure of a row in base units).
@@ -50,11 +50,12 @@ pub fn draw(analysis: &Analysis, dir: &Path, charts: &mut Vec<Chart>, notes: &mu
         let chart = Chart {
             stem: format!("sweep-{}", slug(workload)),
             section: Section::Sweep,
+            program: None,
             title: title.clone(),
             caption: format!(
                 "Medians over the ok repeats against {}{others}; error bars span the repeats' range. Dashed: \
                  configurations that do not set {} (their median, for reference). Axes are logarithmic where \
-                 the values span 50× or more.",
+                 the values span 10× or more.",
                 sweep.parameter, sweep.parameter
             ),
             size: (0, 0),
@@ -88,20 +89,8 @@ struct Reference {
     medians: [Option<f64>; 6],
 }
 
-/// Median, smallest and largest over the `ok` repeats.
-#[derive(Clone, Copy, Debug)]
-struct Spread {
-    median: f64,
-    lo: f64,
-    hi: f64,
-}
-
 fn figures(configuration: &Configuration) -> [Option<Spread>; 6] {
-    METRICS.map(|(_, _, figure)| {
-        let median = configuration.median(figure)?;
-        let (lo, hi) = configuration.range(figure)?;
-        Some(Spread { median, lo, hi })
-    })
+    METRICS.map(|(_, _, figure)| configuration.spread(figure))
 }
 
 impl Sweep {
