@@ -1,9 +1,10 @@
 //! `report.html`: the page a person opens first. The charts (drawn with the embedded font, so
 //! they look the same everywhere; each links to its SVG and PNG beside it) are inline as `data:`
 //! URIs in a small single run, so that page alone is the report, and linked as files in
-//! `charts/` otherwise, so that an experiment's page stays small (sweeps first), followed by the
-//! tables of figures, the overhead table and the run's metadata. No script: it opens from a
-//! file, offline, in any browser.
+//! `charts/` otherwise, so that an experiment's page stays small. The page opens with an index
+//! (every section, table and chart linked), then the notes, the sweeps, and one section per
+//! workload configuration: its tables of figures, overhead and MMU, then its charts; the run's
+//! metadata last. No script: it opens from a file, offline, in any browser.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -3,15 +3,18 @@
 //! `memory.csv` when present, `meta.json`), so it can be drawn again at any time, on any
 //! machine, with `harness report RUN_DIR`.
 //!
-//! Reading and grouping is [`data`], the lower bounds of the overhead table [`overhead`], the
-//! charts [`charts`] (over [`axis`]), the page [`html`]:
+//! Reading and grouping is [`data`], the lower bounds of the overhead table [`overhead`],
+//! minimum mutator utilisation [`mmu`], lines that would hide each other [`series`], the charts
+//! [`charts`] (over [`axis`]), the page [`html`]:
 //!
 //! ```text
 //! write_report(folder)
 //!   RunFolder::load        rows of every file; a missing optional file becomes a note
 //!   Analysis::of           programs -> configurations -> repeats; swept parameters
-//!   charts::draw_all       summary bars, pause CDF and timeline, memory, sweeps -> charts/
-//!   html::page             tables, overhead, inline charts, metadata -> report.html
+//!   charts::draw_all       summary bars, time against peak memory, pause CDF and timeline,
+//!                          MMU curves, memory, sweeps -> charts/
+//!   html::page             index, notes, sweeps, then per workload configuration its tables
+//!                          and charts (inline or linked), metadata -> report.html
 //! ```
 
 mod axis;
