@@ -3,7 +3,9 @@
 //! reader concludes the others are missing. [`coincident_groups`] finds the series that lie on
 //! top of each other (the same points, values within a tolerance of the axis' scale), and
 //! [`nested_widths`] gives each member of a group a stroke width so that they are drawn
-//! nested, the first underneath and widest, each colour showing as a band of the line.
+//! nested, the first underneath and widest, each colour showing as a band of the line; a group
+//! too large to nest legibly is drawn once, in its first member's colour. Either way
+//! [`coincidence_notes`] names the members for the legend.
 
 /// Two values closer than this share of the scale are drawn on the same pixels.
 pub const COINCIDENT_TOLERANCE: f64 = 0.01;
@@ -19,6 +21,10 @@ pub enum Scale {
 /// Stroke width of a line that coincides with no other, and the step between nested lines.
 pub const LINE_WIDTH: u32 = 2;
 const NESTED_STEP: u32 = 3;
+
+/// Groups of up to this many lines are drawn nested; larger ones once (nine nested lines made
+/// a band 26 pixels wide with slivers of colour).
+const MAX_NESTED: usize = 4;
 
 /// Whether `a` and `b` are the same curve: as many points, each at the other's x (within
 /// `tolerance` of it) with a y within `tolerance` on the y axis' `scale`.
@@ -46,29 +52,42 @@ pub fn coincident_groups(series: &[Vec<(f64, f64)>], tolerance: f64, scale: Scal
 }
 
 /// The stroke width of each of `count` series, given their groups: a lone series gets
-/// [`LINE_WIDTH`]; in a group of `k`, the first member gets the widest stroke and the last
-/// [`LINE_WIDTH`], so that drawn in order each stays visible around the next.
+/// [`LINE_WIDTH`]; in a group of `k` up to [`MAX_NESTED`], the first member gets the widest
+/// stroke and the last [`LINE_WIDTH`], so that drawn in order each stays visible around the
+/// next; in a larger group the first gets [`LINE_WIDTH`] and the others 0: not drawn.
 pub fn nested_widths(groups: &[Vec<usize>], count: usize) -> Vec<u32> {
     let mut widths = vec![LINE_WIDTH; count];
     for group in groups {
         for (rank, &index) in group.iter().enumerate() {
-            widths[index] = LINE_WIDTH + NESTED_STEP * (group.len() - 1 - rank) as u32;
+            widths[index] = match (group.len() > MAX_NESTED, rank) {
+                (true, 0) => LINE_WIDTH,
+                (true, _) => 0,
+                (false, _) => LINE_WIDTH + NESTED_STEP * (group.len() - 1 - rank) as u32,
+            };
         }
     }
     widths
 }
 
-/// The groups of more than one series, named: `refcount, manual and nogc` for a legend note.
-pub fn coincidence_notes(groups: &[Vec<usize>], label: impl Fn(usize) -> String) -> Vec<String> {
+/// A legend note for each group of more than one of `count` series, naming its members and
+/// how they are drawn: `refcount, manual and nogc coincide (drawn nested, the first widest)`.
+pub fn coincidence_notes(groups: &[Vec<usize>], count: usize, label: impl Fn(usize) -> String) -> Vec<String> {
     groups
         .iter()
         .filter(|group| group.len() > 1)
         .map(|group| {
             let names: Vec<String> = group.iter().map(|&i| label(i)).collect();
-            match names.split_last() {
-                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-                _ => names.join(""),
-            }
+            let named = match names.split_last() {
+                Some(_) if group.len() == count && count > MAX_NESTED => format!("all {count} lines"),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            let drawn = if group.len() > MAX_NESTED {
+                format!("drawn once, in {}'s colour", names[0])
+            } else {
+                "drawn nested, the first widest".to_string()
+            };
+            format!("{named} coincide ({drawn})")
         })
         .collect()
 }
@@ -105,13 +124,28 @@ mod tests {
         let widths = nested_widths(&groups, series.len());
         assert_eq!(widths, [LINE_WIDTH + 6, LINE_WIDTH, LINE_WIDTH + 3, LINE_WIDTH, LINE_WIDTH]);
         let names = ["refcount", "weakref", "manual", "generational", "nogc"];
-        assert_eq!(coincidence_notes(&groups, |i| names[i].to_string()), ["refcount, manual and nogc"]);
+        assert_eq!(
+            coincidence_notes(&groups, series.len(), |i| names[i].to_string()),
+            ["refcount, manual and nogc coincide (drawn nested, the first widest)"]
+        );
     }
 
     #[test]
     fn two_coinciding_series_are_named_with_and() {
-        let groups = vec![vec![0, 1]];
-        assert_eq!(coincidence_notes(&groups, |i| ["a", "b"][i].to_string()), ["a and b"]);
-        assert!(coincidence_notes(&[vec![0]], |_| "a".into()).is_empty());
+        let groups = vec![vec![0, 1], vec![2]];
+        let notes = coincidence_notes(&groups, 3, |i| ["a", "b", "c"][i].to_string());
+        assert_eq!(notes, ["a and b coincide (drawn nested, the first widest)"]);
+        assert!(coincidence_notes(&[vec![0]], 1, |_| "a".into()).is_empty());
+    }
+
+    /// Nine lines of the same peak reserved bytes: drawn once and named as all of them.
+    #[test]
+    fn a_large_group_is_drawn_once() {
+        let group: Vec<usize> = (0..9).collect();
+        let widths = nested_widths(std::slice::from_ref(&group), 9);
+        assert_eq!(widths[0], LINE_WIDTH);
+        assert!(widths[1..].iter().all(|w| *w == 0), "{widths:?}");
+        let notes = coincidence_notes(&[group], 9, |i| format!("t{i}"));
+        assert_eq!(notes, ["all 9 lines coincide (drawn once, in t0's colour)"]);
     }
 }

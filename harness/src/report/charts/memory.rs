@@ -123,8 +123,8 @@ impl MemoryChart<'_> {
         for (title, metric) in METRICS {
             let groups = self.groups(metric);
             let short = title.split(" (").next().unwrap_or(title);
-            for names in coincidence_notes(&groups, |i| self.items[i].label.clone()) {
-                legend.note(format!("{short}: {names} coincide (drawn nested, the first widest)"));
+            for names in coincidence_notes(&groups, self.items.len(), |i| self.items[i].label.clone()) {
+                legend.note(format!("{short}: {names}"));
             }
         }
         legend
@@ -157,7 +157,7 @@ impl Figure for MemoryChart<'_> {
             let mut chart = panel(panel_area, axes)?;
             let series = self.series(metric);
             let widths = nested_widths(&self.groups(metric), series.len());
-            for ((line, points), width) in self.items.iter().zip(series).zip(widths) {
+            for ((line, points), width) in self.items.iter().zip(series).zip(widths).filter(|(_, w)| *w > 0) {
                 let points = points.into_iter().filter(|(_, v)| y.shows(*v));
                 chart.draw_series(LineSeries::new(points, line.color.stroke_width(width)))?;
             }

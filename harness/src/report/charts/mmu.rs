@@ -87,8 +87,8 @@ impl MmuChart<'_> {
             let overall = line.points.last().map_or(1.0, |p| p.1);
             legend.add(format!("{} (overall {:.0}%)", line.label, overall * 100.0), line.color, Swatch::Line);
         }
-        for names in coincidence_notes(&self.groups(), |i| self.items[i].label.clone()) {
-            legend.note(format!("{names} coincide (drawn nested, the first widest)"));
+        for names in coincidence_notes(&self.groups(), self.items.len(), |i| self.items[i].label.clone()) {
+            legend.note(names);
         }
         legend
     }
@@ -117,7 +117,8 @@ impl Figure for MmuChart<'_> {
             y,
         };
         let mut chart = panel(&plots, axes)?;
-        for (line, width) in self.items.iter().zip(nested_widths(&self.groups(), self.items.len())) {
+        let widths = nested_widths(&self.groups(), self.items.len());
+        for (line, width) in self.items.iter().zip(widths).filter(|(_, w)| *w > 0) {
             chart.draw_series(LineSeries::new(line.points.iter().copied(), line.color.stroke_width(width)))?;
             if let Some(&(window, utilisation)) = line.points.last() {
                 chart.draw_series([Circle::new((window, utilisation), 5, line.color.filled())])?;

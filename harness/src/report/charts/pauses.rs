@@ -113,8 +113,8 @@ impl PauseCdf<'_> {
         legend.add("p50", INK, Swatch::Circle);
         legend.add("p99", INK, Swatch::Triangle);
         legend.add("max", INK, Swatch::Cross);
-        for names in coincidence_notes(&self.groups(), |i| self.items[i].label.clone()) {
-            legend.note(format!("{names} coincide (every percentile within 1%; drawn nested, the first widest)"));
+        for names in coincidence_notes(&self.groups(), self.items.len(), |i| self.items[i].label.clone()) {
+            legend.note(names);
         }
         legend
     }
@@ -144,7 +144,8 @@ impl Figure for PauseCdf<'_> {
             y,
         };
         let mut chart = panel(&plots, axes)?;
-        for (s, width) in self.items.iter().zip(nested_widths(&self.groups(), self.items.len())) {
+        let widths = nested_widths(&self.groups(), self.items.len());
+        for (s, width) in self.items.iter().zip(widths).filter(|(_, w)| *w > 0) {
             chart.draw_series(LineSeries::new(s.steps.iter().copied(), s.color.stroke_width(width)))?;
         }
         for s in self.items {

@@ -123,7 +123,11 @@ impl Tradeoff<'_> {
         for p in self.items {
             legend.add(p.label.clone(), p.color, p.shape);
         }
-        legend.add("Pareto front", INK, Swatch::DashedLine);
+        // A front of one point is no line: the legend names only what is drawn.
+        let front_drawn = (0..PANELS.len()).any(|m| self.items.iter().filter(|p| p.on_front[m]).count() > 1);
+        if front_drawn {
+            legend.add("Pareto front", INK, Swatch::DashedLine);
+        }
         legend
     }
 
