@@ -218,6 +218,8 @@ impl Figure for Tradeoff<'_> {
 
 #[cfg(test)]
 mod tests {
+    use plotters::coord::ranged1d::Ranged;
+
     use super::*;
 
     #[test]
@@ -226,6 +228,16 @@ mod tests {
         // both, one in between, and a copy of the fast one (a tie beats neither).
         let points = [(10.0, 900.0), (60.0, 300.0), (12.0, 950.0), (30.0, 500.0), (60.0, 300.0), (70.0, 300.0)];
         assert_eq!(pareto_front(&points), [true, true, false, true, true, false]);
+    }
+
+    #[test]
+    fn close_values_get_a_linear_axis_around_them_and_spread_ones_a_log_axis() {
+        let mib = f64::from(1u32 << 20);
+        let close = scatter_axis([6.3 * mib, 6.8 * mib], Unit::Bytes);
+        assert!(!close.is_log());
+        assert!(close.range().start > 6.0 * mib && close.range().end < 7.0 * mib, "{:?}", close.range());
+        assert!(scatter_axis([1e6, 20e6], Unit::Duration).is_log(), "a 20× span");
+        assert_eq!(scatter_axis([], Unit::Bytes).range(), 0.0..1.0, "no value, an empty axis");
     }
 
     #[test]
