@@ -27,6 +27,7 @@ h3 { margin-top: 1.6rem; }
 .lead { color: #555; margin-top: 0; }
 nav ul { padding-left: 1.2rem; }
 nav li { margin: .2rem 0; }
+.back { font-size: .85rem; margin-top: -.4rem; }
 table { border-collapse: collapse; font-size: .82rem; margin: .6rem 0; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: .25rem .45rem; text-align: right; vertical-align: top; }
 td { white-space: nowrap; }
@@ -107,7 +108,11 @@ fn program_section(
     inline: bool,
 ) -> Result<()> {
     let anchor = program_anchor(program);
-    writeln!(html, "<section id=\"{anchor}\">\n<h2>{}</h2>", escape(&program.label))?;
+    writeln!(
+        html,
+        "<section id=\"{anchor}\">\n<h2>{}</h2>\n<p class=\"back\"><a href=\"#index\">back to the index</a></p>",
+        escape(&program.label)
+    )?;
     figures_table(html, program, &anchor)?;
     overhead_table_html(html, analysis, program, &anchor)?;
     mmu_table(html, analysis, program, &anchor)?;
