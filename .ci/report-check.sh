@@ -4,7 +4,8 @@
 #  2. the charts drawn with every system font hidden are byte-identical to those drawn with fonts,
 #     and the report's unit tests pass with the fonts hidden (the binary links no fontconfig);
 #  3. each report.html loads in headless Chromium (Debian's package, installed here if missing)
-#     with no console error, and every chart image is decoded and shown.
+#     with no console error, every chart image is decoded and shown, and every link of its index
+#     lands on an anchor of the page.
 # Usage: bash .ci/report-check.sh    (HARNESS=path/to/harness skips the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,9 +59,15 @@ for folder in run sweep; do
         test -s "$work/$folder/report.html" -a -n "$(ls "$work/$folder/charts/"*.svg 2>/dev/null)"
 done
 check "sweep: a sweep chart" test -s "$work/sweep/charts/sweep-cycles.png"
+# The charts GC papers use, for each workload configuration: MMU curves, time against peak memory.
+for chart in run/charts/mmu-trees-smoke run/charts/tradeoff-trees-smoke sweep/charts/mmu-cycles-smoke \
+    sweep/charts/tradeoff-cycles-smoke; do
+    check "$chart (PNG and SVG)" test -s "$work/$chart.png" -a -s "$work/$chart.svg"
+done
 # The built-in `thresholds` experiment (78 charts): its page links the charts and stays small
 # (it was 26 MB with every chart inlined).
 "$HARNESS" experiment thresholds --size smoke --out "$work/thresholds" >"$work/thresholds.log" 2>&1
+echo "thresholds: report.html $(stat -c %s "$work/thresholds/report.html") bytes, $(ls "$work/thresholds/charts/"*.png | wc -l) charts"
 check "thresholds: report.html under 2 MB" test "$(stat -c %s "$work/thresholds/report.html")" -lt 2000000
 "$HARNESS" --workload cycles --size smoke --strategy refcount --no-report --out "$work/bare" >"$work/bare.log" 2>&1
 check "--no-report: no report.html, no charts" test ! -e "$work/bare/report.html" -a ! -e "$work/bare/charts"
@@ -168,8 +175,11 @@ class Chromium:
 CHECK_PAGE = """JSON.stringify((() => {
   const charts = [...document.querySelectorAll('figure img')];
   const shown = img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 0;
+  const links = [...document.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href').slice(1));
   return {charts: charts.length, not_shown: charts.filter(i => !shown(i)).map(i => i.alt),
-          tables: document.querySelectorAll('table').length, title: document.title};
+          tables: document.querySelectorAll('table').length, title: document.title,
+          index_links: document.querySelectorAll('nav#index a').length,
+          broken_links: links.filter(id => !document.getElementById(id))};
 })())"""
 
 
@@ -208,11 +218,15 @@ def check(browser, page, screenshot):
     problems += [f"chart not shown: {alt}" for alt in found["not_shown"]]
     if found["tables"] < 2:
         problems.append(f"{found['tables']} tables: the figures and overhead tables are missing")
+    if found["index_links"] < 5:
+        problems.append(f"{found['index_links']} links in the index: it is missing")
+    problems += [f"link to #{id} lands on no anchor" for id in found["broken_links"]]
     if screenshot:
         shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)
         pathlib.Path(screenshot).write_bytes(__import__("base64").b64decode(shot["data"]))
     browser.send("Target.closeTarget", {"targetId": target})
     print(f"{page}: {found['charts']} charts on the page, {found['tables']} tables, "
+          f"{found['index_links']} index links, "
           f"{len(problems)} problem(s)" + "".join(f"\n  {p}" for p in problems))
     return not problems
 

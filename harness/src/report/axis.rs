@@ -144,6 +144,11 @@ impl Axis {
         self.unit == Unit::Category
     }
 
+    /// Whether the axis is logarithmic.
+    pub fn is_log(&self) -> bool {
+        self.log
+    }
+
     /// Whether a value can be drawn on this axis (a log axis cannot show zero or less).
     pub fn shows(&self, value: f64) -> bool {
         value.is_finite() && (!self.log || value > 0.0)

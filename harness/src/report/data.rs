@@ -156,6 +156,12 @@ impl<'a> Configuration<'a> {
         Some((lo, hi))
     }
 
+    /// The median and range over the `ok` repeats of a figure, where it was recorded.
+    pub fn spread(&self, figure: impl Fn(&RunRow) -> Option<f64>) -> Option<Spread> {
+        let (lo, hi) = self.range(&figure)?;
+        Some(Spread { median: self.median(&figure)?, lo, hi })
+    }
+
     /// The `ok` repeat whose wall time is the median (the lower of the middle two).
     pub fn representative(&self) -> Option<&'a RunRow> {
         let mut ok: Vec<&RunRow> = self.ok_rows().collect();
@@ -172,6 +178,14 @@ impl<'a> Configuration<'a> {
     pub fn is_nogc(&self) -> bool {
         self.strategy == NOGC
     }
+}
+
+/// A figure's median, smallest and largest value over a configuration's `ok` repeats.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub lo: f64,
+    pub hi: f64,
 }
 
 /// One workload configuration and the strategy configurations run on it.

@@ -1,9 +1,10 @@
 //! `report.html`: the page a person opens first. The charts (drawn with the embedded font, so
 //! they look the same everywhere; each links to its SVG and PNG beside it) are inline as `data:`
 //! URIs in a small single run, so that page alone is the report, and linked as files in
-//! `charts/` otherwise, so that an experiment's page stays small (sweeps first), followed by the
-//! tables of figures, the overhead table and the run's metadata. No script: it opens from a
-//! file, offline, in any browser.
+//! `charts/` otherwise, so that an experiment's page stays small. The page opens with an index
+//! (every section, table and chart linked), then the notes, the sweeps, and one section per
+//! workload configuration: its tables of figures, overhead and MMU, then its charts; the run's
+//! metadata last. No script: it opens from a file, offline, in any browser.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,8 +12,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use base64::Engine as _;
 
-use super::charts::{Chart, Section};
-use super::data::{Analysis, Configuration};
+use super::charts::Chart;
+use super::data::{Analysis, Configuration, Program};
+use super::mmu;
 use super::overhead::{Baseline, overhead_table};
 use crate::results::{Status, checksum_mismatches, format_bytes, format_duration_us};
 
@@ -23,7 +25,9 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 h2 { margin-top: 2.4rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 h3 { margin-top: 1.6rem; }
 .lead { color: #555; margin-top: 0; }
-nav ul { columns: 2; padding-left: 1.2rem; }
+nav ul { padding-left: 1.2rem; }
+nav li { margin: .2rem 0; }
+.back { font-size: .85rem; margin-top: -.4rem; }
 table { border-collapse: collapse; font-size: .82rem; margin: .6rem 0; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: .25rem .45rem; text-align: right; vertical-align: top; }
 td { white-space: nowrap; }
@@ -62,49 +66,69 @@ pub fn page(analysis: &Analysis, charts: &[Chart], notes: &[String], chart_dir: 
         id = escape(&run_id)
     )?;
     header(&mut html, analysis, &run_id)?;
-    contents(&mut html, charts)?;
+    contents(&mut html, analysis, charts)?;
     notes_section(&mut html, analysis, notes)?;
     reproduces_section(&mut html, analysis)?;
-    figures_section(&mut html, analysis)?;
-    overhead_section(&mut html, analysis)?;
-    mmu_section(&mut html, analysis)?;
     let experiment = folder.meta_json.as_ref().and_then(|m| m["experiment"].as_str()).unwrap_or("adhoc");
     let inline = experiment == "adhoc" && charts.len() <= MAX_INLINE_CHARTS;
-    for (section, id, heading) in SECTIONS {
-        let in_section: Vec<&Chart> = charts.iter().filter(|c| c.section == section).collect();
-        if in_section.is_empty() && section != Section::Memory {
-            continue;
-        }
-        writeln!(html, "<section id=\"{id}\">\n<h2>{heading}</h2>")?;
-        if in_section.is_empty() {
-            writeln!(
-                html,
-                "<p class=\"note\">No memory samples in this run folder (<code>memory.csv</code>): the memory-over-time charts are skipped.</p>"
-            )?;
-        }
-        for chart in in_section {
+    let sweeps: Vec<&Chart> = charts.iter().filter(|c| c.program.is_none()).collect();
+    if !sweeps.is_empty() {
+        writeln!(html, "<section id=\"sweep\">\n<h2>Parameter sweeps</h2>")?;
+        for chart in sweeps {
             figure(&mut html, chart, chart_dir, inline)?;
         }
         writeln!(html, "</section>")?;
+    }
+    reading_section(&mut html)?;
+    for program in &analysis.programs {
+        program_section(&mut html, analysis, program, charts, chart_dir, inline)?;
     }
     metadata_section(&mut html, analysis)?;
     writeln!(html, "</body>\n</html>")?;
     Ok(html)
 }
 
-/// Chart sections in page order: (section, anchor, heading).
-/// Sweeps come first: in an experiment they are the result, the per-program charts its detail.
-const SECTIONS: [(Section, &str, &str); 4] = [
-    (Section::Sweep, "sweep", "Parameter sweeps"),
-    (Section::Summary, "summary", "Time, memory and leaks"),
-    (Section::Pauses, "pauses", "Pauses"),
-    (Section::Memory, "memory", "Memory over the run"),
-];
-
 /// A single run (not an experiment) with at most this many charts has them inline, so the page
 /// alone can be mailed; larger ones link the files in `charts/`, which keeps the page small
 /// (the `thresholds` experiment's inlined page was 26 MB).
 pub const MAX_INLINE_CHARTS: usize = 6;
+
+/// The anchor of a program's section, and of its tables.
+fn program_anchor(program: &Program) -> String {
+    format!("program-{}", program.slug)
+}
+
+/// One workload configuration: its tables, then its charts.
+fn program_section(
+    html: &mut String,
+    analysis: &Analysis,
+    program: &Program,
+    charts: &[Chart],
+    chart_dir: &Path,
+    inline: bool,
+) -> Result<()> {
+    let anchor = program_anchor(program);
+    writeln!(
+        html,
+        "<section id=\"{anchor}\">\n<h2>{}</h2>\n<p class=\"back\"><a href=\"#index\">back to the index</a></p>",
+        escape(&program.label)
+    )?;
+    figures_table(html, program, &anchor)?;
+    overhead_table_html(html, analysis, program, &anchor)?;
+    mmu_table(html, analysis, program, &anchor)?;
+    let own: Vec<&Chart> = charts.iter().filter(|c| c.program.as_deref() == Some(program.slug.as_str())).collect();
+    if !analysis.has_memory() {
+        writeln!(
+            html,
+            "<p class=\"note\">No memory samples in this run folder (<code>memory.csv</code>): the memory-over-time charts are skipped.</p>"
+        )?;
+    }
+    for chart in own {
+        figure(html, chart, chart_dir, inline)?;
+    }
+    writeln!(html, "</section>")?;
+    Ok(())
+}
 
 fn header(html: &mut String, analysis: &Analysis, run_id: &str) -> Result<()> {
     let runs = &analysis.folder.runs;
@@ -125,20 +149,61 @@ fn header(html: &mut String, analysis: &Analysis, run_id: &str) -> Result<()> {
     Ok(())
 }
 
-fn contents(html: &mut String, charts: &[Chart]) -> Result<()> {
-    writeln!(html, "<nav>\n<ul>")?;
+/// The index: sweeps first, then one entry per workload configuration with its tables and
+/// charts, each a link to its anchor.
+fn contents(html: &mut String, analysis: &Analysis, charts: &[Chart]) -> Result<()> {
+    writeln!(html, "<nav id=\"index\">\n<h2>Index</h2>\n<ul class=\"index\">")?;
     writeln!(html, "<li><a href=\"#notes\">Notes and checks</a></li>")?;
-    writeln!(html, "<li><a href=\"#figures\">Figures per configuration</a></li>")?;
-    writeln!(html, "<li><a href=\"#overhead\">Overhead against a lower bound (LBO)</a></li>")?;
-    writeln!(html, "<li><a href=\"#mmu\">Minimum mutator utilisation (MMU)</a></li>")?;
-    for (section, id, heading) in SECTIONS {
-        let count = charts.iter().filter(|c| c.section == section).count();
-        if count > 0 || section == Section::Memory {
-            writeln!(html, "<li><a href=\"#{id}\">{heading}</a> ({count} chart{})</li>", plural(count))?;
-        }
+    if analysis.folder.meta_json.as_ref().is_some_and(|m| m["reproduces"].is_string()) {
+        writeln!(html, "<li><a href=\"#reproduces\">What this experiment reproduces</a></li>")?;
+    }
+    let sweeps: Vec<&Chart> = charts.iter().filter(|c| c.program.is_none()).collect();
+    if !sweeps.is_empty() {
+        writeln!(html, "<li><a href=\"#sweep\">Parameter sweeps</a>: {}</li>", chart_links(&sweeps))?;
+    }
+    writeln!(html, "<li><a href=\"#reading\">How to read the tables</a></li>")?;
+    for program in &analysis.programs {
+        let anchor = program_anchor(program);
+        let own: Vec<&Chart> = charts.iter().filter(|c| c.program.as_deref() == Some(program.slug.as_str())).collect();
+        writeln!(
+            html,
+            "<li><a href=\"#{anchor}\">{}</a> ({} configuration{}): tables <a href=\"#{anchor}-figures\">figures</a> · \
+             <a href=\"#{anchor}-overhead\">overhead</a> · <a href=\"#{anchor}-mmu\">MMU</a>; charts {}</li>",
+            escape(&program.label),
+            program.configurations.len(),
+            plural(program.configurations.len()),
+            chart_links(&own)
+        )?;
     }
     writeln!(html, "<li><a href=\"#metadata\">Run metadata</a></li>\n</ul>\n</nav>")?;
     Ok(())
+}
+
+/// Links to charts by their short name (a program's chart: the title before the program's
+/// label), the parts of one chart as numbers after its name: `Summary (parts 1 · 2 · 3)`.
+fn chart_links(charts: &[&Chart]) -> String {
+    let mut kinds: Vec<(String, Vec<&Chart>)> = Vec::new();
+    for chart in charts {
+        let name =
+            if chart.program.is_some() { chart.title.split(": ").next().unwrap_or(&chart.title) } else { &chart.title };
+        match kinds.last_mut() {
+            Some((last, parts)) if last == name => parts.push(chart),
+            _ => kinds.push((name.to_string(), vec![chart])),
+        }
+    }
+    let link = |chart: &Chart, text: &str| format!("<a href=\"#{}\">{}</a>", escape(&chart.stem), escape(text));
+    let links: Vec<String> = kinds
+        .iter()
+        .map(|(name, parts)| match parts.as_slice() {
+            [one] => link(one, name),
+            parts => {
+                let numbers: Vec<String> =
+                    parts.iter().enumerate().map(|(i, c)| link(c, &(i + 1).to_string())).collect();
+                format!("{} (parts {})", escape(name), numbers.join(" "))
+            }
+        })
+        .collect();
+    if links.is_empty() { "none".into() } else { links.join(" · ") }
 }
 
 fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Result<()> {
@@ -212,28 +277,37 @@ fn reproduces_section(html: &mut String, analysis: &Analysis) -> Result<()> {
     Ok(())
 }
 
-fn figures_section(html: &mut String, analysis: &Analysis) -> Result<()> {
-    writeln!(html, "<section id=\"figures\">\n<h2>Figures per configuration</h2>")?;
+/// What the tables of every program show, said once.
+fn reading_section(html: &mut String) -> Result<()> {
     writeln!(
         html,
-        "<p>Medians over the ok repeats; the range is the smallest and largest wall time. Memory management is \
-         the time in collections and refcount cascades, the exit collection (after the workload returned) \
-         included; pause percentiles are per cell, then the median over repeats.</p>"
+        "<section id=\"reading\">\n<h2>How to read the tables</h2>\n<p><b>Figures per configuration</b>: \
+         medians over the ok repeats; the range is the smallest and largest wall time. Memory management is the \
+         time in collections and refcount cascades, the exit collection (after the workload returned) included; \
+         pause percentiles are per cell, then the median over repeats.</p>\n<p><b>Overhead against a lower bound \
+         (LBO)</b>: each configuration's cost as a multiple of a lower bound, after the LBO method (Cai et al., \
+         <i>Distilling the Real Cost of Production Garbage Collectors</i>, ISPASS 2022). 1.00× is the bound; lower \
+         is better; no figure is below it.</p>\n<p><b>Minimum mutator utilisation (MMU)</b>: for each window \
+         length, the smallest share of any window of that length left to the program (Cheng and Blelloch, PLDI \
+         2001), from the pauses of the repeat with the median wall time; pauses after the workload returned (the \
+         exit collection) are left out. 100% is no pause; 0% means some pause is at least as long as the window. \
+         Windows longer than the run are the whole run. The MMU chart draws the whole curve.</p>\n</section>"
     )?;
-    for program in &analysis.programs {
-        writeln!(html, "<h3>{}</h3>\n<div class=\"wide\"><table>", escape(&program.label))?;
-        writeln!(
-            html,
-            "<tr><th>configuration</th><th>ok</th><th>wall time</th><th>range</th><th>memory management</th>\
-             <th>pauses</th><th>p50</th><th>p99</th><th>max</th><th>collections 0/1/2</th><th>peak RSS</th>\
-             <th>peak reserved</th><th>leaked</th></tr>"
-        )?;
-        for c in &program.configurations {
-            figures_row(html, c)?;
-        }
-        writeln!(html, "</table></div>")?;
+    Ok(())
+}
+
+fn figures_table(html: &mut String, program: &Program, anchor: &str) -> Result<()> {
+    writeln!(html, "<h3 id=\"{anchor}-figures\">Figures per configuration</h3>\n<div class=\"wide\"><table>")?;
+    writeln!(
+        html,
+        "<tr><th>configuration</th><th>ok</th><th>wall time</th><th>range</th><th>memory management</th>\
+         <th>pauses</th><th>p50</th><th>p99</th><th>max</th><th>collections 0/1/2</th><th>peak RSS</th>\
+         <th>peak reserved</th><th>leaked</th></tr>"
+    )?;
+    for c in &program.configurations {
+        figures_row(html, c)?;
     }
-    writeln!(html, "</section>")?;
+    writeln!(html, "</table></div>")?;
     Ok(())
 }
 
@@ -283,107 +357,83 @@ fn figures_row(html: &mut String, c: &Configuration) -> Result<()> {
     Ok(())
 }
 
-fn overhead_section(html: &mut String, analysis: &Analysis) -> Result<()> {
-    writeln!(html, "<section id=\"overhead\">\n<h2>Overhead against a lower bound (LBO)</h2>")?;
+fn overhead_table_html(html: &mut String, analysis: &Analysis, program: &Program, anchor: &str) -> Result<()> {
+    let table = overhead_table(analysis, program);
+    let describe = |b: &Option<Baseline>, format: &dyn Fn(f64) -> String| match b {
+        Some(b) => format!("{} = {}", escape(&b.basis), format(b.value)),
+        None => "none (no ok cell)".into(),
+    };
+    let time_basis = "the distilled mutator time: the smallest median wall time minus memory-management \
+         time over the configurations, which is <code>nogc</code>'s wall time where that is lower (it spends none \
+         managing memory)";
+    let heap_basis = if analysis.has_memory() {
+        "the smallest peak of live bytes sampled in <code>memory.csv</code> (what the program needs at least)"
+    } else {
+        "the smallest peak reserved bytes observed (no <code>memory.csv</code>)"
+    };
+    writeln!(html, "<h3 id=\"{anchor}-overhead\">Overhead against a lower bound (LBO)</h3>\n<table>")?;
     writeln!(
         html,
-        "<p>Each configuration's cost as a multiple of a lower bound, after the LBO method (Cai et al., \
-         <i>Distilling the Real Cost of Production Garbage Collectors</i>, ISPASS 2022). 1.00× is the bound; \
-         lower is better; no figure is below it.</p>"
+        "<caption>Medians over ok repeats. <b>Time</b> against {time_basis}: {}. <b>Heap</b>: the allocator's \
+         peak reserved bytes against {heap_basis}: {}; <code>nogc</code> keeps everything, so its peak is \
+         no lower bound. <b>RSS</b> against the smallest peak RSS observed: {}. Wall time excludes the exit \
+         collection.</caption>",
+        describe(&table.time_baseline, &|ms| format_duration_us(ms * 1e3)),
+        describe(&table.heap_baseline, &|b| format_bytes(b as u64)),
+        describe(&table.rss_baseline, &|b| format_bytes(b as u64)),
     )?;
-    for program in &analysis.programs {
-        let table = overhead_table(analysis, program);
-        let describe = |b: &Option<Baseline>, format: &dyn Fn(f64) -> String| match b {
-            Some(b) => format!("{} = {}", escape(&b.basis), format(b.value)),
-            None => "none (no ok cell)".into(),
-        };
-        let time_basis = "the distilled mutator time: the smallest median wall time minus memory-management \
-             time over the configurations, which is <code>nogc</code>'s wall time where that is lower (it spends none \
-             managing memory)";
-        let heap_basis = if analysis.has_memory() {
-            "the smallest peak of live bytes sampled in <code>memory.csv</code> (what the program needs at least)"
-        } else {
-            "the smallest peak reserved bytes observed (no <code>memory.csv</code>)"
-        };
-        writeln!(html, "<h3>{}</h3>\n<table>", escape(&program.label))?;
+    writeln!(
+        html,
+        "<tr><th>configuration</th><th>wall time</th><th>time overhead</th><th>peak reserved</th>\
+         <th>heap overhead</th><th>peak RSS</th><th>RSS overhead</th></tr>"
+    )?;
+    let ratio = |r: Option<f64>| r.map_or("–".into(), |r| format!("{r:.2}×"));
+    let bytes = |v: Option<f64>| v.map_or("–".into(), |b| format_bytes(b as u64));
+    for row in &table.rows {
         writeln!(
             html,
-            "<caption>Medians over ok repeats. <b>Time</b> against {time_basis}: {}. <b>Heap</b>: the allocator's \
-             peak reserved bytes against {heap_basis}: {}; <code>nogc</code> keeps everything, so its peak is \
-             no lower bound. <b>RSS</b> against the smallest peak RSS observed: {}. Wall time excludes the exit \
-             collection.</caption>",
-            describe(&table.time_baseline, &|ms| format_duration_us(ms * 1e3)),
-            describe(&table.heap_baseline, &|b| format_bytes(b as u64)),
-            describe(&table.rss_baseline, &|b| format_bytes(b as u64)),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.configuration.label),
+            row.wall_ms.map_or("–".into(), |ms| format_duration_us(ms * 1e3)),
+            ratio(row.time),
+            bytes(row.heap_bytes),
+            ratio(row.heap),
+            bytes(row.rss_bytes),
+            ratio(row.rss),
         )?;
-        writeln!(
-            html,
-            "<tr><th>configuration</th><th>wall time</th><th>time overhead</th><th>peak reserved</th>\
-             <th>heap overhead</th><th>peak RSS</th><th>RSS overhead</th></tr>"
-        )?;
-        let ratio = |r: Option<f64>| r.map_or("–".into(), |r| format!("{r:.2}×"));
-        let bytes = |v: Option<f64>| v.map_or("–".into(), |b| format_bytes(b as u64));
-        for row in &table.rows {
-            writeln!(
-                html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&row.configuration.label),
-                row.wall_ms.map_or("–".into(), |ms| format_duration_us(ms * 1e3)),
-                ratio(row.time),
-                bytes(row.heap_bytes),
-                ratio(row.heap),
-                bytes(row.rss_bytes),
-                ratio(row.rss),
-            )?;
-        }
-        writeln!(html, "</table>")?;
-        for why in &table.below_bound {
-            writeln!(html, "<p class=\"note\">{}</p>", escape(why))?;
-        }
     }
-    writeln!(html, "</section>")?;
+    writeln!(html, "</table>")?;
+    for why in &table.below_bound {
+        writeln!(html, "<p class=\"note\">{}</p>", escape(why))?;
+    }
+    Ok(())
+}
+
+/// Minimum mutator utilisation at a few window lengths, per configuration: points of the MMU
+/// curves, from the pauses of the representative repeat inside the wall time.
+fn mmu_table(html: &mut String, analysis: &Analysis, program: &Program, anchor: &str) -> Result<()> {
+    writeln!(
+        html,
+        "<h3 id=\"{anchor}-mmu\">Minimum mutator utilisation (MMU)</h3>\n<table>\n<tr><th>configuration</th><th>pauses</th>"
+    )?;
+    for window in mmu::WINDOWS_NS {
+        writeln!(html, "<th>MMU {}</th>", format_duration_us(window / 1e3))?;
+    }
+    writeln!(html, "</tr>")?;
+    for c in &program.configurations {
+        let Some(row) = c.representative() else { continue };
+        let (pauses, wall_ns) = mmu::mutator_pauses(analysis, row);
+        write!(html, "<tr><td>{}</td><td>{}</td>", escape(&c.label), pauses.len())?;
+        for window in mmu::WINDOWS_NS {
+            write!(html, "<td>{:.1}%</td>", 100.0 * mmu::mmu(&pauses, wall_ns, window))?;
+        }
+        writeln!(html, "</tr>")?;
+    }
+    writeln!(html, "</table>")?;
     Ok(())
 }
 
 /// A chart with its caption: the PNG inline (`inline`) or linked from `charts/`.
-/// Minimum mutator utilisation at a few window lengths, per configuration: points of the MMU
-/// curves GC papers draw, from the pauses of the representative repeat (inside the wall time).
-fn mmu_section(html: &mut String, analysis: &Analysis) -> Result<()> {
-    writeln!(html, "<section id=\"mmu\">\n<h2>Minimum mutator utilisation (MMU)</h2>")?;
-    writeln!(
-        html,
-        "<p>For each window length, the smallest share of any window of that length left to the program \
-         (Cheng and Blelloch, PLDI 2001), from the pauses of the repeat with the median wall time; pauses \
-         after the workload returned (the exit collection) are left out. 100% is no pause; 0% means some \
-         pause is at least as long as the window. Windows longer than the run are the whole run.</p>"
-    )?;
-    for program in &analysis.programs {
-        writeln!(html, "<h3>{}</h3>\n<table>\n<tr><th>configuration</th><th>pauses</th>", escape(&program.label))?;
-        for window in super::mmu::WINDOWS_NS {
-            writeln!(html, "<th>MMU {}</th>", format_duration_us(window / 1e3))?;
-        }
-        writeln!(html, "</tr>")?;
-        for c in &program.configurations {
-            let Some(row) = c.representative() else { continue };
-            let wall_ns = row.time.wall_time_ms.unwrap_or(0.0) * 1e6;
-            let pauses: Vec<(f64, f64)> = analysis
-                .pauses(row.key.cell)
-                .iter()
-                .map(|p| (p.start_ns as f64, p.duration_ns as f64))
-                .filter(|(start, _)| *start < wall_ns)
-                .collect();
-            write!(html, "<tr><td>{}</td><td>{}</td>", escape(&c.label), pauses.len())?;
-            for window in super::mmu::WINDOWS_NS {
-                write!(html, "<td>{:.1}%</td>", 100.0 * super::mmu::mmu(&pauses, wall_ns, window))?;
-            }
-            writeln!(html, "</tr>")?;
-        }
-        writeln!(html, "</table>")?;
-    }
-    writeln!(html, "</section>")?;
-    Ok(())
-}
-
 fn figure(html: &mut String, chart: &Chart, chart_dir: &Path, inline: bool) -> Result<()> {
     let png_path = chart_dir.join(format!("{}.png", chart.stem));
     let data = if inline {

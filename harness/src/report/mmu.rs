@@ -1,15 +1,55 @@
 //! Minimum mutator utilisation (MMU; Cheng and Blelloch, PLDI 2001): for a window length `w`,
 //! the smallest fraction of any `w`-long stretch of the run left to the program, the pauses
 //! taken out. MMU(w) is 0 for windows no longer than the longest pause and rises towards the
-//! overall utilisation as `w` grows; GC papers plot it as a curve, the report tabulates points
-//! of it ([`WINDOWS_NS`]) from the pause record of each configuration's representative repeat.
+//! overall utilisation as `w` grows; GC papers plot it as a curve ([`curve`] over
+//! [`curve_windows`], drawn by `charts/mmu.rs`), and the report tabulates points of it
+//! ([`WINDOWS_NS`]), both from the pause record of each configuration's representative repeat
+//! ([`mutator_pauses`]).
 //!
 //! The minimum is reached by a window that starts where a pause starts or ends where one ends,
 //! so only those windows are tried; the pause time inside a window is a difference of the
 //! running total [`Busy::until`], found by binary search.
 
+use crate::report::data::Analysis;
+use crate::results::RunRow;
+
 /// The window lengths tabulated: 1 ms, 10 ms, 100 ms, 1 s.
 pub const WINDOWS_NS: [f64; 4] = [1e6, 1e7, 1e8, 1e9];
+
+/// Window lengths per decade on a drawn curve.
+const CURVE_POINTS_PER_DECADE: f64 = 20.0;
+
+/// The pauses of `row`'s cell that began while the workload ran, as `(start_ns, duration_ns)`,
+/// and the run's length (its wall time): the exit collection, after the workload returned, is
+/// no pause of the program's.
+pub fn mutator_pauses(analysis: &Analysis, row: &RunRow) -> (Vec<(f64, f64)>, f64) {
+    let wall_ns = row.time.wall_time_ms.unwrap_or(0.0) * 1e6;
+    let pauses = analysis
+        .pauses(row.key.cell)
+        .iter()
+        .map(|p| (p.start_ns as f64, p.duration_ns as f64))
+        .filter(|(start, _)| *start < wall_ns)
+        .collect();
+    (pauses, wall_ns)
+}
+
+/// Window lengths from `shortest` to `longest` (both > 0), evenly spaced on a log scale,
+/// both ends included.
+pub fn curve_windows(shortest: f64, longest: f64) -> Vec<f64> {
+    let decades = (longest / shortest).log10().max(0.0);
+    let steps = (decades * CURVE_POINTS_PER_DECADE).ceil() as usize;
+    if steps == 0 {
+        return vec![shortest];
+    }
+    (0..=steps).map(|i| shortest * 10f64.powf(decades * i as f64 / steps as f64)).collect()
+}
+
+/// The MMU curve of one run: `(window, mmu)` for each of `windows` shorter than the run, then
+/// for the whole run (the overall utilisation, where the curve ends).
+pub fn curve(pauses: &[(f64, f64)], total_ns: f64, windows: &[f64]) -> Vec<(f64, f64)> {
+    let shorter = windows.iter().copied().filter(|w| *w < total_ns);
+    shorter.chain([total_ns]).map(|w| (w, mmu(pauses, total_ns, w))).collect()
+}
 
 /// Pauses as sorted `(start, duration)` intervals with their running total of pause time.
 struct Busy {
@@ -81,5 +121,32 @@ mod tests {
         let (c, s) = (mmu(&clustered, 100e6, 10e6), mmu(&spread, 100e6, 10e6));
         assert!((c - 0.4).abs() < 1e-12, "{c}");
         assert!((s - 0.8).abs() < 1e-12, "{s}");
+    }
+
+    #[test]
+    fn curve_windows_are_log_spaced_with_both_ends() {
+        let windows = curve_windows(1e4, 1e8);
+        assert_eq!(windows.len(), 81, "4 decades, 20 points each, and the last");
+        assert_eq!(windows[0], 1e4);
+        assert!((windows[80] - 1e8).abs() < 1e-3);
+        assert!((windows[20] - 1e5).abs() < 1e-6, "{}", windows[20]);
+        assert_eq!(curve_windows(5e6, 5e6), [5e6], "one window when both ends are equal");
+    }
+
+    #[test]
+    fn the_curve_is_zero_up_to_the_longest_pause_then_rises_to_the_utilisation() {
+        let pauses = [(10e6, 4e6), (50e6, 1e6)];
+        let curve = curve(&pauses, 100e6, &curve_windows(1e6, 1e9));
+        assert!(curve.iter().all(|(w, _)| *w <= 100e6), "no window longer than the run");
+        for (w, u) in &curve {
+            if *w <= 4e6 {
+                assert!(*u < 1e-12, "window {w} fits inside the 4 ms pause: {u}");
+            } else {
+                assert!(*u > 0.0, "window {w}");
+            }
+        }
+        let (last_window, last) = *curve.last().unwrap();
+        assert_eq!(last_window, 100e6);
+        assert!((last - 0.95).abs() < 1e-9, "the whole run: 5 ms of pauses in 100 ms");
     }
 }

@@ -3,15 +3,18 @@
 //! `memory.csv` when present, `meta.json`), so it can be drawn again at any time, on any
 //! machine, with `harness report RUN_DIR`.
 //!
-//! Reading and grouping is [`data`], the lower bounds of the overhead table [`overhead`], the
-//! charts [`charts`] (over [`axis`]), the page [`html`]:
+//! Reading and grouping is [`data`], the lower bounds of the overhead table [`overhead`],
+//! minimum mutator utilisation [`mmu`], lines that would hide each other [`series`], the charts
+//! [`charts`] (over [`axis`]), the page [`html`]:
 //!
 //! ```text
 //! write_report(folder)
 //!   RunFolder::load        rows of every file; a missing optional file becomes a note
 //!   Analysis::of           programs -> configurations -> repeats; swept parameters
-//!   charts::draw_all       summary bars, pause CDF and timeline, memory, sweeps -> charts/
-//!   html::page             tables, overhead, inline charts, metadata -> report.html
+//!   charts::draw_all       summary bars, time against peak memory, pause CDF and timeline,
+//!                          MMU curves, memory, sweeps -> charts/
+//!   html::page             index, notes, sweeps, then per workload configuration its tables
+//!                          and charts (inline or linked), metadata -> report.html
 //! ```
 
 mod axis;
@@ -20,6 +23,7 @@ mod data;
 mod html;
 mod mmu;
 mod overhead;
+mod series;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -337,7 +341,16 @@ mod tests {
         let summary = write_report(dir.path()).unwrap();
 
         let stems = chart_stems(&summary);
-        assert_eq!(stems, ["summary-cycles-smoke", "pause-cdf-cycles-smoke", "pause-timeline-cycles-smoke"]);
+        assert_eq!(
+            stems,
+            [
+                "summary-cycles-smoke",
+                "tradeoff-cycles-smoke",
+                "pause-cdf-cycles-smoke",
+                "pause-timeline-cycles-smoke",
+                "mmu-cycles-smoke"
+            ]
+        );
         for path in &summary.charts {
             assert!(std::fs::metadata(path).unwrap().len() > 1000, "{} is written", path.display());
         }
@@ -348,7 +361,7 @@ mod tests {
         );
 
         let html = std::fs::read_to_string(&summary.report).unwrap();
-        assert_eq!(html.matches("<img class=\"chart\" src=\"data:image/png;base64,").count(), 3);
+        assert_eq!(html.matches("<img class=\"chart\" src=\"data:image/png;base64,").count(), 5);
         assert!(html.contains("1 cell did not end ok"), "the failed cell is reported");
         assert!(html.contains("the memory-over-time charts are skipped"));
         assert!(
@@ -444,8 +457,8 @@ mod tests {
         assert!(table.below_bound.is_empty(), "{:?}", table.below_bound);
 
         let html = std::fs::read_to_string(write_report(dir.path()).unwrap().report).unwrap();
-        let overhead = &html[html.find("id=\"overhead\"").unwrap()..];
-        let overhead = &overhead[..overhead.find("</section>").unwrap()];
+        let overhead = &html[html.find("id=\"program-cycles-smoke-overhead\"").unwrap()..];
+        let overhead = &overhead[..overhead.find("</table>").unwrap()];
         assert!(!overhead.contains("<td>0."), "no overhead below 1.00×:\n{overhead}");
     }
 
@@ -536,9 +549,97 @@ mod tests {
         assert!(!html.contains("data:image/png"), "an experiment's report links its charts");
         assert_eq!(html.matches("<img class=\"chart\" src=\"charts/").count(), charts);
         assert!(
-            html.find("id=\"sweep\"").unwrap() < html.find("id=\"summary\"").unwrap(),
+            html.find("id=\"sweep\"").unwrap() < html.find("id=\"program-cycles-smoke\"").unwrap(),
             "the sweep charts come first"
         );
+    }
+
+    /// The index of an experiment's page: the sweeps first, then one entry per workload
+    /// configuration linking its tables and charts; every link lands on an anchor of the page.
+    #[test]
+    fn an_experiment_page_opens_with_an_index_of_sweeps_then_workload_configurations() {
+        let dir = TempDir::new().unwrap();
+        let mut cells = Vec::new();
+        for (threshold, wall) in [("100", 900.0), ("700", 760.0)] {
+            cells.push(FixtureCell {
+                given: vec![("threshold0", threshold)],
+                ..cell("generational", 1, wall, spread_pauses(40))
+            });
+        }
+        write_fixture(dir.path(), "threshold-sweep", &cells, true);
+        let html = std::fs::read_to_string(write_report(dir.path()).unwrap().report).unwrap();
+        let index = &html[html.find("<nav id=\"index\">").unwrap()..html.find("</nav>").unwrap()];
+        let sweeps = index.find("href=\"#sweep-cycles\"").expect("the sweep chart is in the index");
+        let program = index.find("href=\"#program-cycles-smoke\"").expect("the workload configuration is");
+        assert!(sweeps < program, "sweeps first");
+        for anchor in ["figures", "overhead", "mmu"] {
+            assert!(index.contains(&format!("href=\"#program-cycles-smoke-{anchor}\"")), "{anchor}");
+        }
+        for stem in ["summary", "tradeoff", "pause-cdf", "pause-timeline", "mmu", "memory"] {
+            assert!(index.contains(&format!("href=\"#{stem}-cycles-smoke\"")), "{stem}");
+        }
+        let ids: std::collections::HashSet<&str> =
+            html.split("id=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        for link in html.split("href=\"#").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]) {
+            assert!(ids.contains(link), "#{link} has no anchor");
+        }
+        let section = html.find("<section id=\"program-cycles-smoke\">").unwrap();
+        assert!(html[section..].find("id=\"tradeoff-cycles-smoke\"").is_some(), "the charts sit in their section");
+    }
+
+    /// GC papers' charts: time against peak memory with its Pareto front, and MMU curves with
+    /// each curve's overall utilisation.
+    #[test]
+    fn the_tradeoff_and_mmu_charts_are_drawn_from_the_runs() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), false);
+        write_report(dir.path()).unwrap();
+        let tradeoff = std::fs::read_to_string(dir.path().join("charts/tradeoff-cycles-smoke.svg")).unwrap();
+        assert!(tradeoff.contains("Pareto front") && tradeoff.contains("peak RSS"));
+        for strategy in ["refcount", "generational", "manual"] {
+            assert!(tradeoff.contains(strategy), "{strategy} has a point");
+        }
+        let mmu = std::fs::read_to_string(dir.path().join("charts/mmu-cycles-smoke.svg")).unwrap();
+        assert!(mmu.contains("window length (log scale)"));
+        assert!(mmu.contains("generational (repeat"), "generational paused: a curve");
+        assert!(!mmu.contains("refcount (repeat"), "refcount never paused: no curve, named in the caption");
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert!(html.contains("No pause while the workload ran (MMU 1 at every window): refcount"));
+    }
+
+    /// Peak RSS of 1.2 GB beside 9 MB: the peak-memory panel goes logarithmic, so the small
+    /// bars keep their differences.
+    #[test]
+    fn peak_memory_spanning_ten_times_gets_a_log_axis() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), false);
+        write_report(dir.path()).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("charts/summary-cycles-smoke.svg")).unwrap();
+        assert!(!svg.contains("bytes (log scale)"), "9.0 to 9.2 MB: linear");
+
+        let mut cells = plain_run();
+        cells.push(FixtureCell { peak_rss: 1_200_000_000, ..cell("nogc", 1, 250.0, Vec::new()) });
+        write_fixture(dir.path(), "adhoc", &cells, false);
+        write_report(dir.path()).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("charts/summary-cycles-smoke.svg")).unwrap();
+        assert!(svg.contains("bytes (log scale)"), "9 MB to 1.2 GB: log");
+    }
+
+    /// Strategies with the same live bytes are drawn nested and named in the legend; pause
+    /// counts are in the pause CDF's legend.
+    #[test]
+    fn coinciding_lines_are_named_and_pause_counts_shown() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), true);
+        write_report(dir.path()).unwrap();
+        let memory = std::fs::read_to_string(dir.path().join("charts/memory-cycles-smoke.svg")).unwrap();
+        assert!(
+            memory.contains("live bytes: refcount (repeat 1), generational (repeat 2) and manual (repeat 1) coincide"),
+            "the fixture's live bytes are the same under every strategy"
+        );
+        let cdf = std::fs::read_to_string(dir.path().join("charts/pause-cdf-cycles-smoke.svg")).unwrap();
+        assert!(cdf.contains("generational (n=580"), "300 + 280 pauses pooled over the repeats");
+        assert!(cdf.contains("manual (n=1,"), "one pause under manual");
     }
 
     /// An all-zero leaked panel on a 0–1 B axis said nothing: without leaks it is not drawn, nor

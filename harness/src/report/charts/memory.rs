@@ -16,6 +16,7 @@ use super::{
 };
 use crate::report::axis::{Axis, Unit};
 use crate::report::data::{Analysis, MemorySample, Program};
+use crate::report::series::{COINCIDENT_TOLERANCE, Scale, coincidence_notes, coincident_groups, nested_widths};
 
 /// A panel: its title and the figure of a sample it plots.
 type Metric = (&'static str, fn(&MemorySample) -> u64);
@@ -70,8 +71,9 @@ pub fn draw(
         title: "Memory over the run",
         caption: "Live bytes, allocator reserved bytes and RSS against object allocations so far, for the repeat \
                   with the median wall time of each configuration: the same allocation count is the same point in \
-                  the program under every strategy. A panel's y axis is logarithmic when its values span 50× or \
-                  more."
+                  the program under every strategy. A panel's y axis is logarithmic when its values span 10× or \
+                  more. Lines that coincide (within 1% of the axis at every sample) are drawn nested, the first widest, so \
+                  that each colour shows; the legend names them."
             .into(),
     };
     render_parts(family, program, &lines, MAX_LINES, dir, charts)
@@ -90,10 +92,40 @@ type MemoryChart<'l> = Part<'l, MemoryLine>;
 const MEMORY_PANEL_HEIGHT: u32 = 280;
 
 impl MemoryChart<'_> {
+    /// Each line's points in the panel of `metric`: (allocations, bytes).
+    fn series(&self, metric: fn(&MemorySample) -> u64) -> Vec<Vec<(f64, f64)>> {
+        self.items
+            .iter()
+            .map(|l| l.samples.iter().map(|s| (s.allocations as f64, metric(s) as f64)).collect())
+            .collect()
+    }
+
+    /// The y axis of the panel of `metric`.
+    fn y_axis(&self, metric: fn(&MemorySample) -> u64) -> Axis {
+        Axis::for_amounts(
+            self.items.iter().flat_map(|l| l.samples.iter().map(|s| metric(s) as f64)),
+            Unit::Bytes,
+            false,
+        )
+    }
+
+    /// The lines of the panel of `metric` that coincide, grouped.
+    fn groups(&self, metric: fn(&MemorySample) -> u64) -> Vec<Vec<usize>> {
+        let scale = if self.y_axis(metric).is_log() { Scale::Log } else { Scale::Linear };
+        coincident_groups(&self.series(metric), COINCIDENT_TOLERANCE, scale)
+    }
+
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
         for line in self.items {
             legend.add(line.label.clone(), line.color, Swatch::Line);
+        }
+        for (title, metric) in METRICS {
+            let groups = self.groups(metric);
+            let short = title.split(" (").next().unwrap_or(title);
+            for names in coincidence_notes(&groups, self.items.len(), |i| self.items[i].label.clone()) {
+                legend.note(format!("{short}: {names}"));
+            }
         }
         legend
     }
@@ -113,11 +145,7 @@ impl Figure for MemoryChart<'_> {
         let allocations = self.items.iter().flat_map(|l| l.samples.iter().map(|s| s.allocations as f64));
         let x_max = allocations.fold(1.0, f64::max);
         for (panel_area, (title, metric)) in plots.split_evenly((METRICS.len(), 1)).iter().zip(METRICS) {
-            let y = Axis::for_amounts(
-                self.items.iter().flat_map(|l| l.samples.iter().map(|s| metric(s) as f64)),
-                Unit::Bytes,
-                false,
-            );
+            let y = self.y_axis(metric);
             let x = Axis::linear(0.0, x_max, Unit::Count);
             let axes = PanelAxes {
                 title,
@@ -127,10 +155,11 @@ impl Figure for MemoryChart<'_> {
                 x,
             };
             let mut chart = panel(panel_area, axes)?;
-            for line in self.items {
-                let points =
-                    line.samples.iter().map(|s| (s.allocations as f64, metric(s) as f64)).filter(|(_, v)| y.shows(*v));
-                chart.draw_series(LineSeries::new(points, line.color.stroke_width(2)))?;
+            let series = self.series(metric);
+            let widths = nested_widths(&self.groups(metric), series.len());
+            for ((line, points), width) in self.items.iter().zip(series).zip(widths).filter(|(_, w)| *w > 0) {
+                let points = points.into_iter().filter(|(_, v)| y.shows(*v));
+                chart.draw_series(LineSeries::new(points, line.color.stroke_width(width)))?;
             }
         }
         Ok(())

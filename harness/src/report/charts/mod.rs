@@ -13,10 +13,12 @@
 
 mod cow;
 mod memory;
+mod mmu;
 mod pauses;
 mod summary;
 mod sweep;
 mod text;
+mod tradeoff;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -52,13 +54,15 @@ const TICK_SIZE: u32 = 15;
 const AXIS_DESC_SIZE: u32 = 16;
 const LEGEND_SIZE: u32 = 15;
 
-/// The report section a chart belongs to.
+/// What a chart shows; the report orders a program's charts by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Section {
-    Summary,
-    Pauses,
-    Memory,
     Sweep,
+    Summary,
+    Tradeoff,
+    Pauses,
+    Mmu,
+    Memory,
 }
 
 /// A chart written to `charts/<stem>.svg` and `charts/<stem>.png`.
@@ -66,6 +70,9 @@ pub enum Section {
 pub struct Chart {
     pub stem: String,
     pub section: Section,
+    /// The slug of the program (workload configuration) drawn; `None` for a sweep chart, which
+    /// spans a workload's programs.
+    pub program: Option<String>,
     pub title: String,
     /// What the chart shows and how to read it (for the report).
     pub caption: String,
@@ -90,13 +97,19 @@ pub fn draw_all(analysis: &Analysis, dir: &Path) -> Result<(Vec<Chart>, Vec<Stri
     let cow = cow::load(dir);
     for program in &analysis.programs {
         summary::draw(analysis, program, dir, &mut charts)?;
+        tradeoff::draw(program, dir, &mut charts)?;
         pauses::draw_cdf(analysis, program, dir, &mut charts, &mut notes)?;
         pauses::draw_timeline(analysis, program, dir, &mut charts)?;
+        mmu::draw(analysis, program, dir, &mut charts)?;
         memory::draw(analysis, program, dir, &mut charts, &mut notes)?;
         cow::draw(&cow, program, dir, &mut charts)?;
     }
     sweep::draw(analysis, dir, &mut charts, &mut notes)?;
-    charts.sort_by_key(|c| c.section);
+    // Sweeps first, then each program's charts, programs in plan order, charts in the order of
+    // `Section`.
+    let program_index =
+        |c: &Chart| c.program.as_ref().map(|slug| analysis.programs.iter().position(|p| &p.slug == slug));
+    charts.sort_by_key(|c| (program_index(c), c.section));
     Ok((charts, notes))
 }
 
@@ -145,6 +158,7 @@ where
         let chart = Chart {
             stem,
             section: family.section,
+            program: Some(program.slug.clone()),
             title: title.clone(),
             caption: family.caption.clone(),
             size: (0, 0),
@@ -237,11 +251,15 @@ enum Swatch {
     Circle,
     Triangle,
     Cross,
+    Square,
+    HollowSquare,
 }
 
-/// A legend below the plots: entries flow left to right and wrap.
+/// A legend below the plots: entries flow left to right and wrap; notes follow, one line each
+/// (wrapped at words).
 struct Legend {
     entries: Vec<(String, RGBColor, Swatch)>,
+    notes: Vec<String>,
 }
 
 const SWATCH_WIDTH: i32 = 30;
@@ -250,7 +268,36 @@ const LEGEND_GAP: i32 = 26;
 
 impl Legend {
     fn new() -> Legend {
-        Legend { entries: Vec::new() }
+        Legend { entries: Vec::new(), notes: Vec::new() }
+    }
+
+    /// A line of text under the entries, such as which lines coincide.
+    fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    /// The notes wrapped at words into lines of at most `width` pixels.
+    fn note_lines(&self, width: i32) -> Vec<String> {
+        let font = font(LEGEND_SIZE);
+        let mut lines = Vec::new();
+        for note in &self.notes {
+            let mut line = String::new();
+            for word in note.split(' ') {
+                let longer = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+                if !line.is_empty() && text_size(&longer, &font).0 as i32 > width {
+                    lines.push(std::mem::replace(&mut line, word.to_string()));
+                } else {
+                    line = longer;
+                }
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Rows of entries in `width` pixels.
+    fn entry_rows(&self, width: i32) -> i32 {
+        self.layout(width).iter().map(|(_, row)| row + 1).max().unwrap_or(0)
     }
 
     fn add(&mut self, label: impl Into<String>, color: RGBColor, swatch: Swatch) {
@@ -278,7 +325,8 @@ impl Legend {
     /// Height the legend needs in `width` pixels (with margins).
     fn height(&self, width: u32) -> u32 {
         let margin = 2 * LEGEND_MARGIN;
-        let rows = self.layout(width as i32 - margin).iter().map(|(_, row)| row + 1).max().unwrap_or(0);
+        let inner = width as i32 - margin;
+        let rows = self.entry_rows(inner) + self.note_lines(inner).len() as i32;
         (rows * LEGEND_ROW + margin) as u32
     }
 
@@ -303,8 +351,18 @@ impl Legend {
                 Swatch::Circle => area.draw(&Circle::new(mid, 6, color.stroke_width(2)))?,
                 Swatch::Triangle => area.draw(&TriangleMarker::new(mid, 7, color.filled()))?,
                 Swatch::Cross => area.draw(&Cross::new(mid, 6, color.stroke_width(2)))?,
+                Swatch::Square | Swatch::HollowSquare => {
+                    let style = if matches!(swatch, Swatch::Square) { color.filled() } else { color.stroke_width(2) };
+                    area.draw(&Rectangle::new([(mid.0 - 5, mid.1 - 5), (mid.0 + 5, mid.1 + 5)], style))?
+                }
             }
             area.draw(&Text::new(label.clone(), (x + SWATCH_WIDTH + 8, y), text_style.clone()))?;
+        }
+        let inner = width as i32 - 2 * LEGEND_MARGIN;
+        let first_row = self.entry_rows(inner);
+        for (i, line) in self.note_lines(inner).into_iter().enumerate() {
+            let y = (first_row + i as i32) * LEGEND_ROW + LEGEND_MARGIN + LEGEND_ROW / 2;
+            area.draw(&Text::new(line, (LEGEND_MARGIN, y), text_style.clone()))?;
         }
         Ok(())
     }

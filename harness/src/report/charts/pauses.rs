@@ -15,6 +15,7 @@ use super::{
 };
 use crate::report::axis::{Axis, Unit, human};
 use crate::report::data::{Analysis, Program, quantile};
+use crate::report::series::{COINCIDENT_TOLERANCE, Scale, coincidence_notes, coincident_groups, nested_widths};
 
 /// CDF curves keep at most about this many points (plus the slowest 1%, up to [`TAIL_POINTS`]):
 /// enough for the shape, small enough for the SVG.
@@ -59,8 +60,9 @@ pub fn draw_cdf(
         title: "Pause-time distribution",
         caption: format!(
             "The fraction of pauses no longer than each duration, per configuration, pooling the pauses of every ok \
-             repeat; log duration axis. Markers: p50 (circle), p99 (triangle), max (cross), by nearest \
-             rank.{without}"
+             repeat; log duration axis. The legend gives each configuration's number of pauses (n) and p99. \
+             Markers: p50 (circle), p99 (triangle), max (cross), by nearest rank. Curves that coincide are drawn \
+             nested, the first widest.{without}"
         ),
     };
     render_parts(family, program, &series, MAX_LINES, dir, charts)
@@ -75,6 +77,8 @@ struct CdfSeries {
     p50: f64,
     p99: f64,
     max: f64,
+    /// The duration at each percentile 1..=100, to find curves that coincide.
+    profile: Vec<(f64, f64)>,
 }
 
 impl CdfSeries {
@@ -86,7 +90,8 @@ impl CdfSeries {
         let fraction = |rank: usize| rank as f64 / n as f64;
         let steps = ranks.flat_map(|i| [(sorted[i], fraction(i)), (sorted[i], fraction(i + 1))]).collect();
         let at = |q| quantile(sorted, q).unwrap_or(0.0);
-        CdfSeries { label, color, count: n, steps, p50: at(0.5), p99: at(0.99), max: at(1.0) }
+        let profile = (1..=100).map(|p| (f64::from(p), at(f64::from(p) / 100.0))).collect();
+        CdfSeries { label, color, count: n, steps, p50: at(0.5), p99: at(0.99), max: at(1.0), profile }
     }
 }
 
@@ -94,16 +99,23 @@ impl CdfSeries {
 type PauseCdf<'s> = Part<'s, CdfSeries>;
 
 impl PauseCdf<'_> {
+    fn groups(&self) -> Vec<Vec<usize>> {
+        let profiles: Vec<Vec<(f64, f64)>> = self.items.iter().map(|s| s.profile.clone()).collect();
+        coincident_groups(&profiles, COINCIDENT_TOLERANCE, Scale::Log)
+    }
+
     fn legend(&self) -> Legend {
         let mut legend = Legend::new();
         for s in self.items {
-            let pauses = if s.count == 1 { "pause".to_string() } else { "pauses".to_string() };
-            let label = format!("{} ({} {pauses}, p99 {})", s.label, s.count, human(s.p99, Unit::Duration));
+            let label = format!("{} (n={}, p99 {})", s.label, s.count, human(s.p99, Unit::Duration));
             legend.add(label, s.color, Swatch::Line);
         }
         legend.add("p50", INK, Swatch::Circle);
         legend.add("p99", INK, Swatch::Triangle);
         legend.add("max", INK, Swatch::Cross);
+        for names in coincidence_notes(&self.groups(), self.items.len(), |i| self.items[i].label.clone()) {
+            legend.note(names);
+        }
         legend
     }
 }
@@ -132,8 +144,9 @@ impl Figure for PauseCdf<'_> {
             y,
         };
         let mut chart = panel(&plots, axes)?;
-        for s in self.items {
-            chart.draw_series(LineSeries::new(s.steps.iter().copied(), s.color.stroke_width(2)))?;
+        let widths = nested_widths(&self.groups(), self.items.len());
+        for (s, width) in self.items.iter().zip(widths).filter(|(_, w)| *w > 0) {
+            chart.draw_series(LineSeries::new(s.steps.iter().copied(), s.color.stroke_width(width)))?;
         }
         for s in self.items {
             let style = s.color.stroke_width(3);

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -15,7 +16,7 @@ use super::{
     Chart, Family, Figure, INK, Legend, MAX_BARS, PanelAxes, Part, Section, Swatch, TICK_SIZE, WIDTH, color, font,
     panel, render_parts, text_size, titled, with_legend, y_label_width,
 };
-use crate::report::axis::{Axis, Unit, human};
+use crate::report::axis::{Axis, LOG_SPAN, Unit, human};
 use crate::report::data::{Analysis, Configuration, Program};
 use crate::results::median;
 
@@ -31,7 +32,8 @@ pub fn draw(analysis: &Analysis, program: &Program, dir: &Path, charts: &mut Vec
                   that runs after the workload returned; the whisker is the wall-time range over repeats. \
                   Memory: peak resident set of the cell's process and the allocator's peak reserved bytes. \
                   Leaked: objects refcounting never freed, still alive at the workload's return (drawn only when \
-                  something leaked)."
+                  something leaked). A panel's axis is logarithmic where its values span 10× or more; there, a \
+                  bar's parts are not to scale, and the label gives the memory-management share (mm %)."
             .into(),
     };
     render_parts(family, program, &bars, MAX_BARS, dir, charts)
@@ -150,12 +152,20 @@ impl SummaryBars<'_> {
         (self.items.len() - 1 - i) as f64
     }
 
-    /// An x axis from zero that leaves room right of the longest bar for its value label.
+    /// An x axis that leaves room right of the longest bar for its value label: from zero, or
+    /// logarithmic where the positive values span [`LOG_SPAN`] or more (peak RSS of 1.15 GiB
+    /// beside 45.6 and 45.8 MiB flattened the small ones into one).
     fn value_axis(&self, values: &[(f64, String)], unit: Unit) -> Axis {
         let plot_width = WIDTH as f64 - y_label_width(&self.categories()) as f64 - 60.0;
         let label_px = values.iter().map(|(_, text)| text_size(text, &font(TICK_SIZE)).0).max().unwrap_or(0) as f64;
-        let max = values.iter().map(|(v, _)| *v).fold(0.0, f64::max);
         let room = ((label_px + 16.0) / plot_width).min(0.6);
+        let max = values.iter().map(|(v, _)| *v).fold(0.0, f64::max);
+        let min_positive = values.iter().map(|(v, _)| *v).filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+        if min_positive.is_finite() && max / min_positive >= LOG_SPAN {
+            let lo = Axis::log(min_positive, max, unit).range().start;
+            let top = (max.ln() + room / (1.0 - room) * (max.ln() - lo.ln())).exp();
+            return Axis::log(min_positive, top, unit);
+        }
         Axis::linear(0.0, if max > 0.0 { max / (1.0 - room) } else { 1.0 }, unit)
     }
 }
@@ -227,6 +237,9 @@ impl SummaryBars<'_> {
             .map(|(_, f)| {
                 let wall = f.mutator_ns + f.memory_management_ns;
                 let mut text = human(wall, Unit::Duration);
+                if f.memory_management_ns > 0.0 {
+                    text += &format!(" (mm {:.0}%)", 100.0 * f.memory_management_ns / wall.max(1.0));
+                }
                 if f.after_return_ns > 0.0 {
                     text += &format!(" + {} exit", human(f.after_return_ns, Unit::Duration));
                 }
@@ -235,14 +248,21 @@ impl SummaryBars<'_> {
             .collect();
         let title = "time: mutator, memory management, exit collection";
         let mut chart = self.bar_panel(area, title, &labels, Unit::Duration, "time")?;
+        let base = chart.x_range().start;
         for ((y, f), (end, text)) in figures.iter().zip(labels) {
-            let wall = f.mutator_ns + f.memory_management_ns;
+            // On a log axis the segments start at the axis, and a part left of it is not drawn.
+            let [mutator, wall, after] = [
+                f.mutator_ns,
+                f.mutator_ns + f.memory_management_ns,
+                f.mutator_ns + f.memory_management_ns + f.after_return_ns,
+            ]
+            .map(|x| x.max(base));
             chart.draw_series([
-                bar(0.0, f.mutator_ns, y - 0.32, y + 0.32, color(MUTATOR)),
-                bar(f.mutator_ns, wall, y - 0.32, y + 0.32, color(MEMORY_MANAGEMENT)),
-                bar(wall, wall + f.after_return_ns, y - 0.32, y + 0.32, color(EXIT_COLLECTION)),
+                bar(base, mutator, y - 0.32, y + 0.32, color(MUTATOR)),
+                bar(mutator, wall, y - 0.32, y + 0.32, color(MEMORY_MANAGEMENT)),
+                bar(wall, after, y - 0.32, y + 0.32, color(EXIT_COLLECTION)),
             ])?;
-            let (lo, hi) = f.wall_range_ns;
+            let (lo, hi) = (f.wall_range_ns.0.max(base), f.wall_range_ns.1);
             if hi > lo {
                 let whisker = INK.stroke_width(2);
                 chart.draw_series([
@@ -269,13 +289,14 @@ impl SummaryBars<'_> {
             .collect();
         let title = "peak memory: RSS and allocator reserved bytes";
         let mut chart = self.bar_panel(area, title, &labels, Unit::Bytes, "bytes")?;
+        let base = chart.x_range().start;
         for (y, f) in figures {
             for (value, offset, c) in
                 [(f.peak_rss_bytes, 0.17, color(PEAK_RSS)), (f.peak_reserved_bytes, -0.17, color(PEAK_RESERVED))]
             {
-                chart.draw_series([bar(0.0, value, y + offset - 0.15, y + offset + 0.15, c)])?;
+                chart.draw_series([bar(base, value.max(base), y + offset - 0.15, y + offset + 0.15, c)])?;
                 let text = Text::new(human(value, Unit::Bytes), LABEL_OFFSET, value_style(TICK_SIZE - 2));
-                chart.draw_series([EmptyElement::at((value, y + offset)) + text])?;
+                chart.draw_series([EmptyElement::at((value.max(base), y + offset)) + text])?;
             }
         }
         Ok(())
@@ -289,14 +310,21 @@ impl SummaryBars<'_> {
         let labels: Vec<(f64, String)> = figures
             .iter()
             .map(|(_, f)| {
+                if f.leaked_bytes <= 0.0 {
+                    return (0.0, "none leaked".to_string());
+                }
                 let objects = human(f.leaked_objects, Unit::Count);
                 (f.leaked_bytes, format!("{} ({objects} objects)", human(f.leaked_bytes, Unit::Bytes)))
             })
             .collect();
         let mut chart = self.bar_panel(area, "leaked at the workload's return", &labels, Unit::Bytes, "bytes")?;
+        let base = chart.x_range().start;
         for ((y, f), (end, text)) in figures.iter().zip(labels) {
-            chart.draw_series([bar(0.0, f.leaked_bytes, y - 0.32, y + 0.32, color(LEAKED))])?;
-            chart.draw_series([EmptyElement::at((end, *y)) + Text::new(text, LABEL_OFFSET, value_style(TICK_SIZE))])?;
+            if f.leaked_bytes > 0.0 {
+                chart.draw_series([bar(base, f.leaked_bytes, y - 0.32, y + 0.32, color(LEAKED))])?;
+            }
+            let at = EmptyElement::at((end.max(base), *y));
+            chart.draw_series([at + Text::new(text, LABEL_OFFSET, value_style(TICK_SIZE))])?;
         }
         Ok(())
     }

@@ -15,7 +15,8 @@ use plotters::prelude::*;
 
 use super::{Chart, Figure, Legend, PanelAxes, Section, Swatch, WIDTH, color, panel, titled, with_legend};
 use crate::report::axis::{Axis, Unit};
-use crate::report::data::{Analysis, Configuration, slug};
+use crate::report::data::{Analysis, Configuration, Spread, slug};
+use crate::report::series::{COINCIDENT_TOLERANCE, Scale, coincidence_notes, coincident_groups, nested_widths};
 use crate::results::RunRow;
 
 /// The panels: (title, unit, the figure of a row in base units).
@@ -50,11 +51,13 @@ pub fn draw(analysis: &Analysis, dir: &Path, charts: &mut Vec<Chart>, notes: &mu
         let chart = Chart {
             stem: format!("sweep-{}", slug(workload)),
             section: Section::Sweep,
+            program: None,
             title: title.clone(),
             caption: format!(
                 "Medians over the ok repeats against {}{others}; error bars span the repeats' range. Dashed: \
                  configurations that do not set {} (their median, for reference). Axes are logarithmic where \
-                 the values span 50× or more.",
+                 the values span 10× or more. Lines that coincide in a panel are drawn nested (up to four) or \
+                 once, and named under the legend.",
                 sweep.parameter, sweep.parameter
             ),
             size: (0, 0),
@@ -88,20 +91,8 @@ struct Reference {
     medians: [Option<f64>; 6],
 }
 
-/// Median, smallest and largest over the `ok` repeats.
-#[derive(Clone, Copy, Debug)]
-struct Spread {
-    median: f64,
-    lo: f64,
-    hi: f64,
-}
-
 fn figures(configuration: &Configuration) -> [Option<Spread>; 6] {
-    METRICS.map(|(_, _, figure)| {
-        let median = configuration.median(figure)?;
-        let (lo, hi) = configuration.range(figure)?;
-        Some(Spread { median, lo, hi })
-    })
+    METRICS.map(|(_, _, figure)| configuration.spread(figure))
 }
 
 impl Sweep {
@@ -190,7 +181,45 @@ impl SweepChart {
         for (i, reference) in self.sweep.references.iter().enumerate() {
             legend.add(reference.label.clone(), color(self.sweep.lines.len() + i), Swatch::DashedLine);
         }
+        let lines = &self.sweep.lines;
+        for (m, (title, unit, _)) in METRICS.iter().enumerate() {
+            let groups = self.groups(m, &self.y_axis(m, *unit));
+            for note in coincidence_notes(&groups, lines.len(), |i| lines[i].label.clone()) {
+                legend.note(format!("{title}: {note}"));
+            }
+        }
         legend
+    }
+
+    /// The y axis of metric `m`'s panel: every line's medians and ranges, and the references.
+    fn y_axis(&self, m: usize, unit: Unit) -> Axis {
+        let sweep = &self.sweep;
+        let values = sweep
+            .lines
+            .iter()
+            .flat_map(|l| l.points.iter().filter_map(|(_, f)| f[m]).flat_map(|f| [f.median, f.lo, f.hi]))
+            .chain(sweep.references.iter().filter_map(|r| r.medians[m]));
+        Axis::for_amounts(values, unit, false)
+    }
+
+    /// Each line's drawn points in metric `m`'s panel: (x, spread), where `y` shows the median.
+    fn points(&self, m: usize, y: &Axis) -> Vec<Vec<(f64, Spread)>> {
+        let drawn = |(x, f): &(f64, [Option<Spread>; 6])| Some((*x, f[m]?));
+        self.sweep
+            .lines
+            .iter()
+            .map(|line| {
+                line.points.iter().filter_map(drawn).filter(|(x, f)| x.is_finite() && y.shows(f.median)).collect()
+            })
+            .collect()
+    }
+
+    /// The lines of metric `m`'s panel that coincide, grouped.
+    fn groups(&self, m: usize, y: &Axis) -> Vec<Vec<usize>> {
+        let medians: Vec<Vec<(f64, f64)>> =
+            self.points(m, y).into_iter().map(|p| p.into_iter().map(|(x, f)| (x, f.median)).collect()).collect();
+        let scale = if y.is_log() { Scale::Log } else { Scale::Linear };
+        coincident_groups(&medians, COINCIDENT_TOLERANCE, scale)
     }
 }
 
@@ -207,12 +236,7 @@ impl Figure for SweepChart {
         let plots = with_legend(&area, &self.legend())?;
         let sweep = &self.sweep;
         for (m, (panel_area, (title, unit, _))) in plots.split_evenly((3, 2)).iter().zip(METRICS).enumerate() {
-            let values = sweep
-                .lines
-                .iter()
-                .flat_map(|l| l.points.iter().filter_map(|(_, f)| f[m]).flat_map(|f| [f.median, f.lo, f.hi]))
-                .chain(sweep.references.iter().filter_map(|r| r.medians[m]));
-            let y = Axis::for_amounts(values, unit, false);
+            let y = self.y_axis(m, unit);
             let axes = PanelAxes {
                 title,
                 x_desc: sweep.x.describe(&sweep.parameter),
@@ -222,16 +246,15 @@ impl Figure for SweepChart {
             };
             let mut chart = panel(panel_area, axes)?;
             let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
-            for (i, line) in sweep.lines.iter().enumerate() {
+            let widths = nested_widths(&self.groups(m, &y), sweep.lines.len());
+            let drawn = self.points(m, &y).into_iter().zip(widths).enumerate().filter(|(_, (_, w))| *w > 0);
+            for (i, (figures, width)) in drawn {
                 let c = color(i);
-                let figures: Vec<(f64, Spread)> = line
-                    .points
-                    .iter()
-                    .filter_map(|(x, f)| Some((*x, f[m]?)))
-                    .filter(|(x, f)| x.is_finite() && y.shows(f.median))
-                    .collect();
-                chart.draw_series(LineSeries::new(figures.iter().map(|(x, f)| (*x, f.median)), c.stroke_width(2)))?;
-                chart.draw_series(figures.iter().map(|(x, f)| Circle::new((*x, f.median), 5, c.filled())))?;
+                chart
+                    .draw_series(LineSeries::new(figures.iter().map(|(x, f)| (*x, f.median)), c.stroke_width(width)))?;
+                // Markers nest as their lines do.
+                let radius = 4 + width / 2;
+                chart.draw_series(figures.iter().map(|(x, f)| Circle::new((*x, f.median), radius, c.filled())))?;
                 for (x, f) in figures.iter().filter(|(_, f)| f.hi > f.lo && y.shows(f.lo)) {
                     let style = c.stroke_width(2);
                     let cap =
