@@ -80,11 +80,12 @@ impl Axis {
     }
 
     /// A logarithmic axis covering `min..=max` (both > 0), widened to whole powers of its base
-    /// (see [`Unit::log_base`]).
+    /// (see [`Unit::log_base`]). It starts strictly below `min`, so a bar of the smallest value
+    /// (1 MiB among MiB bars) still has a length.
     pub fn log(min: f64, max: f64, unit: Unit) -> Axis {
         assert!(min > 0.0 && max >= min, "a log axis needs positive bounds, got {min}..{max}");
         let base = unit.log_base();
-        let lo = base.powf(min.log(base).floor());
+        let lo = base.powf((min.log(base) - 1e-9).floor());
         let mut hi = base.powf(max.log(base).ceil());
         if hi <= lo {
             hi = lo * base;
@@ -381,6 +382,13 @@ mod tests {
         assert_eq!(labels, ["1 KiB", "16 KiB", "256 KiB", "4 MiB", "64 MiB"]);
         let few = Axis::log(100.0, 900.0, Unit::Bytes);
         assert_eq!(few.tick_labels(10), ["64 B", "128 B", "256 B", "512 B", "1 KiB"]);
+    }
+
+    #[test]
+    fn a_log_axis_starts_below_its_smallest_value_so_its_bar_shows() {
+        let mib = (1u64 << 20) as f64;
+        assert_eq!(Axis::log(mib, 13.8 * mib, Unit::Bytes).range(), 256.0 * 1024.0..16.0 * mib);
+        assert_eq!(Axis::log(1_000.0, 5_000.0, Unit::Duration).range().start, 100.0);
     }
 
     #[test]

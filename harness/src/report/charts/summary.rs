@@ -162,9 +162,10 @@ impl SummaryBars<'_> {
         let max = values.iter().map(|(v, _)| *v).fold(0.0, f64::max);
         let min_positive = values.iter().map(|(v, _)| *v).filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
         if min_positive.is_finite() && max / min_positive >= LOG_SPAN {
-            let lo = Axis::log(min_positive, max, unit).range().start;
+            // Half the smallest value: its bar is at least a step of the log scale long.
+            let lo = Axis::log(min_positive / 2.0, max, unit).range().start;
             let top = (max.ln() + room / (1.0 - room) * (max.ln() - lo.ln())).exp();
-            return Axis::log(min_positive, top, unit);
+            return Axis::log(min_positive / 2.0, top, unit);
         }
         Axis::linear(0.0, if max > 0.0 { max / (1.0 - room) } else { 1.0 }, unit)
     }
