@@ -155,8 +155,10 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
         refuse(format!("workload `{}` has no Python twin in workloads/python", args.workload));
     }
     let mut strategy_params = parse_pairs(&args.params, "--param");
-    let (model, thresholds) = model(interpreter.version);
-    strategy_params.entry("threshold".into()).or_insert_with(|| thresholds.into());
+    let (model, defaults) = model(interpreter.version);
+    for (name, value) in defaults {
+        strategy_params.entry(name.to_string()).or_insert_with(|| value.to_string());
+    }
     if let Err(e) = strategies::strategy::find(model).expect("registered").build(&strategy_params) {
         refuse(e);
     }
@@ -174,12 +176,15 @@ fn plan(args: &ValidateArgs, interpreter: &Interpreter) -> CellSpec {
     settings.cells(&args.workload, &workload_params, model, &strategy_params).remove(0)
 }
 
-/// The strategy that models the interpreter's collector, with its default `threshold`: 3.14.0 to
-/// 3.14.4 ran the incremental collector (young threshold 2000); the others the generational one.
-fn model(version: (u32, u32, u32)) -> (&'static str, &'static str) {
+/// The strategy that models the interpreter's collector, with the parameters that make it that
+/// interpreter's unless `--param` says otherwise: 3.14.0 to 3.14.4 ran the incremental collector
+/// (young threshold 2000; 3.14.1 changed its arithmetic), the others the generational one at
+/// their own thresholds.
+fn model(version: (u32, u32, u32)) -> (&'static str, Vec<(&'static str, &'static str)>) {
     match version {
-        (3, 14, 0..=4) => ("incremental", "2000"),
-        _ => ("generational", interpreter_thresholds(version)),
+        (3, 14, 0) => ("incremental", vec![("threshold", "2000"), ("version", "3.14.0")]),
+        (3, 14, 1..=4) => ("incremental", vec![("threshold", "2000"), ("version", "3.14.1")]),
+        _ => ("generational", vec![("threshold", interpreter_thresholds(version))]),
     }
 }
 
@@ -444,10 +449,11 @@ mod tests {
         assert_eq!(interpreter_thresholds((3, 11, 7)), "cpython311");
         assert_eq!(interpreter_thresholds((3, 12, 1)), "cpython311");
         assert_eq!(interpreter_thresholds((3, 13, 0)), "cpython313");
-        assert_eq!(model((3, 13, 0)), ("generational", "cpython313"));
-        assert_eq!(model((3, 14, 0)), ("incremental", "2000"));
-        assert_eq!(model((3, 14, 4)), ("incremental", "2000"));
-        assert_eq!(model((3, 14, 5)), ("generational", "cpython313"), "3.14.5 reverted to the generational collector");
+        assert_eq!(model((3, 13, 0)), ("generational", vec![("threshold", "cpython313")]));
+        assert_eq!(model((3, 14, 0)), ("incremental", vec![("threshold", "2000"), ("version", "3.14.0")]));
+        assert_eq!(model((3, 14, 4)), ("incremental", vec![("threshold", "2000"), ("version", "3.14.1")]));
+        let reverted = ("generational", vec![("threshold", "cpython313")]);
+        assert_eq!(model((3, 14, 5)), reverted, "3.14.5 reverted to the generational collector");
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub use alloc::{AllocStats, Allocator, AllocatorConfig, AllocatorKind, SystemBac
 pub use heap::{
     COW_SAMPLES, CallbackFn, CallbackId, Collection, CowPhase, CowSample, FinalReport, FinalizerFn, FinalizerId,
     FinalizerKind, GENERATIONS, GenerationStats, Handle, Heap, HeapCapExceeded, HeapConfig, HeapStats,
-    IncrementalStatus, LeakReport, MAX_WORKERS, Phase, Share, WeakCallback, WorkerGeneration, WorkerReport,
+    IncrementalStatus, LeakReport, Local, MAX_WORKERS, Phase, Share, WeakCallback, WorkerGeneration, WorkerReport,
     WorkersFailed,
 };
 pub use object::Kind;

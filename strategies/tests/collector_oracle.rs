@@ -38,7 +38,7 @@ mod common;
 
 use common::{allocator, cases};
 use proptest::prelude::*;
-use strategies::{FinalizerKind, Handle, Heap, HeapConfig, Phase, WeakCallback, strategy};
+use strategies::{FinalizerKind, Handle, Heap, HeapConfig, Local, Phase, WeakCallback, strategy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EdgeKind {
@@ -311,6 +311,9 @@ fn check_collection(heap: &Heap, graph: &Graph, finish: Finish) {
         heap.collect(2); // nothing is garbage yet: the whole graph goes to the pending space
     }
     let roots: BTreeMap<usize, Handle<'_>> = nodes.into_iter().enumerate().filter(|(n, _)| graph.roots[*n]).collect();
+    // Every other root is also registered as a local: the incremental collector's mark starts
+    // from those and must find the others by itself.
+    let _locals: Vec<Local<'_>> = roots.values().step_by(2).map(|root| heap.local(root.clone())).collect();
     let fillers = match finish {
         Finish::Full => {
             heap.collect(2);

@@ -26,6 +26,14 @@ fn until_increment<'h>(heap: &'h Heap, keep: &mut Vec<Handle<'h>>) -> Incrementa
     }
 }
 
+/// A garbage cycle of two instances, made now; returns a weakref to one of them.
+fn garbage_pair(heap: &Heap) -> Handle<'_> {
+    let (a, b) = (heap.instance(1), heap.instance(1));
+    heap.set(&a, 0, Some(&b));
+    heap.set(&b, 0, Some(&a));
+    heap.weakref(&a, None)
+}
+
 /// A ring of `n` instances, each referring to the next; returns its first node.
 fn ring(heap: &Heap, n: usize) -> Handle<'_> {
     let first = heap.instance(1);
@@ -59,11 +67,7 @@ fn increments_fire_every_young_threshold_and_the_first_only_marks() {
 #[test]
 fn a_mark_increment_collects_nothing_and_charges_marking_twice() {
     let heap = incremental(&[]);
-    let (a, b) = (heap.instance(1), heap.instance(1));
-    heap.set(&a, 0, Some(&b));
-    heap.set(&b, 0, Some(&a));
-    let weak = heap.weakref(&a, None);
-    drop((a, b));
+    let weak = garbage_pair(&heap);
     let mut keep = Vec::new();
     until_increment(&heap, &mut keep);
     assert!(heap.upgrade(&weak).is_some(), "a MARK increment collects nothing");
@@ -154,4 +158,56 @@ fn frozen_objects_stay_frozen() {
     heap.unfreeze();
     heap.collect(2);
     assert!(heap.upgrade(&weak).is_none());
+}
+
+#[test]
+fn locals_make_the_mark_cheaper_not_different() {
+    let marked = [false, true].map(|register| {
+        let heap = incremental(&[]);
+        let structure = heap.list();
+        for _ in 0..500 {
+            heap.list_append(&structure, &heap.list());
+        }
+        let garbage = ring(&heap, 50);
+        let only_early = heap.list();
+        heap.collect(2); // everything pending; the next increment marks
+        drop(garbage);
+        // Visited before the mark (gc.collect(0)), and what only it holds: no root, as in CPython,
+        // whose mark never traverses the visited space.
+        let early = heap.instance(1);
+        heap.set(&early, 0, Some(&only_early));
+        drop(only_early);
+        heap.collect(0);
+        let held_young = heap.list();
+        heap.list_append(&held_young, &heap.list());
+        let local = register.then(|| heap.local(structure.clone()));
+        heap.collect(1); // MARK
+        let status = heap.incremental_status();
+        assert_eq!(status.pending, 51, "the garbage ring and what only the visited object holds stay pending");
+        drop((local, structure, early, held_young));
+        status
+    });
+    assert_eq!(marked[0], marked[1], "registering a local changes what is marked");
+}
+
+#[test]
+fn from_3_14_1_an_increment_returns_at_once_while_the_budget_is_negative() {
+    for version in ["3.14.0", "3.14.1"] {
+        let heap = incremental(&[("version", version)]);
+        let weak = garbage_pair(&heap);
+        let mut keep = Vec::new();
+        until_increment(&heap, &mut keep);
+        let status = heap.incremental_status();
+        until_increment(&heap, &mut keep);
+        if version == "3.14.0" {
+            // -5000 + 2001 + 20 < 0, yet the first increment marks and the second collects young.
+            assert_eq!(status.phase, Phase::Collect);
+            assert!(heap.upgrade(&weak).is_none());
+        } else {
+            // -5000 + 2001 + 20 < 0: nothing, not even the mark; young keeps growing.
+            assert_eq!((status.phase, status.young), (Phase::Mark, 2001));
+            assert!(heap.upgrade(&weak).is_some(), "young is not collected while the budget is negative");
+            assert_eq!(heap.gc_stats()[1].collections, 0, "an increment that returned at once is no collection");
+        }
+    }
 }

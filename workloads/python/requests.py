@@ -5,7 +5,9 @@ Dicts have int keys and are built empty, then filled one key at a time in the Ru
 CPython starts tracking each one when the model does; instances are classes with ``__slots__``
 (``FIELDS`` names their slots in the Rust slot order); containers are made in the Rust order and
 dropped when ``serve`` returns, as the Rust handles are. Where Rust's ``Startup`` counts an
-instance or a tuple as it allocates it, ``Startup.count`` counts it once made.
+instance or a tuple as it allocates it, ``Startup.count`` counts it once made. With ``grow``,
+one more ``Startup`` (the grower) lives through the requests: one instance the model does not
+make.
 """
 
 from common import Checksum, SplitMix64, parse_bool, preset
@@ -116,6 +118,7 @@ def configure(size, params):
         "cache": params.get("cache", 1000),
         "cache-store": params.get("cache-store", 0.05, float),
         "touch": params.get("touch", False, parse_bool),
+        "grow": params.get("grow", 0),
         "prefork": params.get("prefork", False, parse_bool),
     }
     if config["prefork"]:
@@ -132,6 +135,8 @@ def configure(size, params):
     for name in ("cycle-fraction", "cache-store"):
         if not 0.0 <= config[name] <= 1.0:
             raise SystemExit(f"workload `requests`: parameter `{name}`: a probability lies in 0..=1")
+    if config["grow"] < 0:
+        raise SystemExit("workload `requests`: parameter `grow`: out of range (at least 0)")
     if config["sample"] < 0:
         raise SystemExit("workload `requests`: parameter `sample`: out of range (at least 0)")
     if config["cache-store"] > 0.0 and config["cache"] < 1:
@@ -145,6 +150,15 @@ def between(rng, bounds):
 
 
 # ----- startup: the long-lived heap -----------------------------------------------------------
+
+
+def grow(grower, registry, modules, owed):
+    """Builds whole modules into the registry until the containers made since startup cover
+    what is owed; returns the module count."""
+    while grower.made < owed:
+        registry[modules] = grower.module(modules)
+        modules += 1
+    return modules
 
 
 def build_long_lived(rng, target):
@@ -372,8 +386,11 @@ def run(config, seed, checkpoints):
     cache = []
     checksum.mix(made)
     checkpoints.startup_done()
-    for _ in range(config["requests"]):
+    grower = Startup(rng) if config["grow"] else None
+    for served in range(1, config["requests"] + 1):
         checksum.mix(serve(config, rng, registry, modules, cache))
+        if grower is not None:
+            modules = grow(grower, registry, modules, config["grow"] * served)
         checkpoints.request_done()
     checksum.mix(weigh(cache, CACHE_DEPTH))
     for key in range(modules):

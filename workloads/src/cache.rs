@@ -55,7 +55,7 @@
 
 use strategies::params::Defaults::{BySize, Fixed};
 use strategies::params::{Choice, Flag, Float, Int, Param, ParamError, Reader};
-use strategies::{CallbackId, Handle, Heap, WeakCallback};
+use strategies::{CallbackId, Handle, Heap, Local, WeakCallback};
 
 use crate::rng::SplitMix64;
 use crate::{Checksum, Workload, WorkloadInfo};
@@ -297,8 +297,8 @@ trait ObjectCache<'h> {
 
 /// The `strong` variant: `functools.lru_cache`'s dict plus doubly-linked ring of entries.
 struct Lru<'h> {
-    entries: Handle<'h>,
-    root: Handle<'h>,
+    entries: Local<'h>,
+    root: Local<'h>,
     capacity: u64,
 }
 
@@ -308,13 +308,13 @@ impl<'h> Lru<'h> {
         let root = heap.instance(ENTRY_SLOTS);
         heap.set_back_edge(&root, PREV, &root);
         heap.set_back_edge(&root, NEXT, &root);
-        Lru { entries, root, capacity }
+        Lru { entries: heap.local(entries), root: heap.local(root), capacity }
     }
 
     /// Makes `after` follow `before` in the ring. Edges into `root` and `prev` edges are back
     /// edges; other `next` edges are strong.
     fn link(&self, heap: &Heap, before: &Handle<'_>, after: &Handle<'_>) {
-        if *after == self.root {
+        if *after == *self.root {
             heap.set_back_edge(before, NEXT, after);
         } else {
             heap.set(before, NEXT, Some(after));
@@ -370,7 +370,7 @@ impl<'h> ObjectCache<'h> for Lru<'h> {
     fn finish(self, heap: &'h Heap, checksum: &mut Checksum) {
         let mut entry = heap.get(&self.root, NEXT).expect("the root has a successor");
         let mut count = 0;
-        while entry != self.root {
+        while entry != *self.root {
             let next = heap.get(&entry, NEXT).expect("a linked entry has a successor");
             assert!(heap.get(&next, PREV).as_ref() == Some(&entry), "an LRU back edge does not lead back");
             let key = int_slot(heap, &entry, ENTRY_KEY);
@@ -392,8 +392,8 @@ impl<'h> ObjectCache<'h> for Lru<'h> {
 
 /// The `weak-value` variant: a dict of weakrefs; values owned by a ring of sessions.
 struct WeakValueCache<'h> {
-    entries: Handle<'h>,
-    ring: Handle<'h>,
+    entries: Local<'h>,
+    ring: Local<'h>,
     /// The current session's list of the values it used.
     held: Option<Handle<'h>>,
     sessions: u64,
@@ -410,7 +410,8 @@ impl<'h> WeakValueCache<'h> {
             heap.dict_set(&heap.globals(), ENTRIES_GLOBAL, &entries);
             heap.register_callback(remove_dead_entry)
         });
-        WeakValueCache { entries, ring: heap.list(), held: None, sessions, requests: 0, callback }
+        let (entries, ring) = (heap.local(entries), heap.local(heap.list()));
+        WeakValueCache { entries, ring, held: None, sessions, requests: 0, callback }
     }
 
     /// Closes the sessions one by one, oldest first, as a server shutting down would, and mixes

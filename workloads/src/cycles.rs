@@ -84,7 +84,7 @@ impl Workload for Cycles {
     fn run(&self, heap: &Heap) -> Checksum {
         let mut rng = SplitMix64::new(self.seed);
         let mut checksum = Checksum::new();
-        let pool = heap.list();
+        let pool = heap.local(heap.list());
         heap.startup_done();
         for _ in 0..self.batches {
             let batch = heap.list();

@@ -54,6 +54,15 @@
 //! long-lived object at all (items then have no author) unless `touch` is on: the two settings of
 //! the prefork experiment.
 //!
+//! **Growth** (`grow=N`, default 0): after each request the server owes N more long-lived
+//! containers and builds whole modules into the registry (the startup's code and draws, numbered
+//! on) until those made since startup cover them; later requests sample and touch the new
+//! modules too. The long-lived heap, cyclic as the startup's, then keeps growing all run, beside
+//! the requests' short-lived garbage: mypy's pattern (its ASTs and symbol tables grow while it
+//! checks), where CPython 3.14.1–3.14.4 doubled mypy's memory (python/mypy#21403). Not with
+//! `prefork`. The long-lived registry and the cache are the program's locals ([`Heap::local`]),
+//! as the twin's are.
+//!
 //! **Prefork** (`prefork=true`, `workers=N`, at most `strategies::MAX_WORKERS`): after
 //! `startup_done` (and the strategy's startup action) the cell process forks N workers
 //! (`Heap::prefork`); worker i serves the i-th contiguous share of the requests from its own
@@ -102,7 +111,7 @@
 
 use strategies::params::Defaults::{BySize, Fixed};
 use strategies::params::{Flag, Float, Int, Param, ParamError, Reader};
-use strategies::{Handle, Heap, Kind, MAX_WORKERS, Share};
+use strategies::{Handle, Heap, Kind, Local, MAX_WORKERS, Share};
 
 use crate::rng::SplitMix64;
 use crate::{Checksum, Workload, WorkloadInfo};
@@ -119,6 +128,7 @@ pub(crate) const INFO: WorkloadInfo = WorkloadInfo {
         &CACHE,
         &CACHE_STORE,
         &TOUCH,
+        &GROW,
         &PREFORK,
         &WORKERS,
     ],
@@ -169,6 +179,12 @@ const TOUCH: Param<Flag> = Param::new(
     Flag,
     Fixed(false),
     "each request also reads 4 random whole modules (5 levels deep), writing old objects' refcounts",
+);
+const GROW: Param<Int<u64>> = Param::new(
+    "grow",
+    Int::at_least(0),
+    Fixed(0),
+    "long-lived containers added per request: whole modules joined to the registry all run long (a mypy-like growing heap)",
 );
 const PREFORK: Param<Flag> = Param::new(
     "prefork",
@@ -279,6 +295,8 @@ struct Requests {
     cache: u64,
     cache_store: f64,
     touch: bool,
+    /// Long-lived containers owed per request served (whole modules, as at startup).
+    grow: u64,
     /// Prefork workers (`None`: the requests are served in this process).
     workers: Option<usize>,
 }
@@ -294,8 +312,12 @@ fn build(p: &mut Reader, seed: u64) -> Result<Box<dyn Workload>, ParamError> {
         cache: p.get(&CACHE)?,
         cache_store: p.get(&CACHE_STORE)?,
         touch: p.get(&TOUCH)?,
+        grow: p.get(&GROW)?,
         workers: if p.get(&PREFORK)? { Some(p.get(&WORKERS)? as usize) } else { None },
     };
+    if workload.grow > 0 && workload.workers.is_some() {
+        return Err(p.invalid(&GROW, workload.grow, "the heap grows in one process: not with prefork"));
+    }
     if workload.cache_store > 0.0 && workload.cache == 0 {
         return Err(p.invalid(&CACHE, 0, "storing items needs a cache of at least 1"));
     }
@@ -308,14 +330,16 @@ impl Workload for Requests {
         let mut checksum = Checksum::new();
         let (registry, made) = build_long_lived(heap, &mut rng, self.long_lived);
         let modules = heap.len(&registry) as u64;
-        let cache = heap.list();
+        let cache = heap.local(heap.list());
         checksum.mix(made);
         heap.startup_done();
-        let server = Server { heap, registry: &registry, modules, cache: &cache };
+        let mut server = Server { heap, registry: &registry, modules, cache: &cache };
         match self.workers {
             None => {
-                for _ in 0..self.requests {
+                let mut grown = 0;
+                for served in 1..=self.requests {
                     checksum.mix(self.serve(&server, &mut rng));
+                    grown = self.grow(&mut server, &mut rng, served, grown);
                     heap.request_done();
                 }
             }
@@ -326,7 +350,7 @@ impl Workload for Requests {
             }
         }
         checksum.mix(weigh(heap, &cache, CACHE_DEPTH));
-        for key in 0..modules {
+        for key in 0..server.modules {
             let module = heap.dict_get(&registry, key).expect("modules are numbered from 0");
             checksum.mix(weigh(heap, &module, MODULE_DEPTH));
         }
@@ -335,6 +359,20 @@ impl Workload for Requests {
 }
 
 impl Requests {
+    /// After `served` requests `grow` × `served` long-lived containers are owed: builds whole
+    /// modules into the registry, with the startup's code, until the containers `made` since
+    /// startup cover that. Returns the new count made.
+    fn grow(&self, server: &mut Server<'_, '_>, rng: &mut SplitMix64, served: u64, made: u64) -> u64 {
+        let owed = self.grow * served;
+        let mut startup = Startup { heap: server.heap, rng, made };
+        while startup.made < owed {
+            let module = startup.module(server.modules);
+            server.heap.dict_set(server.registry, server.modules, &module);
+            server.modules += 1;
+        }
+        startup.made
+    }
+
     /// Forks `workers` workers (`Heap::prefork`); each serves its contiguous share of the
     /// requests from its own stream, one seed drawn per worker from the startup's stream, and
     /// leaves inside `worker_done`. Returns, in the cell process, the workers' checksum parts in
@@ -376,10 +414,11 @@ fn int(heap: &Heap, value: u64) -> Handle<'_> {
 // ----- startup: the long-lived heap ------------------------------------------------------
 
 /// Builds modules into a registry (a dict keyed by module number) until the containers made
-/// reach `target` (at least one module); returns the registry and the containers made.
-fn build_long_lived<'h>(heap: &'h Heap, rng: &mut SplitMix64, target: u64) -> (Handle<'h>, u64) {
+/// reach `target` (at least one module); returns the registry, a local of the program as the
+/// twin's is, and the containers made.
+fn build_long_lived<'h>(heap: &'h Heap, rng: &mut SplitMix64, target: u64) -> (Local<'h>, u64) {
     let mut startup = Startup { heap, rng, made: 0 };
-    let registry = startup.dict();
+    let registry = heap.local(startup.dict());
     let mut index = 0;
     loop {
         let module = startup.module(index);

@@ -64,7 +64,7 @@ impl Workload for Traversal {
     fn run(&self, heap: &Heap) -> Checksum {
         let mut rng = SplitMix64::new(self.seed);
         let mut checksum = Checksum::new();
-        let top = create_recursive_containers(heap, self.levels);
+        let top = heap.local(create_recursive_containers(heap, self.levels));
         heap.startup_done();
         for _ in 0..self.collections {
             heap.program_collect();

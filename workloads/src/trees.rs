@@ -184,7 +184,9 @@ impl Shape {
     fn make_tree(self, heap: &Heap, depth: u32) -> Handle<'_> {
         let node = self.new_node(heap);
         if depth > 0 {
-            let (left, right) = (self.make_tree(heap, depth - 1), self.make_tree(heap, depth - 1));
+            // The left subtree waits while the right one is built: a local, as in the twin.
+            let left = heap.local(self.make_tree(heap, depth - 1));
+            let right = self.make_tree(heap, depth - 1);
             self.link(heap, &node, &left, &right);
         }
         node
@@ -236,14 +238,14 @@ fn gcbench(
     checksum.mix(shape.count_nodes(heap, &stretch));
     drop(stretch);
 
-    let long_lived = shape.new_node(heap);
+    let long_lived = heap.local(shape.new_node(heap));
     shape.populate(heap, long_lived_depth, &long_lived);
     heap.startup_done();
 
     for depth in (MIN_DEPTH..=max_depth).step_by(2) {
         let iterations = 2 * tree_size(stretch_depth) / tree_size(depth);
         for _ in 0..iterations {
-            let tree = shape.new_node(heap);
+            let tree = heap.local(shape.new_node(heap));
             shape.populate(heap, depth, &tree);
             checksum.mix(shape.left_spine(heap, &tree));
             drop(tree);

@@ -12,6 +12,7 @@
 //! |------------------|------------------------------------------------------------------------|
 //! | `api`            | public types: config, stats, reports, the cap's payload, user-code ids |
 //! | `handle`         | [`Handle`], and turning raw objects into handles and back              |
+//! | `locals`         | [`Local`]: handles the heap can find (the outermost frame's locals)    |
 //! | `objects`        | constructors (small-int cache, shared `()`), globals, registrations    |
 //! | `access`         | reading and writing slots, lists, dicts; following back edges          |
 //! | `refcount`       | `incref`/`decref` and the iterative free (CPython's trashcan)          |
@@ -47,6 +48,7 @@ mod collector;
 mod gc_list;
 mod graveyard;
 mod handle;
+mod locals;
 mod objects;
 mod prefork;
 mod refcount;
@@ -63,6 +65,8 @@ pub use collector::{Collection, GENERATIONS, GenerationStats, IncrementalStatus,
 use collector::{GcState, IncrementalState, RootBuffer};
 use graveyard::Graveyard;
 pub use handle::Handle;
+pub use locals::Local;
+use locals::Locals;
 pub use prefork::{
     COW_SAMPLES, CowPhase, CowSample, MAX_WORKERS, Share, WorkerGeneration, WorkerReport, WorkersFailed,
 };
@@ -85,6 +89,8 @@ pub struct Heap {
     roots: RootBuffer,
     /// The incremental collector's spaces and budget (unused under the other collectors).
     incremental: IncrementalState,
+    /// Handles registered as the program's locals (the incremental collector marks from them).
+    locals: Locals,
     counters: Counters,
     runtime: RuntimeObjects,
     /// The refcount cascade's explicit stack, kept between cascades to reuse its buffer.
@@ -164,7 +170,8 @@ impl Heap {
             strategy: RefCell::new(strategy),
             gc: GcState::new(tunables.thresholds, gen0_trigger && tunables.automatic),
             roots: RootBuffer::new(if trial_deletion { tunables.roots } else { u64::MAX }),
-            incremental: IncrementalState::new(tunables.scan_rate_divisor),
+            incremental: IncrementalState::new(tunables.scan_rate_divisor, tunables.incremental_version),
+            locals: Locals::default(),
             counters: Counters::default(),
             runtime: RuntimeObjects::default(),
             cascade_stack: RefCell::new(Vec::new()),

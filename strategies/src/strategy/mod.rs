@@ -44,6 +44,17 @@ impl BackEdges {
     }
 }
 
+/// The CPython release whose incremental collector `incremental` models: the increment's
+/// arithmetic changed in 3.14.1 (GH-140262, backported as PR #140447) and stayed so until the
+/// collector was reverted in 3.14.5. `heap/collector/incremental.rs` says what differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncrementalVersion {
+    /// 3.14.0.
+    V3_14_0,
+    /// 3.14.1 to 3.14.4.
+    V3_14_1,
+}
+
 /// Which cycle collector a strategy runs. Each is one module of `heap/collector/` (its phases,
 /// what it needs from the hot path, its parameters); see docs/ARCHITECTURE.md, "Collectors as
 /// plug-ins".
@@ -86,6 +97,8 @@ pub struct Tunables {
     /// Each increment takes `heap_size / scan_rate_divisor / thresholds[1]` of the old space
     /// (incremental; CPython 3.14's `SCAN_RATE_DIVISOR`).
     pub scan_rate_divisor: u64,
+    /// Which release's increment arithmetic (incremental).
+    pub incremental_version: IncrementalVersion,
     /// Collect when a threshold is passed (`gc.enable()`), or only when asked; a strategy may
     /// turn it on later ([`GcAction::FreezeAndEnable`]).
     pub automatic: bool,
@@ -97,6 +110,7 @@ impl Default for Tunables {
             thresholds: CPYTHON311_THRESHOLDS,
             roots: DEFAULT_ROOTS,
             scan_rate_divisor: DEFAULT_SCAN_RATE_DIVISOR,
+            incremental_version: IncrementalVersion::V3_14_0,
             automatic: true,
         }
     }

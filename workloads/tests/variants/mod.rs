@@ -38,6 +38,8 @@ pub fn of(workload: &str) -> Vec<BTreeMap<String, String>> {
             set(&[("objects-per-request", "8"), ("sample", "1"), ("cache", "1"), ("cache-store", "1")]),
             set(&[("touch", "true")]),
             set(&[("sample", "0"), ("touch", "true")]),
+            // A heap that keeps growing: about one module every other request.
+            set(&[("grow", "25")]),
         ],
         "cache" => vec![
             set(&[]),

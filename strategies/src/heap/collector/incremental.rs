@@ -1,12 +1,13 @@
 //! CPython 3.14.0's incremental cycle collector (gh-108362, `Python/gc.c`; reverted in 3.14.5
-//! after production memory growth), behind the `incremental` strategy. Phases of the garbage
-//! found are shared (`garbage.rs`); finding it is phases 2–4 of `generational`
-//! (`deduce_unreachable`), applied to a *region* instead of a generation.
+//! after production memory growth), behind the `incremental` strategy, with 3.14.1–3.14.4's
+//! arithmetic as `version=3.14.1`. Phases of the garbage found are shared (`garbage.rs`);
+//! finding it is phases 2–4 of `generational` (`deduce_unreachable`), applied to a *region*
+//! instead of a generation.
 //!
 //! Hot path: the gen-0 count, as for `generational` (`young_count`, counted as 3.14.0 counts it:
 //! every container allocation, free lists modelled), plus `heap_size` (counted allocations
 //! minus deallocations, never reset). Past the young threshold (2000) an allocation runs one
-//! increment. Parameters: the young threshold, the scan-rate divisor (10).
+//! increment. Parameters: the young threshold, the scan-rate divisor (10), the version.
 //!
 //! State: three lists of [`super::GcState`] — generation 0 is `young`, generations 1 and 2 are
 //! the two *old spaces* — and a space bit per object (`flags::OLD_SPACE_1`). One old space is
@@ -17,26 +18,59 @@
 //!
 //! A *scavenge* is one MARK increment, then COLLECT increments until the pending space is empty;
 //! then the spaces swap (`completed_scavenge`). Every automatic collection is one increment
-//! ([`Heap::incremental`]):
+//! ([`Heap::incremental`], `gc_collect_increment`):
 //!
 //! 1. `assess_work_to_do`: the budget grows by the young count plus a slice of the heap,
 //!    `min(heap_size / SCAN_RATE_DIVISOR / scale, 1.5 · young)`;
-//! 2. MARK (`mark_at_start`, once per scavenge): everything reachable from the roots moves to
-//!    the visited space, costing twice its size in budget; nothing is collected;
-//! 3. COLLECT: the region is all of young (`take_young`) plus, while the budget lasts, the oldest
-//!    pending objects each with its transitive closure within pending (`expand_region`);
+//! 2. MARK (`mark_at_start`), the first increment after a completed scavenge (and the first
+//!    one of all): everything reachable from the roots moves to the visited space, and the
+//!    budget pays twice its size (`mark_at_start` subtracts it, its caller again: gh-141890);
+//!    nothing is collected, young included;
+//! 3. COLLECT: the region is all of young (`take_young`) plus, while the region is smaller than
+//!    the budget, the oldest pending object with its transitive closure within pending
+//!    (`expand_region`); a negative budget takes young alone;
 //! 4. `collect_region`: `deduce_unreachable`, then phases 6–10 (`dispose_of_garbage`);
 //!    survivors go to the end of the visited space, not examined again this scavenge;
-//! 5. the budget pays for the region, and gains a heap slice again (3.14.0 only);
-//! 6. `completed_scavenge` when the pending space is empty.
+//! 5. the budget pays for the region, and gains a heap slice again;
+//! 6. `completed_scavenge` when the pending space is empty: the spaces swap, the budget is set to
+//!    0 (a mark's unpaid debt is forgiven) and the next increment marks.
+//!
+//! **How often CPython marks, and what it costs.** 3.14.0 marks once per scavenge, whole, in one
+//! increment ("TO DO -- Make this incremental"): `mark_global_roots` (the interpreter's `sysdict`,
+//! `builtins`, `dict`, the static types' dicts) and `mark_stacks(start=true)` (every frame's
+//! locals and stack), each root through `move_to_reachable`, then `mark_all_reachable`, one
+//! `tp_traverse` per object reached: the cost is one traversal of what the roots reach. When
+//! every old object is reachable from the roots (the model's workloads; CPython's twins, whose
+//! runner freezes the interpreter's own objects first), the mark leaves only garbage pending,
+//! the next COLLECT empties it, the scavenge completes, and the increment after marks again:
+//! every other increment is a MARK of the live heap, in 3.14.0 as here. In a process where some
+//! old objects are reachable from no root (held by C state, or by frozen objects), the pending
+//! space stays non-empty and the debt (twice the live heap) is repaid first: about `2L /
+//! (2 · heap_size / 100)` increments between marks.
+//!
+//! The model's roots are the references from outside the tracked heap: the program's handles,
+//! the globals dict, `garbage`. It marks from the handles the program registered as locals
+//! ([`Heap::local`]: a traversal of what they reach, as CPython's), then from the roots among
+//! what that did not reach, found by subtraction over those objects (young, the rest of the
+//! pending space). The objects marked are the same as with subtraction over the whole heap;
+//! the mark costs a traversal of the marked objects plus one of young and of the garbage
+//! waiting in the pending space.
+//!
+//! **3.14.1–3.14.4** (`version=3.14.1`; GH-140262, backported as PR #140447, until the revert in
+//! 3.14.5): an increment returns at once while the budget is negative, before marking or
+//! collecting young; the heap slice is capped at twice the young count; no slice is added after
+//! the increment. Under a mark's debt, young garbage then waits too. Not modelled: that release
+//! counts tracked objects (in `_PyObject_GC_TRACK`, not per allocation) and does not track most
+//! untrackable tuples at creation; whether its empty increments count in `get_stats()[1]` is
+//! not known here (the model counts only COLLECT increments, as 3.14.0 does).
 //!
 //! `gc.collect()` is `collect_full` (everything in one region, then a completed scavenge);
 //! `gc.collect(0)` is `collect_young`; `gc.collect(1)` one increment.
 //!
-//! Departures from CPython (docs/ARCHITECTURE.md says why): roots are found by subtraction over
-//! the whole tracked heap (the model has no frames to scan), and the heap's globals dict is a
-//! root; no per-increment `mark_stacks`; dicts are tracked lazily as in 3.11; old counts of
-//! `gc.get_count()` are not kept; 3.14.1–3.14.4's counting and early return are not modelled.
+//! Departures from CPython (docs/ARCHITECTURE.md says why): roots other than the registered
+//! locals are found by subtraction, and the heap's globals dict is a root; no per-increment
+//! `mark_stacks`; dicts are tracked lazily as in 3.11; old counts of `gc.get_count()` are not
+//! kept.
 
 use std::cell::Cell;
 use std::ptr::NonNull;
@@ -45,6 +79,7 @@ use super::Collection;
 use super::generational::{Untrack, subtract_refs, update_refs};
 use crate::heap::{Heap, gc_list};
 use crate::object::{self, GcHead, ObjPtr, flags};
+use crate::strategy::IncrementalVersion;
 
 /// Marking is charged twice against the budget (PR #127519: `mark_at_start` subtracts the
 /// marked objects, and `gc_collect_increment` subtracts them again).
@@ -62,6 +97,15 @@ pub enum Phase {
     Collect,
 }
 
+/// What the last increment did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Nothing: the budget was negative (3.14.1–3.14.4's early return).
+    Skipped,
+    Marked,
+    Collected,
+}
+
 /// The incremental collector's own state (the lists are in [`super::GcState`]).
 pub(in crate::heap) struct IncrementalState {
     /// Which old space (0 or 1) is the visited one.
@@ -69,17 +113,21 @@ pub(in crate::heap) struct IncrementalState {
     /// The budget, in objects (`work_to_do`); may go far below zero after a mark.
     work_to_do: Cell<i64>,
     phase: Cell<Phase>,
+    last_step: Cell<Step>,
     /// `SCAN_RATE_DIVISOR`: each increment takes `heap_size / divisor / scale` of the old space.
     scan_rate_divisor: i64,
+    version: IncrementalVersion,
 }
 
 impl IncrementalState {
-    pub(in crate::heap) fn new(scan_rate_divisor: u64) -> IncrementalState {
+    pub(in crate::heap) fn new(scan_rate_divisor: u64, version: IncrementalVersion) -> IncrementalState {
         IncrementalState {
             visited: Cell::new(0),
             work_to_do: Cell::new(INITIAL_WORK_TO_DO),
             phase: Cell::new(Phase::Mark),
+            last_step: Cell::new(Step::Skipped),
             scan_rate_divisor: i64::try_from(scan_rate_divisor.max(1)).unwrap_or(i64::MAX),
+            version,
         }
     }
 }
@@ -122,12 +170,12 @@ impl Heap {
         self.collect_increment();
     }
 
-    /// One increment, as a pause. A MARK increment is a pause but, as in 3.14.0, not counted in
-    /// `gc_stats()[1]` (`add_stats` sits at the end of the COLLECT path).
+    /// One increment, as a pause. Only a COLLECT increment counts in `gc_stats()[1]`, as in
+    /// 3.14.0 (`add_stats` sits at the end of the COLLECT path): a MARK increment, and under
+    /// 3.14.1–3.14.4 one that returned at once, are pauses but not collections.
     pub(super) fn collect_increment(&self) -> Collection {
-        let marking = self.incremental.phase.get() == Phase::Mark;
         let collection = self.pause(Heap::incremental);
-        if !marking {
+        if self.incremental.last_step.get() == Step::Collected {
             self.gc.count_collection(&collection);
         }
         collection
@@ -137,12 +185,17 @@ impl Heap {
     pub(super) fn incremental(&self) -> Collection {
         let state = &self.incremental;
         state.work_to_do.set(state.work_to_do.get() + self.assess_work_to_do());
+        if state.version == IncrementalVersion::V3_14_1 && state.work_to_do.get() < 0 {
+            state.last_step.set(Step::Skipped);
+            return Collection { generation: 1, ..Collection::default() };
+        }
         if state.phase.get() == Phase::Mark {
             // SAFETY: no collection runs (the caller holds the collecting flag) and no user code
             // runs while marking. Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
             let marked = unsafe { self.mark_at_start() };
             state.work_to_do.set(state.work_to_do.get() - MARK_WEIGHT * marked as i64);
             state.phase.set(Phase::Collect);
+            state.last_step.set(Step::Marked);
             self.validate_spaces();
             return Collection { generation: 1, examined: marked, ..Collection::default() };
         }
@@ -157,7 +210,12 @@ impl Heap {
             collection.examined = size;
             collection
         };
-        state.work_to_do.set(state.work_to_do.get() + self.heap_fraction() - collection.examined as i64);
+        let slice = match state.version {
+            IncrementalVersion::V3_14_0 => self.heap_fraction(),
+            IncrementalVersion::V3_14_1 => 0,
+        };
+        state.work_to_do.set(state.work_to_do.get() + slice - collection.examined as i64);
+        state.last_step.set(Step::Collected);
         // SAFETY: a live list sentinel. Test: incremental::promoted_garbage_waits_survivors_age_and_the_spaces_swap.
         if unsafe { gc_list::first(self.pending_space()) }.is_none() {
             self.completed_scavenge();
@@ -205,10 +263,15 @@ impl Heap {
 /// The steps of an increment.
 impl Heap {
     /// `assess_work_to_do`: what this increment adds to the budget, the young count plus a slice
-    /// of the heap capped at 1.5 times the young count. Resets the young count.
+    /// of the heap capped at 1.5 times the young count (3.14.1–3.14.4: twice). Resets the young
+    /// count.
     fn assess_work_to_do(&self) -> i64 {
         let new = i64::try_from(self.gc.counts[0].get()).unwrap_or(i64::MAX);
-        let heap_fraction = self.heap_fraction().min(new * 3 / 2);
+        let cap = match self.incremental.version {
+            IncrementalVersion::V3_14_0 => new * 3 / 2,
+            IncrementalVersion::V3_14_1 => new * 2,
+        };
+        let heap_fraction = self.heap_fraction().min(cap);
         self.gc.counts[0].set(0);
         new + heap_fraction
     }
@@ -224,54 +287,62 @@ impl Heap {
     /// visited space, young objects included; frozen objects are never traversed. Returns the
     /// number of objects marked.
     ///
-    /// CPython's roots are the interpreter's globals and the frames' locals; the model's are the
-    /// objects referred to from outside the tracked heap (handles, the globals dict, `garbage`),
-    /// found as a full collection finds them: `gc_refs` = refcount less the references from
-    /// tracked containers, frozen ones included (what only a frozen object holds is no root).
+    /// CPython's roots are the interpreter's globals and the frames' locals, and it traverses
+    /// only what they reach. The model's roots are every reference from outside the tracked
+    /// heap: the program's handles, the globals dict, `garbage`. It marks in two steps with
+    /// the same outcome: first from the handles the program registered ([`Heap::local`], its
+    /// long-lived data: a traversal of what they reach, as CPython's), then from the roots
+    /// among what that did not reach, found by subtraction over those objects alone (young,
+    /// the pending space's rest, and whatever was visited before the mark).
     ///
     /// # Safety
     /// No collection is running on the lists; no user code runs.
     unsafe fn mark_at_start(&self) -> u64 {
-        let lists = self.gc.all_lists();
-        // SAFETY: forwarded; every tracked container is in one of these lists, so COLLECTING
-        // marks exactly the tracked containers. Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
+        let visited = self.incremental.visited.get();
+        let earlier = gc_list::TempList::new();
+        // SAFETY: forwarded; objects visited before the mark (a `gc.collect(0)`, an `unfreeze`)
+        // wait in `earlier`, in order, and go back in front of what is marked.
+        // Test: incremental::locals_make_the_mark_cheaper_not_different.
         unsafe {
-            for list in lists {
-                update_refs(list);
-            }
-            for list in lists {
-                subtract_refs(list);
-            }
-            let roots = self.find_roots();
-            self.mark_from(&roots)
+            set_space(self.gc.generations[0], visited ^ 1);
+            gc_list::merge(self.visited_space(), earlier.head());
+            let mut marked = self.mark_from(&self.local_roots());
+            marked += self.mark_the_rest(earlier.head());
+            gc_list::merge(self.visited_space(), earlier.head());
+            gc_list::merge(earlier.head(), self.visited_space());
+            marked
         }
     }
 
-    /// Ends the COLLECTING state of every tracked container, gives young objects the pending bit
-    /// and frozen ones the visited bit, and returns the roots in list order (young, then the old
-    /// spaces), frozen objects excluded.
+    /// Marks from the roots among the objects the locals did not reach: `gc_refs` = refcount
+    /// less the references from tracked containers, over young and the pending space, with the
+    /// references from `earlier` (visited before the mark) and from frozen objects subtracted too
+    /// (what only a frozen object holds is no root, as in CPython, which never traverses them).
+    /// The objects just marked need no subtraction: none of them refers to an unmarked one.
     ///
     /// # Safety
-    /// `update_refs` and `subtract_refs` ran on every list.
-    unsafe fn find_roots(&self) -> Vec<ObjPtr> {
-        let visited = self.incremental.visited.get();
-        let [young, old0, old1, permanent] = self.gc.all_lists();
+    /// As [`Heap::mark_at_start`]; `earlier` holds what was visited before the mark.
+    unsafe fn mark_the_rest(&self, earlier: NonNull<GcHead>) -> u64 {
+        let (young, pending) = (self.gc.generations[0], self.pending_space());
         let mut roots = Vec::new();
-        // SAFETY: forwarded; flags and `gc_refs` of live containers only.
-        // Test: incremental::a_mark_increment_collects_nothing_and_charges_marking_twice.
+        // SAFETY: forwarded; COLLECTING marks exactly the objects of `young` and `pending`, and
+        // is cleared on all of them before any moves. Test: incremental::locals_make_the_mark_cheaper_not_different.
         unsafe {
-            set_space(young, visited ^ 1);
-            set_space(permanent, visited);
-            for list in [young, old0, old1, permanent] {
+            update_refs(young);
+            update_refs(pending);
+            for list in [young, pending, earlier, self.gc.permanent] {
+                subtract_refs(list);
+            }
+            for list in [young, pending] {
                 gc_list::for_each(list, |obj| {
                     (*obj).flags &= !flags::COLLECTING;
-                    if list != permanent && (*obj).gc_refs > 0 {
+                    if (*obj).gc_refs > 0 {
                         roots.push(obj);
                     }
                 });
             }
+            self.mark_from(&roots)
         }
-        roots
     }
 
     /// `move_to_reachable` and `mark_all_reachable`: each root, then each object reached, moves
