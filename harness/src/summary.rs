@@ -280,7 +280,7 @@ impl Summary {
             })
             .collect();
         let mut warnings = Vec::new();
-        if rows.iter().any(|r| r.setup.build_profile == "debug") {
+        if rows.iter().any(|r| system::checked_debug_assertions(&r.setup.build_profile)) {
             warnings.push(system::DEBUG_BUILD_WARNING.to_string());
         }
         warnings.extend(meta.and_then(|m| m.system.as_ref()).into_iter().flat_map(|s| s.warnings.iter().cloned()));
@@ -689,11 +689,19 @@ mod tests {
         assert_eq!(Stat::of([0.0, 0.0]).unwrap().median_text(&ms), "0");
     }
 
+    /// The profiles `system::build_profile` writes: the two with debug assertions are warned
+    /// about (the check once looked for `debug`, which no row has).
     #[test]
     fn a_debug_build_is_warned_about() {
-        let mut debug = row(0, "refcount", "", "", 1.0);
-        debug.setup.build_profile = "debug".into();
-        let text = Summary::of(&[debug], None).text();
-        assert!(text.contains("WARNING: this harness was built with debug assertions"), "{text}");
+        let warned = |profile: &str| {
+            let mut row = row(0, "refcount", "", "", 1.0);
+            row.setup.build_profile = profile.into();
+            Summary::of(&[row], None).text().contains("WARNING: this harness was built with debug assertions")
+        };
+        assert!(warned("dev+debug-assertions"));
+        assert!(warned("release+debug-assertions"));
+        assert!(!warned("release"));
+        assert!(!warned("dev"));
+        assert_eq!(warned(system::build_profile()), system::debug_assertions(), "this build's own profile");
     }
 }

@@ -209,7 +209,7 @@ fn chart_links(charts: &[&Chart]) -> String {
 fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Result<()> {
     let runs = &analysis.folder.runs;
     writeln!(html, "<section id=\"notes\">\n<h2>Notes and checks</h2>")?;
-    if runs.iter().any(|r| r.setup.build_profile == "debug") {
+    if runs.iter().any(|r| crate::system::checked_debug_assertions(&r.setup.build_profile)) {
         writeln!(
             html,
             "<div class=\"error\"><b>Debug build</b>: {}.</div>",

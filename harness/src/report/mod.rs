@@ -374,6 +374,21 @@ mod tests {
         assert!(!html.contains("<script"), "the page has no script");
     }
 
+    /// Figures from a build whose measured crates checked debug assertions mislead: the page
+    /// says so first (`runs.csv` names such a build `dev+debug-assertions`, never `debug`).
+    #[test]
+    fn a_debug_assertions_build_is_flagged_on_the_page() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), false);
+        let html = std::fs::read_to_string(write_report(dir.path()).unwrap().report).unwrap();
+        assert!(!html.contains("<b>Debug build</b>"), "a release build is not flagged");
+        let runs = dir.path().join("runs.csv");
+        let text = std::fs::read_to_string(&runs).unwrap();
+        std::fs::write(&runs, text.replace(",release,", ",dev+debug-assertions,")).unwrap();
+        let html = std::fs::read_to_string(write_report(dir.path()).unwrap().report).unwrap();
+        assert!(html.contains("<b>Debug build</b>"), "a dev+debug-assertions build is flagged");
+    }
+
     #[test]
     fn a_run_whose_cells_all_failed_still_gets_a_report() {
         let dir = TempDir::new().unwrap();
