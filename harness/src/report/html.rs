@@ -180,7 +180,7 @@ fn contents(html: &mut String, analysis: &Analysis, charts: &[Chart]) -> Result<
 }
 
 /// Links to charts by their short name (a program's chart: the title before the program's
-/// label), the parts of one chart as numbers after its name: `Summary (parts 1 · 2 · 3)`.
+/// label), the parts of one chart as numbers after its name: `Summary (parts 1 2 3)`.
 fn chart_links(charts: &[&Chart]) -> String {
     let mut kinds: Vec<(String, Vec<&Chart>)> = Vec::new();
     for chart in charts {
