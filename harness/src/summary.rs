@@ -202,21 +202,7 @@ impl Summary {
     /// Groups `rows` into programs and configurations (in plan order), with the figures of
     /// each; `meta` adds the machine's warnings.
     pub fn of(rows: &[RunRow], meta: Option<&Meta>) -> Summary {
-        let mut programs: Vec<(String, Configurations)> = Vec::new();
-        for row in rows {
-            let program_key =
-                format!("{}\t{}\t{}\t{}", row.key.workload, row.setup.size, row.setup.seed, row.setup.workload_params);
-            let index = programs.iter().position(|(k, _)| *k == program_key).unwrap_or_else(|| {
-                programs.push((program_key, Vec::new()));
-                programs.len() - 1
-            });
-            let configuration = configuration_key(row);
-            let configurations = &mut programs[index].1;
-            match configurations.iter_mut().find(|(k, _)| *k == configuration) {
-                Some((_, members)) => members.push(row),
-                None => configurations.push((configuration, vec![row])),
-            }
-        }
+        let programs = group(rows);
         let mut legend = Vec::new();
         // One short name per long configuration label, the same in every program's table.
         let mut shortened: BTreeMap<String, String> = BTreeMap::new();
@@ -418,6 +404,27 @@ impl Units {
             leaked: Unit::of_bytes(largest(&|r| r.leaked_bytes)),
         }
     }
+}
+
+/// `rows` grouped by program (workload, size, seed, workload parameters), then by
+/// configuration, both in the order they first appear.
+fn group(rows: &[RunRow]) -> Vec<(String, Configurations<'_>)> {
+    let mut programs: Vec<(String, Configurations)> = Vec::new();
+    for row in rows {
+        let program_key =
+            format!("{}\t{}\t{}\t{}", row.key.workload, row.setup.size, row.setup.seed, row.setup.workload_params);
+        let index = programs.iter().position(|(k, _)| *k == program_key).unwrap_or_else(|| {
+            programs.push((program_key, Vec::new()));
+            programs.len() - 1
+        });
+        let configuration = configuration_key(row);
+        let configurations = &mut programs[index].1;
+        match configurations.iter_mut().find(|(k, _)| *k == configuration) {
+            Some((_, members)) => members.push(row),
+            None => configurations.push((configuration, vec![row])),
+        }
+    }
+    programs
 }
 
 /// What tells a configuration apart within a program (repeats aside).
