@@ -64,7 +64,7 @@ for chart in run/charts/mmu-trees-smoke run/charts/tradeoff-trees-smoke sweep/ch
     sweep/charts/tradeoff-cycles-smoke; do
     check "$chart (PNG and SVG)" test -s "$work/$chart.png" -a -s "$work/$chart.svg"
 done
-# The built-in `thresholds` experiment (78 charts): its page links the charts and stays small
+# The built-in `thresholds` experiment (about 90 charts at --size smoke): its page links the charts and stays small
 # (it was 26 MB with every chart inlined).
 "$HARNESS" experiment thresholds --size smoke --out "$work/thresholds" >"$work/thresholds.log" 2>&1
 echo "thresholds: report.html $(stat -c %s "$work/thresholds/report.html") bytes, $(ls "$work/thresholds/charts/"*.png | wc -l) charts"

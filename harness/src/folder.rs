@@ -182,9 +182,14 @@ pub fn read_rows<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Resu
     let found = reader.headers().with_context(|| format!("reading {}", path.display()))?.clone();
     let expected = header_of::<T>()?;
     if found != expected {
+        let column = found.iter().zip(&expected).position(|(f, e)| f != e).unwrap_or(found.len().min(expected.len()));
         bail!(
-            "{}: the columns are not the ones this harness writes (found {}; expected {})",
+            "{}: the columns are not the ones this harness writes (a file of another version of the harness?): \
+             column {} is {}, expected {} (found {}; expected {})",
             path.display(),
+            column + 1,
+            found.get(column).map_or("missing".into(), |name| format!("`{name}`")),
+            expected.get(column).map_or("none".into(), |name| format!("`{name}`")),
             found.iter().collect::<Vec<_>>().join(","),
             expected.iter().collect::<Vec<_>>().join(",")
         );
@@ -198,10 +203,10 @@ pub fn read_rows<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Resu
             Err(e) => e.position(),
         };
         let line = position.map_or(0, |p| p.line());
-        match record.map_err(anyhow::Error::from).and_then(|r| Ok(r.deserialize::<T>(None)?)) {
+        match record.and_then(|r| r.deserialize::<T>(None)) {
             Ok(row) => rows.push(row),
             Err(_) if last => return Ok((rows, true)),
-            Err(e) => bail!("{}: line {line}: {e}", path.display()),
+            Err(e) => bail!("{}: line {line}: {}", path.display(), row_error(&e, &expected)),
         }
     }
     let torn = !bytes.ends_with(b"\n");
@@ -209,6 +214,18 @@ pub fn read_rows<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Resu
         rows.pop();
     }
     Ok((rows, torn))
+}
+
+/// Why a row does not parse, naming the column of the field at fault (`column wall_time_ms:
+/// invalid float literal`), not its position.
+fn row_error(e: &csv::Error, header: &csv::StringRecord) -> String {
+    match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => match err.field().and_then(|i| header.get(i as usize)) {
+            Some(name) => format!("column {name}: {}", err.kind()),
+            None => err.to_string(),
+        },
+        _ => e.to_string(),
+    }
 }
 
 /// The header `T` writes.
@@ -326,11 +343,104 @@ mod tests {
         assert_eq!(read_cow(dir.path()).unwrap(), cow);
     }
 
+    /// `runs.csv` rows, written as the tuple of their groups and read back by position, come
+    /// back field for field (commas, quotes and a line break in text; empty figures); the header
+    /// names each column once and starts with the cell key that the per-cell files start with.
+    #[test]
+    fn run_rows_round_trip_and_their_header_starts_with_the_cell_key() {
+        use crate::results::{
+            CellKey, CellSetup, Collections, CowFigures, MemoryFigures, Outcome, PauseFigures, RequestFigures, RunRow,
+            Status, Times,
+        };
+        let key = |cell| CellKey {
+            run_id: "r".into(),
+            cell,
+            workload: "requests".into(),
+            strategy: "generational".into(),
+            repeat: 2,
+        };
+        let setup = CellSetup {
+            size: "smoke".into(),
+            seed: 42,
+            recording: true,
+            allocator: "pymalloc/jemalloc".into(),
+            build_profile: "release".into(),
+            workload_params: "prefork=true;workers=2".into(),
+            strategy_params: "threshold=700,10,10;back-edges=strong".into(),
+        };
+        let measured = RunRow {
+            key: key(0),
+            setup: setup.clone(),
+            outcome: Outcome { status: Status::Ok, checksum: Some("e856ce05".into()), error: None },
+            time: Times { wall_time_ms: Some(15.5), mm_time_ms: Some(0.25), mutator_time_ms: Some(15.25) },
+            pauses: PauseFigures {
+                pause_count: Some(3),
+                pause_p50_us: Some(1.5),
+                pause_p99_us: Some(2.5),
+                pause_max_us: Some(2.75),
+            },
+            requests: RequestFigures {
+                requests: Some(20),
+                request_p50_us: Some(330.5),
+                request_p99_us: Some(4513.75),
+                request_max_us: Some(4514.0),
+            },
+            memory: MemoryFigures {
+                peak_rss_bytes: Some(10_129_408),
+                peak_reserved_bytes: Some(4_195_904),
+                leaked_objects: Some(7),
+                leaked_bytes: Some(336),
+                immortal_objects: Some(0),
+                immortal_bytes: Some(0),
+            },
+            collections: Collections {
+                collections_gen0: Some(12),
+                collections_gen1: Some(1),
+                collections_gen2: Some(0),
+            },
+            cow: CowFigures { shared_after_serving_bytes: Some(4096), private_after_serving_bytes: Some(8192) },
+        };
+        let failed = RunRow {
+            key: key(1),
+            setup,
+            outcome: Outcome {
+                status: Status::Failed,
+                checksum: None,
+                error: Some("thread 'main' panicked at \"heap.rs\", 12\nnote: a second line".into()),
+            },
+            ..RunRow::default()
+        };
+        let rows = vec![measured, failed];
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join(RUNS);
+        fs::write(&path, csv_bytes(&rows, true).unwrap()).unwrap();
+        assert_eq!(read_rows::<RunRow>(&path).unwrap(), (rows, false));
+
+        let header = header_of::<RunRow>().unwrap();
+        let names: std::collections::BTreeSet<&str> = header.iter().collect();
+        assert_eq!(names.len(), header.len(), "a column name twice: {header:?}");
+        let key_columns = header_of::<CellKey>().unwrap();
+        assert_eq!(header.iter().take(key_columns.len()).collect::<Vec<_>>(), key_columns.iter().collect::<Vec<_>>());
+        assert_eq!(header.len(), 37, "a column added or dropped: document it in results/README.md");
+    }
+
     #[test]
     fn a_bad_row_in_the_middle_is_an_error() {
         let (_dir, path) = file("cell,note\n0,a\nx,b\n2,c\n");
         let error = read_rows::<Row>(&path).unwrap_err().to_string();
-        assert!(error.contains("line 3"), "{error}");
+        assert!(error.contains("line 3: column cell: "), "the line and the column by name: {error}");
+    }
+
+    /// A header of another version (the same names in another order, one missing) names the
+    /// first column that differs.
+    #[test]
+    fn other_columns_are_refused_naming_the_first_that_differs() {
+        let (_dir, path) = file("note,cell\na,0\n");
+        let error = read_rows::<Row>(&path).unwrap_err().to_string();
+        assert!(error.contains("another version of the harness?): column 1 is `note`, expected `cell`"), "{error}");
+        let (_dir, path) = file("cell\n0\n");
+        let error = read_rows::<Row>(&path).unwrap_err().to_string();
+        assert!(error.contains("column 2 is missing, expected `note`"), "{error}");
     }
 
     #[test]

@@ -202,21 +202,7 @@ impl Summary {
     /// Groups `rows` into programs and configurations (in plan order), with the figures of
     /// each; `meta` adds the machine's warnings.
     pub fn of(rows: &[RunRow], meta: Option<&Meta>) -> Summary {
-        let mut programs: Vec<(String, Configurations)> = Vec::new();
-        for row in rows {
-            let program_key =
-                format!("{}\t{}\t{}\t{}", row.key.workload, row.setup.size, row.setup.seed, row.setup.workload_params);
-            let index = programs.iter().position(|(k, _)| *k == program_key).unwrap_or_else(|| {
-                programs.push((program_key, Vec::new()));
-                programs.len() - 1
-            });
-            let configuration = configuration_key(row);
-            let configurations = &mut programs[index].1;
-            match configurations.iter_mut().find(|(k, _)| *k == configuration) {
-                Some((_, members)) => members.push(row),
-                None => configurations.push((configuration, vec![row])),
-            }
-        }
+        let programs = group(rows);
         let mut legend = Vec::new();
         // One short name per long configuration label, the same in every program's table.
         let mut shortened: BTreeMap<String, String> = BTreeMap::new();
@@ -280,7 +266,7 @@ impl Summary {
             })
             .collect();
         let mut warnings = Vec::new();
-        if rows.iter().any(|r| r.setup.build_profile == "debug") {
+        if rows.iter().any(|r| system::checked_debug_assertions(&r.setup.build_profile)) {
             warnings.push(system::DEBUG_BUILD_WARNING.to_string());
         }
         warnings.extend(meta.and_then(|m| m.system.as_ref()).into_iter().flat_map(|s| s.warnings.iter().cloned()));
@@ -418,6 +404,27 @@ impl Units {
             leaked: Unit::of_bytes(largest(&|r| r.leaked_bytes)),
         }
     }
+}
+
+/// `rows` grouped by program (workload, size, seed, workload parameters), then by
+/// configuration, both in the order they first appear.
+fn group(rows: &[RunRow]) -> Vec<(String, Configurations<'_>)> {
+    let mut programs: Vec<(String, Configurations)> = Vec::new();
+    for row in rows {
+        let program_key =
+            format!("{}\t{}\t{}\t{}", row.key.workload, row.setup.size, row.setup.seed, row.setup.workload_params);
+        let index = programs.iter().position(|(k, _)| *k == program_key).unwrap_or_else(|| {
+            programs.push((program_key, Vec::new()));
+            programs.len() - 1
+        });
+        let configuration = configuration_key(row);
+        let configurations = &mut programs[index].1;
+        match configurations.iter_mut().find(|(k, _)| *k == configuration) {
+            Some((_, members)) => members.push(row),
+            None => configurations.push((configuration, vec![row])),
+        }
+    }
+    programs
 }
 
 /// What tells a configuration apart within a program (repeats aside).
@@ -689,11 +696,19 @@ mod tests {
         assert_eq!(Stat::of([0.0, 0.0]).unwrap().median_text(&ms), "0");
     }
 
+    /// The profiles `system::build_profile` writes: the two with debug assertions are warned
+    /// about (the check once looked for `debug`, which no row has).
     #[test]
     fn a_debug_build_is_warned_about() {
-        let mut debug = row(0, "refcount", "", "", 1.0);
-        debug.setup.build_profile = "debug".into();
-        let text = Summary::of(&[debug], None).text();
-        assert!(text.contains("WARNING: this harness was built with debug assertions"), "{text}");
+        let warned = |profile: &str| {
+            let mut row = row(0, "refcount", "", "", 1.0);
+            row.setup.build_profile = profile.into();
+            Summary::of(&[row], None).text().contains("WARNING: this harness was built with debug assertions")
+        };
+        assert!(warned("dev+debug-assertions"));
+        assert!(warned("release+debug-assertions"));
+        assert!(!warned("release"));
+        assert!(!warned("dev"));
+        assert_eq!(warned(system::build_profile()), system::debug_assertions(), "this build's own profile");
     }
 }

@@ -86,6 +86,12 @@ pub fn build_profile() -> &'static str {
     }
 }
 
+/// Whether a `build_profile` (a `runs.csv` column, [`build_profile`]) is one whose figures
+/// mislead: the measured crates checked debug assertions.
+pub fn checked_debug_assertions(build_profile: &str) -> bool {
+    build_profile.ends_with("+debug-assertions")
+}
+
 /// Whether the measured code runs with debug assertions (the runtime crate's own setting, not the
 /// harness's: the profiles set them per crate).
 pub fn debug_assertions() -> bool {

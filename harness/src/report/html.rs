@@ -180,7 +180,7 @@ fn contents(html: &mut String, analysis: &Analysis, charts: &[Chart]) -> Result<
 }
 
 /// Links to charts by their short name (a program's chart: the title before the program's
-/// label), the parts of one chart as numbers after its name: `Summary (parts 1 · 2 · 3)`.
+/// label), the parts of one chart as numbers after its name: `Summary (parts 1 2 3)`.
 fn chart_links(charts: &[&Chart]) -> String {
     let mut kinds: Vec<(String, Vec<&Chart>)> = Vec::new();
     for chart in charts {
@@ -209,7 +209,7 @@ fn chart_links(charts: &[&Chart]) -> String {
 fn notes_section(html: &mut String, analysis: &Analysis, notes: &[String]) -> Result<()> {
     let runs = &analysis.folder.runs;
     writeln!(html, "<section id=\"notes\">\n<h2>Notes and checks</h2>")?;
-    if runs.iter().any(|r| r.setup.build_profile == "debug") {
+    if runs.iter().any(|r| crate::system::checked_debug_assertions(&r.setup.build_profile)) {
         writeln!(
             html,
             "<div class=\"error\"><b>Debug build</b>: {}.</div>",

@@ -187,6 +187,64 @@ mod tests {
         (0..count).map(|i| (5_000.0 * 4000f64.powf(f64::from(i) / f64::from(count))) as u64).collect()
     }
 
+    /// The `runs.csv` row of fixture cell `id`.
+    fn fixture_row(run_id: &str, id: usize, c: &FixtureCell) -> RunRow {
+        let ok = c.status == Status::Ok;
+        let params: Vec<String> = c.given.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mm_ms = c.pauses_ns.iter().sum::<u64>() as f64 / 1e6;
+        let some_if_ok = |v: f64| ok.then_some(v);
+        let key = CellKey {
+            run_id: run_id.into(),
+            cell: id,
+            workload: "cycles".into(),
+            strategy: c.strategy.into(),
+            repeat: c.repeat,
+        };
+        RunRow {
+            key: key.clone(),
+            setup: CellSetup {
+                size: "smoke".into(),
+                seed: 7,
+                recording: true,
+                allocator: "pymalloc/jemalloc".into(),
+                build_profile: "release".into(),
+                workload_params: "rings=10".into(),
+                strategy_params: params.join(";"),
+            },
+            outcome: Outcome {
+                status: c.status,
+                checksum: ok.then(|| "abc".into()),
+                error: (!ok).then(|| "thread 'main' panicked".into()),
+            },
+            time: Times {
+                wall_time_ms: some_if_ok(c.wall_ms),
+                mm_time_ms: some_if_ok(mm_ms),
+                mutator_time_ms: some_if_ok(c.wall_ms - mm_ms),
+            },
+            pauses: PauseFigures {
+                pause_count: ok.then_some(c.pauses_ns.len() as u64),
+                pause_p50_us: c.pauses_ns.get(c.pauses_ns.len() / 2).map(|ns| *ns as f64 / 1e3),
+                pause_p99_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
+                pause_max_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
+            },
+            requests: RequestFigures { requests: Some(0), ..RequestFigures::default() },
+            memory: MemoryFigures {
+                peak_rss_bytes: ok.then_some(c.peak_rss),
+                peak_reserved_bytes: ok.then_some(c.peak_rss / 3),
+                leaked_objects: ok.then_some(c.leaked_bytes / 48),
+                leaked_bytes: ok.then_some(c.leaked_bytes),
+                immortal_objects: ok.then_some(0),
+                immortal_bytes: ok.then_some(0),
+            },
+            collections: Collections {
+                collections_gen0: Some(c.pauses_ns.len() as u64),
+                collections_gen1: Some(0),
+                collections_gen2: Some(0),
+            },
+            cow: CowFigures::default(),
+        }
+    }
+
     fn write_fixture(dir: &Path, experiment: &str, cells: &[FixtureCell], with_memory: bool) {
         let run_id = "20261122-120000-fixture";
         let mut runs = Vec::new();
@@ -197,70 +255,13 @@ mod tests {
         );
         let mut specs = Vec::new();
         for (id, c) in cells.iter().enumerate() {
-            let ok = c.status == Status::Ok;
-            let params: Vec<String> = c.given.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let mm_ms = c.pauses_ns.iter().sum::<u64>() as f64 / 1e6;
-            let some_if_ok = |v: f64| ok.then_some(v);
-            let key = CellKey {
-                run_id: run_id.into(),
-                cell: id,
-                workload: "cycles".into(),
-                strategy: c.strategy.into(),
-                repeat: c.repeat,
-            };
-            runs.push(RunRow {
-                key: key.clone(),
-                setup: CellSetup {
-                    size: "smoke".into(),
-                    seed: 7,
-                    recording: true,
-                    allocator: "pymalloc/jemalloc".into(),
-                    build_profile: "release".into(),
-                    workload_params: "rings=10".into(),
-                    strategy_params: params.join(";"),
-                },
-                outcome: Outcome {
-                    status: c.status,
-                    checksum: ok.then(|| "abc".into()),
-                    error: (!ok).then(|| "thread 'main' panicked".into()),
-                },
-                time: Times {
-                    wall_time_ms: some_if_ok(c.wall_ms),
-                    mm_time_ms: some_if_ok(mm_ms),
-                    mutator_time_ms: some_if_ok(c.wall_ms - mm_ms),
-                },
-                pauses: PauseFigures {
-                    pause_count: ok.then_some(c.pauses_ns.len() as u64),
-                    pause_p50_us: c.pauses_ns.get(c.pauses_ns.len() / 2).map(|ns| *ns as f64 / 1e3),
-                    pause_p99_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
-                    pause_max_us: c.pauses_ns.last().map(|ns| *ns as f64 / 1e3),
-                },
-                requests: RequestFigures { requests: Some(0), ..RequestFigures::default() },
-                memory: MemoryFigures {
-                    peak_rss_bytes: ok.then_some(c.peak_rss),
-                    peak_reserved_bytes: ok.then_some(c.peak_rss / 3),
-                    leaked_objects: ok.then_some(c.leaked_bytes / 48),
-                    leaked_bytes: ok.then_some(c.leaked_bytes),
-                    immortal_objects: ok.then_some(0),
-                    immortal_bytes: ok.then_some(0),
-                },
-                collections: Collections {
-                    collections_gen0: Some(c.pauses_ns.len() as u64),
-                    collections_gen1: Some(0),
-                    collections_gen2: Some(0),
-                },
-                cow: CowFigures::default(),
-            });
+            let row = fixture_row(run_id, id, c);
+            let key = row.key.clone();
+            runs.push(row);
             let step = c.wall_ms * 1e6 / (c.pauses_ns.len() as f64 + 1.0);
             for (i, duration) in c.pauses_ns.iter().enumerate() {
                 pauses.push(PauseRow {
-                    key: CellKey {
-                        run_id: run_id.into(),
-                        cell: id,
-                        workload: "cycles".into(),
-                        strategy: c.strategy.into(),
-                        repeat: c.repeat,
-                    },
+                    key: key.clone(),
                     record: strategies::Pause {
                         kind: if i % 10 == 9 {
                             strategies::PauseKind::Cascade
@@ -372,6 +373,21 @@ mod tests {
         assert!(html.contains("<th>MMU 1.00 ms</th>"), "the MMU table");
         assert!(html.contains("<td>manual</td><td>1</td><td>0.0%</td>"), "a 438 ms pause: MMU 0 up to 100 ms");
         assert!(!html.contains("<script"), "the page has no script");
+    }
+
+    /// Figures from a build whose measured crates checked debug assertions mislead: the page
+    /// says so first (`runs.csv` names such a build `dev+debug-assertions`, never `debug`).
+    #[test]
+    fn a_debug_assertions_build_is_flagged_on_the_page() {
+        let dir = TempDir::new().unwrap();
+        write_fixture(dir.path(), "adhoc", &plain_run(), false);
+        let html = std::fs::read_to_string(write_report(dir.path()).unwrap().report).unwrap();
+        assert!(!html.contains("<b>Debug build</b>"), "a release build is not flagged");
+        let runs = dir.path().join("runs.csv");
+        let text = std::fs::read_to_string(&runs).unwrap();
+        std::fs::write(&runs, text.replace(",release,", ",dev+debug-assertions,")).unwrap();
+        let html = std::fs::read_to_string(write_report(dir.path()).unwrap().report).unwrap();
+        assert!(html.contains("<b>Debug build</b>"), "a dev+debug-assertions build is flagged");
     }
 
     #[test]

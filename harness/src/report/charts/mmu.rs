@@ -35,8 +35,8 @@ pub fn draw(analysis: &Analysis, program: &Program, dir: &Path, charts: &mut Vec
     if runs.is_empty() {
         return Ok(());
     }
-    // From half the shortest of the longest pauses, where every curve but one is still 0, to
-    // the longest run.
+    // From half the shortest of the configurations' longest pauses, where every curve is still
+    // 0, to the longest run.
     let longest_pause = |pauses: &[(f64, f64)]| pauses.iter().map(|p| p.1).fold(0.0, f64::max);
     let shortest = runs.iter().map(|(_, _, p, _)| longest_pause(p)).fold(f64::INFINITY, f64::min) / 2.0;
     let longest = runs.iter().map(|(_, _, _, wall)| *wall).fold(0.0, f64::max);

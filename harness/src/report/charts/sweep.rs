@@ -57,7 +57,7 @@ pub fn draw(analysis: &Analysis, dir: &Path, charts: &mut Vec<Chart>, notes: &mu
                 "Medians over the ok repeats against {}{others}; error bars span the repeats' range. Dashed: \
                  configurations that do not set {} (their median, for reference). Axes are logarithmic where \
                  the values span 10× or more. Lines that coincide in a panel are drawn nested (up to four) or \
-                 once, and named under the legend.",
+                 once, each with its error bars, and named under the legend.",
                 sweep.parameter, sweep.parameter
             ),
             size: (0, 0),
@@ -247,14 +247,17 @@ impl Figure for SweepChart {
             let mut chart = panel(panel_area, axes)?;
             let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
             let widths = nested_widths(&self.groups(m, &y), sweep.lines.len());
-            let drawn = self.points(m, &y).into_iter().zip(widths).enumerate().filter(|(_, (_, w))| *w > 0);
-            for (i, (figures, width)) in drawn {
+            for (i, (figures, width)) in self.points(m, &y).into_iter().zip(widths).enumerate() {
                 let c = color(i);
-                chart
-                    .draw_series(LineSeries::new(figures.iter().map(|(x, f)| (*x, f.median)), c.stroke_width(width)))?;
-                // Markers nest as their lines do.
-                let radius = 4 + width / 2;
-                chart.draw_series(figures.iter().map(|(x, f)| Circle::new((*x, f.median), radius, c.filled())))?;
+                if width > 0 {
+                    let medians = figures.iter().map(|(x, f)| (*x, f.median));
+                    chart.draw_series(LineSeries::new(medians, c.stroke_width(width)))?;
+                    // Markers nest as their lines do.
+                    let radius = 4 + width / 2;
+                    chart.draw_series(figures.iter().map(|(x, f)| Circle::new((*x, f.median), radius, c.filled())))?;
+                }
+                // Every line's error bars, also those of a line drawn once with others: the
+                // medians coincide, the ranges over the repeats need not.
                 for (x, f) in figures.iter().filter(|(_, f)| f.hi > f.lo && y.shows(f.lo)) {
                     let style = c.stroke_width(2);
                     let cap =
@@ -270,5 +273,44 @@ impl Figure for SweepChart {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five lines of the same medians are drawn once, in the first one's colour; the error
+    /// bars of the other four, whose repeats spread differently, are drawn all the same.
+    #[test]
+    fn lines_drawn_once_keep_their_error_bars() {
+        super::super::register_embedded_font().unwrap();
+        let spread = |half: f64| Some(Spread { median: 1e6, lo: 1e6 - half, hi: 1e6 + half });
+        let lines: Vec<SweepLine> = (0..5)
+            .map(|i| SweepLine {
+                label: format!("generational threshold1={i}"),
+                points: [100.0, 700.0]
+                    .map(|x| (x, [spread(1e4 * (i + 1) as f64), None, None, None, None, None]))
+                    .to_vec(),
+            })
+            .collect();
+        let sweep = Sweep {
+            parameter: "generational.threshold0".into(),
+            others: vec!["generational.threshold1".into()],
+            x: Axis::for_parameter(&[100.0, 700.0]),
+            lines,
+            references: Vec::new(),
+        };
+        let chart = SweepChart { title: "sweep".into(), sweep };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
+            chart.draw(&root).unwrap();
+            root.present().unwrap();
+        }
+        assert!(svg.contains("wall time: all 5 lines coincide"), "the legend names them");
+        let RGBColor(r, g, b) = color(4);
+        let bar = format!("stroke=\"#{r:02X}{g:02X}{b:02X}\" stroke-width=\"2\"");
+        assert!(svg.matches(&bar).count() >= 2, "the fifth line's error bars: {bar}");
     }
 }
