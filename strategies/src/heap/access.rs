@@ -55,7 +55,7 @@ impl Heap {
 
     /// The object in slot `index` of a tuple, instance or list; `None` if the slot is empty.
     /// A back edge is followed to its target; a dead back edge panics (a workload bug).
-    #[inline]
+    #[inline(always)]
     pub fn get<'h>(&'h self, h: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
         let obj = self.expect(h, READABLE_SLOTS, "get");
         // SAFETY: a handle keeps `obj` alive; slots of a live object are valid pointers or null.
@@ -86,7 +86,7 @@ impl Heap {
     // ----- writing --------------------------------------------------------------------
 
     /// Stores `value` (or clears the slot) in an instance or list slot.
-    #[inline]
+    #[inline(always)]
     pub fn set(&self, h: &Handle<'_>, index: usize, value: Option<&Handle<'_>>) {
         let obj = self.expect(h, WRITABLE_SLOTS, "set");
         let new = value.map_or(ptr::null_mut(), |v| self.new_reference(v));
