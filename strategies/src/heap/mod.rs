@@ -153,7 +153,9 @@ impl Heap {
         let trial_deletion = collector == CollectorKind::TrialDeletion && tunables.automatic;
         let heap = Heap {
             allocator: UnsafeCell::new(
-                config.allocator.build_with(ArenaPolicy::for_strategy(capabilities.returns_blocks)),
+                config
+                    .allocator
+                    .build_with(config.arenas.unwrap_or(ArenaPolicy::for_strategy(capabilities.returns_blocks))),
             ),
             mode: Mode {
                 back_edges: strategy.back_edges(),
