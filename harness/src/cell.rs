@@ -215,6 +215,7 @@ pub fn execute(spec: &CellSpec) -> Result<CellOutcome> {
         record: spec.record,
         sample_every: spec.sample_every,
         max_live_bytes: Some(spec.max_heap_bytes),
+        arenas: None,
     };
     let heap = Heap::new(config, strategy);
     let allocator_name = format!("{}/{}", spec.allocator, spec.backend);

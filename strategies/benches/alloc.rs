@@ -11,7 +11,8 @@
 //!
 //! - `pymalloc`: `Pymalloc` with the modern geometry (16 KiB pools, 1 MiB arenas), called
 //!   directly (monomorphised, as in the allocator's own hot loops);
-//! - `pymalloc-dyn`: the same through `Box<dyn Allocator>`, as the heap calls it;
+//! - `pymalloc-built`: the same through `BuiltAllocator` (one `match` per call), as the heap
+//!   calls it;
 //! - `jemalloc`: raw `malloc`/`free` of tikv-jemalloc-sys;
 //! - `jemalloc-sized`: raw `malloc`/`sdallocx` (sized free, like our allocator interface);
 //! - `libc`: the C library's `malloc`/`free`.
@@ -184,7 +185,7 @@ fn alloc_free_pairs(c: &mut Criterion) {
                 kind: AllocatorKind::Pymalloc(ArenaGeometry::Modern),
                 backend: SystemBackend::Jemalloc,
             };
-            run(pattern, &mut group, "pymalloc-dyn", config.build().as_mut(), size);
+            run(pattern, &mut group, "pymalloc-built", &mut config.build(), size);
             run(pattern, &mut group, "jemalloc", &mut Jemalloc, size);
             run(pattern, &mut group, "jemalloc-sized", &mut JemallocSized, size);
             run(pattern, &mut group, "libc", &mut Libc, size);

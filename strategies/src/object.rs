@@ -52,7 +52,12 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub const ALL: [Kind; 7] =
+        [Kind::Int, Kind::Str, Kind::Tuple, Kind::List, Kind::Dict, Kind::Instance, Kind::Weakref];
+
     /// Containers can refer to other objects, carry a GC head and are tracked.
+    #[inline]
     pub fn is_container(self) -> bool {
         !matches!(self, Kind::Int | Kind::Str)
     }
@@ -73,6 +78,36 @@ impl Kind {
             Kind::Instance => "instance",
             Kind::Weakref => "weakref",
         }
+    }
+}
+
+/// A set of kinds, one bit per kind: the kind checks of the Mutator API test membership with
+/// one AND instead of scanning a slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KindSet(u8);
+
+const _: () = assert!(Kind::ALL.len() <= u8::BITS as usize, "a KindSet has one bit per kind");
+
+impl KindSet {
+    /// The set of `kinds` (evaluated at compile time where the slice is a constant).
+    pub const fn of(kinds: &[Kind]) -> KindSet {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < kinds.len() {
+            bits |= 1 << kinds[i] as u8;
+            i += 1;
+        }
+        KindSet(bits)
+    }
+
+    #[inline]
+    pub fn contains(self, kind: Kind) -> bool {
+        self.0 & (1 << kind as u8) != 0
+    }
+
+    /// The kinds in the set, in declaration order.
+    pub fn kinds(self) -> impl Iterator<Item = Kind> {
+        Kind::ALL.into_iter().filter(move |&kind| self.contains(kind))
     }
 }
 
@@ -222,19 +257,39 @@ pub(crate) struct DictEntry {
     pub value: ObjPtr,
 }
 
-/// Bytes of the object's own block for `kind` with `len` slots or bytes.
-pub(crate) fn block_size(kind: Kind, len: usize) -> usize {
-    let gc = if kind.is_container() { GC_HEAD_SIZE } else { 0 };
-    let payload = match kind {
-        Kind::Int => size_of::<i64>(),
-        Kind::Str => size_of::<StrBody>() + len + 1,
-        Kind::Tuple => len * size_of::<ObjPtr>(),
-        Kind::List => size_of::<ListBody>(),
-        Kind::Dict => size_of::<DictBody>(),
-        Kind::Instance => size_of::<InstanceBody>() + len * size_of::<ObjPtr>(),
-        Kind::Weakref => size_of::<WeakrefBody>(),
+/// The size of a kind's own block as `fixed + len * per_len` bytes: GC head, header and body,
+/// then its slots (tuple, instance) or bytes and NUL (str).
+const fn block_layout(kind: Kind) -> (usize, usize) {
+    let gc = if matches!(kind, Kind::Int | Kind::Str) { 0 } else { GC_HEAD_SIZE };
+    let (payload, per_len) = match kind {
+        Kind::Int => (size_of::<i64>(), 0),
+        Kind::Str => (size_of::<StrBody>() + 1, 1),
+        Kind::Tuple => (0, size_of::<ObjPtr>()),
+        Kind::List => (size_of::<ListBody>(), 0),
+        Kind::Dict => (size_of::<DictBody>(), 0),
+        Kind::Instance => (size_of::<InstanceBody>(), size_of::<ObjPtr>()),
+        Kind::Weakref => (size_of::<WeakrefBody>(), 0),
     };
-    gc + HEADER_SIZE + payload
+    (gc + HEADER_SIZE + payload, per_len)
+}
+
+/// [`block_layout`] of every kind, indexed by `kind as usize`: a block's size is one load, one
+/// multiply and one add, on the allocation and free paths alike.
+const BLOCK_LAYOUTS: [(usize, usize); Kind::ALL.len()] = {
+    let mut table = [(0, 0); Kind::ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = block_layout(Kind::ALL[i]);
+        i += 1;
+    }
+    table
+};
+
+/// Bytes of the object's own block for `kind` with `len` slots or bytes.
+#[inline]
+pub(crate) fn block_size(kind: Kind, len: usize) -> usize {
+    let (fixed, per_len) = BLOCK_LAYOUTS[kind as usize];
+    fixed + len * per_len
 }
 
 /// Bytes of a list's separate items block for `capacity` items.

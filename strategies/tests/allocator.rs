@@ -259,7 +259,7 @@ fn config(cases: u32) -> ProptestConfig {
 fn run_every_config(ops: &[Op]) {
     for config in AllocatorConfig::all() {
         let mut alloc = config.build();
-        let mut driver = Driver::new(alloc.as_mut(), Charging::of_config(config));
+        let mut driver = Driver::new(&mut alloc, Charging::of_config(config));
         driver.run(ops);
         driver.free_all();
         let s = alloc.stats();
@@ -299,7 +299,7 @@ proptest! {
     fn contents_survive(sizes in prop::collection::vec(0..=2048usize, 1..200), order in any::<Index>()) {
         for config in AllocatorConfig::all() {
             let mut alloc = config.build();
-            let mut driver = Driver::new(alloc.as_mut(), Charging::of_config(config));
+            let mut driver = Driver::new(&mut alloc, Charging::of_config(config));
             for (i, &size) in sizes.iter().enumerate() {
                 driver.alloc(size);
                 if i % 3 == 2 {
@@ -355,7 +355,7 @@ proptest! {
 fn blocks_are_aligned() {
     for config in AllocatorConfig::all() {
         let mut alloc = config.build();
-        let mut driver = Driver::new(alloc.as_mut(), Charging::of_config(config));
+        let mut driver = Driver::new(&mut alloc, Charging::of_config(config));
         for size in 0..=2048 {
             driver.alloc(size);
         }

@@ -10,6 +10,7 @@ mod common;
 
 use common::{allocators, cases};
 use proptest::prelude::*;
+use strategies::alloc::ArenaPolicy;
 use strategies::{
     AllocatorConfig, FinalizerKind, Handle, Heap, HeapCapExceeded, HeapConfig, Kind, WeakCallback, strategy,
 };
@@ -361,6 +362,27 @@ fn kinds_are_checked() {
 fn slots_are_bounds_checked() {
     let heap = heap_with("refcount", AllocatorConfig::default());
     heap.get(&heap.instance(2), 2);
+}
+
+/// Frees a tree of about 5 MiB (several 1 MiB arenas) and returns how many arenas went back to
+/// the OS.
+fn arenas_freed_after_a_big_tree(arenas: Option<ArenaPolicy>) -> u64 {
+    let strategy = strategy::find("refcount").unwrap().build(&Default::default()).unwrap();
+    let heap = Heap::new(HeapConfig { arenas, ..HeapConfig::default() }, strategy);
+    let root = heap.list();
+    for _ in 0..64_000 {
+        heap.list_append(&root, &heap.instance(4));
+    }
+    drop(root);
+    let freed = heap.stats().alloc.arenas_freed;
+    heap.finish();
+    freed
+}
+
+#[test]
+fn the_arena_policy_is_the_strategys_unless_the_config_sets_one() {
+    assert!(arenas_freed_after_a_big_tree(None) > 0, "refcount: CPython's policy unmaps free arenas");
+    assert_eq!(arenas_freed_after_a_big_tree(Some(ArenaPolicy::Retain)), 0, "retained arenas stay mapped");
 }
 
 #[test]

@@ -5,9 +5,11 @@
 //!   the `Heap`), native `Rc<RefCell<Node>>` (reference counted, as ours), and native `Box`
 //!   (owned, no counts). Nodes hold left, right and two integers; the same trees are built
 //!   top-down and bottom-up in the same order, walked by the same checks, and dropped at the same
-//!   points, so the checksums agree (asserted before timing).
-//! - **binary-trees** at depth 16: ours (2-tuples through the `Heap`) against native `Box`; the
-//!   output lines must agree.
+//!   points, so the checksums agree (asserted before timing). `ours-retain` is ours with freed
+//!   arenas kept mapped (`HeapConfig::arenas`, not the default: it changes CPython's RSS
+//!   behaviour), to show what the page faults of re-mapped arenas cost.
+//! - **binary-trees** at depth 16: ours (2-tuples through the `Heap`, and `ours-retain`) against
+//!   native `Box`; the output lines must agree.
 //!
 //! Criterion times one function after another; the ratios asked of this bench must come from
 //! runs side by side on a noisy shared machine, so the bench has its own loop instead: each round
@@ -23,6 +25,7 @@ use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use strategies::alloc::ArenaPolicy;
 use strategies::{Heap, HeapConfig, strategy};
 use workloads::{Checksum, Size, WorkloadArgs};
 
@@ -50,23 +53,26 @@ fn tree_size(depth: u32) -> u64 {
 // Ours
 // -------------------------------------------------------------------------------------------
 
-fn refcount_heap() -> Heap {
-    Heap::new(HeapConfig::default(), strategy::find("refcount").unwrap().build(&Default::default()).unwrap())
+fn refcount_heap(arenas: Option<ArenaPolicy>) -> Heap {
+    let config = HeapConfig { arenas, ..HeapConfig::default() };
+    Heap::new(config, strategy::find("refcount").unwrap().build(&Default::default()).unwrap())
 }
 
-/// The `trees` workload (GCBench) under `refcount`, as the harness runs it.
-fn ours_gcbench(size: Size) -> Checksum {
+/// The `trees` workload (GCBench) under `refcount`, as the harness runs it (`arenas: None`), or
+/// with freed arenas kept mapped (`Some(Retain)`, not the default: it changes CPython's RSS
+/// behaviour), which shows what the page faults of re-mapped arenas cost.
+fn ours_gcbench(size: Size, arenas: Option<ArenaPolicy>) -> Checksum {
     let args = WorkloadArgs { size, seed: 0, params: BTreeMap::new() };
     let workload = workloads::find("trees").unwrap().build(&args).unwrap();
-    let heap = refcount_heap();
+    let heap = refcount_heap(arenas);
     let checksum = workload.run(&heap);
     heap.finish();
     checksum
 }
 
-/// binary-trees through the heap, 2-tuple nodes.
-fn ours_binary_trees(n: u32) -> Vec<String> {
-    let heap = refcount_heap();
+/// binary-trees through the heap, 2-tuple nodes (arenas as in [`ours_gcbench`]).
+fn ours_binary_trees(n: u32, arenas: Option<ArenaPolicy>) -> Vec<String> {
+    let heap = refcount_heap(arenas);
     let lines = workloads::trees::binary_trees(&heap, n, false);
     heap.finish();
     lines
@@ -334,18 +340,27 @@ fn main() {
         if benching { (Size::Default, DEFAULT_GCBENCH, 16, rounds) } else { (Size::Smoke, SMOKE_GCBENCH, 6, 1) };
 
     // The same program: the same checksums and output lines.
-    let ours = ours_gcbench(size);
+    let ours = ours_gcbench(size, None);
+    assert_eq!(ours_gcbench(size, Some(ArenaPolicy::Retain)), ours, "arenas retained: GCBench differs");
     assert_eq!(native_gcbench::<Rc<RefCell<RcNode>>>(gcbench_depths), ours, "native Rc GCBench differs");
     assert_eq!(native_gcbench::<Box<BoxNode>>(gcbench_depths), ours, "native Box GCBench differs");
-    assert_eq!(native_binary_trees(bt_depth), ours_binary_trees(bt_depth), "native binary-trees differs");
+    let ours_lines = ours_binary_trees(bt_depth, None);
+    assert_eq!(native_binary_trees(bt_depth), ours_lines, "native binary-trees differs");
+    assert_eq!(
+        ours_binary_trees(bt_depth, Some(ArenaPolicy::Retain)),
+        ours_lines,
+        "arenas retained: binary-trees differs"
+    );
 
     let mut gcbench = [
-        variant("ours-refcount", move || ours_gcbench(size).0),
+        variant("ours-refcount", move || ours_gcbench(size, None).0),
+        variant("ours-retain", move || ours_gcbench(size, Some(ArenaPolicy::Retain)).0),
         variant("rc", move || native_gcbench::<Rc<RefCell<RcNode>>>(gcbench_depths).0),
         variant("box", move || native_gcbench::<Box<BoxNode>>(gcbench_depths).0),
     ];
     let mut binary = [
-        variant("ours-refcount", move || digest(&ours_binary_trees(bt_depth))),
+        variant("ours-refcount", move || digest(&ours_binary_trees(bt_depth, None))),
+        variant("ours-retain", move || digest(&ours_binary_trees(bt_depth, Some(ArenaPolicy::Retain)))),
         variant("box", move || digest(&native_binary_trees(bt_depth))),
     ];
     interleave(&mut gcbench, rounds);

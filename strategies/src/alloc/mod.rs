@@ -4,7 +4,7 @@
 //!   Heap (object model)
 //!     |  alloc(size) / free(ptr, size)          -- sized: the object model always knows a block's size
 //!     v
-//!   dyn Allocator
+//!   BuiltAllocator: one `match` per call (no virtual call; every kind implements Allocator)
 //!     +-- Pymalloc<POOL, ARENA>   size <= 512: arenas -> pools -> 16-byte size-class blocks
 //!     |        |                  size >  512: passed through to the system backend
 //!     +-- PerObjectMalloc         every block is its own system allocation (valgrind sees each one)
@@ -145,21 +145,73 @@ impl AllocatorConfig {
     }
 
     /// The allocator, with CPython's arena policy.
-    pub fn build(self) -> Box<dyn Allocator> {
+    pub fn build(self) -> BuiltAllocator {
         self.build_with(ArenaPolicy::ReleaseToOs)
     }
 
     /// The allocator, with arena policy `policy` (pymalloc kinds only; the per-object allocator
     /// has no arenas).
-    pub fn build_with(self, policy: ArenaPolicy) -> Box<dyn Allocator> {
+    pub fn build_with(self, policy: ArenaPolicy) -> BuiltAllocator {
         match self.kind {
             AllocatorKind::Pymalloc(ArenaGeometry::Classic) => {
-                Box::new(Pymalloc::<{ 4 << 10 }, { 256 << 10 }>::new(self.backend).with_arena_policy(policy))
+                BuiltAllocator::Classic(Pymalloc::new(self.backend).with_arena_policy(policy))
             }
             AllocatorKind::Pymalloc(ArenaGeometry::Modern) => {
-                Box::new(Pymalloc::<{ 16 << 10 }, { 1 << 20 }>::new(self.backend).with_arena_policy(policy))
+                BuiltAllocator::Modern(Pymalloc::new(self.backend).with_arena_policy(policy))
             }
-            AllocatorKind::PerObject => Box::new(PerObjectMalloc::new(self.backend)),
+            AllocatorKind::PerObject => BuiltAllocator::PerObject(PerObjectMalloc::new(self.backend)),
+        }
+    }
+}
+
+/// The allocator a heap is built on: one of the kinds, called through a `match` rather than a
+/// virtual call, so the pools' fast paths inline into the heap's. Each kind still implements
+/// [`Allocator`], the shared contract, and so does this.
+pub enum BuiltAllocator {
+    /// `pymalloc`: 16 KiB pools in 1 MiB arenas.
+    Modern(Pymalloc<{ ArenaGeometry::Modern.pool_bytes() }, { ArenaGeometry::Modern.arena_bytes() }>),
+    /// `pymalloc-classic`: 4 KiB pools in 256 KiB arenas.
+    Classic(Pymalloc<{ ArenaGeometry::Classic.pool_bytes() }, { ArenaGeometry::Classic.arena_bytes() }>),
+    /// `per-object`.
+    PerObject(PerObjectMalloc),
+}
+
+impl Allocator for BuiltAllocator {
+    fn name(&self) -> String {
+        match self {
+            BuiltAllocator::Modern(a) => a.name(),
+            BuiltAllocator::Classic(a) => a.name(),
+            BuiltAllocator::PerObject(a) => a.name(),
+        }
+    }
+
+    #[inline(always)]
+    fn alloc(&mut self, size: usize) -> NonNull<u8> {
+        match self {
+            BuiltAllocator::Modern(a) => a.alloc(size),
+            BuiltAllocator::Classic(a) => a.alloc(size),
+            BuiltAllocator::PerObject(a) => a.alloc(size),
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn free(&mut self, ptr: NonNull<u8>, size: usize) {
+        // SAFETY: the trait contract, forwarded to the kind that made the block (a value of
+        // this enum never changes kind). Test: allocator::contents_survive.
+        unsafe {
+            match self {
+                BuiltAllocator::Modern(a) => a.free(ptr, size),
+                BuiltAllocator::Classic(a) => a.free(ptr, size),
+                BuiltAllocator::PerObject(a) => a.free(ptr, size),
+            }
+        }
+    }
+
+    fn stats(&self) -> AllocStats {
+        match self {
+            BuiltAllocator::Modern(a) => a.stats(),
+            BuiltAllocator::Classic(a) => a.stats(),
+            BuiltAllocator::PerObject(a) => a.stats(),
         }
     }
 }

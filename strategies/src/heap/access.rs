@@ -6,7 +6,12 @@ use std::ptr;
 use super::{Handle, Heap};
 use crate::dict;
 use crate::dict::Blocks;
-use crate::object::{self, DictBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
+use crate::object::{self, DictBody, Kind, KindSet, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
+
+/// Kinds whose slots `get` reads: tuples, instances, lists.
+const READABLE_SLOTS: KindSet = KindSet::of(&[Kind::Tuple, Kind::Instance, Kind::List]);
+/// Kinds whose slots `set` writes: instances and lists (tuples are immutable).
+const WRITABLE_SLOTS: KindSet = KindSet::of(&[Kind::Instance, Kind::List]);
 use crate::strategy::BackEdges;
 
 impl Heap {
@@ -30,14 +35,15 @@ impl Heap {
         }
     }
 
+    #[inline]
     pub fn int_value(&self, h: &Handle<'_>) -> i64 {
-        let obj = self.expect(h, &[Kind::Int], "int_value");
+        let obj = self.expect(h, KindSet::of(&[Kind::Int]), "int_value");
         // SAFETY: a live int's body is its i64 value. Test: object_model::atoms_round_trip.
         unsafe { *object::body::<i64>(obj) }
     }
 
     pub fn str_value(&self, h: &Handle<'_>) -> String {
-        let obj = self.expect(h, &[Kind::Str], "str_value");
+        let obj = self.expect(h, KindSet::of(&[Kind::Str]), "str_value");
         // SAFETY: a live str holds `len` valid UTF-8 bytes after its body (copied from a &str).
         // Test: object_model::atoms_round_trip.
         unsafe {
@@ -49,8 +55,9 @@ impl Heap {
 
     /// The object in slot `index` of a tuple, instance or list; `None` if the slot is empty.
     /// A back edge is followed to its target; a dead back edge panics (a workload bug).
+    #[inline(always)]
     pub fn get<'h>(&'h self, h: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
-        let obj = self.expect(h, &[Kind::Tuple, Kind::Instance, Kind::List], "get");
+        let obj = self.expect(h, READABLE_SLOTS, "get");
         // SAFETY: a handle keeps `obj` alive; slots of a live object are valid pointers or null.
         // Test: object_model::slots_round_trip.
         let value = unsafe { *slot_at(obj, index) };
@@ -59,14 +66,14 @@ impl Heap {
 
     /// Whether handle `h`'s slot `index` holds a reference (a back edge counts even if dead).
     pub fn is_set(&self, h: &Handle<'_>, index: usize) -> bool {
-        let obj = self.expect(h, &[Kind::Tuple, Kind::Instance, Kind::List], "is_set");
+        let obj = self.expect(h, READABLE_SLOTS, "is_set");
         // SAFETY: as in `get`. Test: object_model::slots_are_bounds_checked.
         unsafe { !(*slot_at(obj, index)).is_null() }
     }
 
     /// The target of a weakref, if it is still alive.
     pub fn upgrade<'h>(&'h self, weakref: &Handle<'h>) -> Option<Handle<'h>> {
-        let obj = self.expect(weakref, &[Kind::Weakref], "upgrade");
+        let obj = self.expect(weakref, KindSet::of(&[Kind::Weakref]), "upgrade");
         // SAFETY: a live weakref's target is null or a live object (cleared when it dies).
         // Test: object_model::weakref_dies_with_target.
         let target = unsafe { (*object::body::<WeakrefBody>(obj)).target };
@@ -79,8 +86,9 @@ impl Heap {
     // ----- writing --------------------------------------------------------------------
 
     /// Stores `value` (or clears the slot) in an instance or list slot.
+    #[inline(always)]
     pub fn set(&self, h: &Handle<'_>, index: usize, value: Option<&Handle<'_>>) {
-        let obj = self.expect(h, &[Kind::Instance, Kind::List], "set");
+        let obj = self.expect(h, WRITABLE_SLOTS, "set");
         let new = value.map_or(ptr::null_mut(), |v| self.new_reference(v));
         self.replace_slot(obj, index, new);
     }
@@ -90,10 +98,12 @@ impl Heap {
     /// shared by every back edge to `target` as CPython shares `weakref.ref(target)`.
     /// Invariant for workloads: a back edge never is the only thing keeping its target alive.
     pub fn set_back_edge(&self, h: &Handle<'_>, index: usize, target: &Handle<'_>) {
-        let obj = self.expect(h, &[Kind::Instance, Kind::List], "set_back_edge");
+        let obj = self.expect(h, WRITABLE_SLOTS, "set_back_edge");
         let new = match self.mode.back_edges {
             BackEdges::Strong => self.new_reference(target),
-            BackEdges::Weak => self.back_edge_weakref(self.expect(target, &[Kind::Instance], "a back edge's target")),
+            BackEdges::Weak => {
+                self.back_edge_weakref(self.expect(target, KindSet::of(&[Kind::Instance]), "a back edge's target"))
+            }
         };
         self.replace_slot(obj, index, new);
     }
@@ -105,7 +115,7 @@ impl Heap {
 
     /// Inserts before `index` (`index == len` appends), like `list.insert`.
     pub fn list_insert(&self, list: &Handle<'_>, index: usize, value: &Handle<'_>) {
-        let obj = self.expect(list, &[Kind::List], "list_insert");
+        let obj = self.expect(list, KindSet::of(&[Kind::List]), "list_insert");
         // SAFETY: a live list's body is a ListBody. Test: object_model::list_insert_remove_match_python.
         let len = unsafe { (*object::body::<ListBody>(obj)).len };
         assert!(index <= len, "list_insert at {index} in a list of length {len}");
@@ -122,7 +132,7 @@ impl Heap {
 
     /// Removes and returns the item at `index`, like `list.pop(index)`.
     pub fn list_remove<'h>(&'h self, list: &Handle<'h>, index: usize) -> Option<Handle<'h>> {
-        let obj = self.expect(list, &[Kind::List], "list_remove");
+        let obj = self.expect(list, KindSet::of(&[Kind::List]), "list_remove");
         // SAFETY: a live list's slots are its `len` items. Test: object_model::list_insert_remove_match_python.
         let slots = unsafe { object::slots(obj) };
         let len = slots.len();
@@ -139,7 +149,7 @@ impl Heap {
     }
 
     pub fn dict_set(&self, d: &Handle<'_>, key: u64, value: &Handle<'_>) {
-        let obj = self.expect(d, &[Kind::Dict], "dict_set");
+        let obj = self.expect(d, KindSet::of(&[Kind::Dict]), "dict_set");
         // Stored first, counted after: if the table's growth stops at the heap cap, the dict is
         // unchanged and no reference was taken. Nothing runs between the two.
         let new = self.own(value);
@@ -159,7 +169,7 @@ impl Heap {
     }
 
     pub fn dict_get<'h>(&'h self, d: &Handle<'h>, key: u64) -> Option<Handle<'h>> {
-        let obj = self.expect(d, &[Kind::Dict], "dict_get");
+        let obj = self.expect(d, KindSet::of(&[Kind::Dict]), "dict_get");
         let value = dict::lookup(obj, key);
         (!value.is_null()).then(|| {
             self.incref(value);
@@ -169,7 +179,7 @@ impl Heap {
 
     /// Removes `key`, returning its value if it was present.
     pub fn dict_remove<'h>(&'h self, d: &Handle<'h>, key: u64) -> Option<Handle<'h>> {
-        let obj = self.expect(d, &[Kind::Dict], "dict_remove");
+        let obj = self.expect(d, KindSet::of(&[Kind::Dict]), "dict_remove");
         let value = dict::remove(obj, key);
         // The dict's reference is handed to the returned handle.
         (!value.is_null()).then(|| self.handle(value))
@@ -177,7 +187,7 @@ impl Heap {
 
     /// Keys in insertion order, as Python iterates a dict.
     pub fn dict_keys(&self, d: &Handle<'_>) -> Vec<u64> {
-        let obj = self.expect(d, &[Kind::Dict], "dict_keys");
+        let obj = self.expect(d, KindSet::of(&[Kind::Dict]), "dict_keys");
         // SAFETY: a live dict's entries are valid; deleted ones have a null value.
         // Test: object_model::dict_grows_and_keeps_order.
         unsafe { object::dict_entries(obj).iter().filter(|e| !e.value.is_null()).map(|e| e.key).collect() }
@@ -228,6 +238,7 @@ impl Heap {
         }
     }
 
+    #[inline]
     pub(super) fn replace_slot(&self, obj: ObjPtr, index: usize, new: ObjPtr) {
         // SAFETY: `obj` is alive (the caller holds a handle); `slot_at` checks the bounds.
         // Test: object_model::refcounts_balance.
@@ -241,6 +252,7 @@ impl Heap {
     }
 
     /// Turns a slot value into a handle, following a back edge stored as a weakref.
+    #[inline]
     pub(super) fn follow<'h>(&'h self, value: ObjPtr, holder: ObjPtr, index: usize) -> Option<Handle<'h>> {
         if value.is_null() {
             return None;
@@ -250,13 +262,9 @@ impl Heap {
         let target = unsafe {
             if (*value).kind == Kind::Weakref && (*value).flags & flags::BACK_EDGE != 0 {
                 let target = (*object::body::<WeakrefBody>(value)).target;
-                assert!(
-                    !target.is_null(),
-                    "dead back edge in slot {index} of a {}: workload invariant broken — a back \
-                     edge must never be the only reference keeping its target alive (under the \
-                     `weakref` strategy back edges are weak, so the target has been freed)",
-                    (*holder).kind.name()
-                );
+                if target.is_null() {
+                    dead_back_edge(index, (*holder).kind);
+                }
                 target
             } else {
                 value
@@ -271,12 +279,30 @@ impl Heap {
 ///
 /// # Safety
 /// `obj` names a live tuple, instance or list.
+#[inline]
 pub(super) unsafe fn slot_at(obj: ObjPtr, index: usize) -> *mut ObjPtr {
     // SAFETY: forwarded contract. Test: object_model::slots_are_bounds_checked.
     let slots = unsafe { object::slots(obj) };
-    let len = slots.len();
-    // SAFETY: forwarded contract. Test: object_model::slots_are_bounds_checked.
-    let kind = unsafe { (*obj).kind.name() };
-    assert!(index < len, "slot {index} out of range for a {kind} of length {len}");
+    if index >= slots.len() {
+        // SAFETY: forwarded contract. Test: object_model::slots_are_bounds_checked.
+        slot_out_of_range(index, unsafe { (*obj).kind }, slots.len());
+    }
     &mut slots[index]
+}
+
+#[cold]
+#[inline(never)]
+fn dead_back_edge(index: usize, holder: Kind) -> ! {
+    panic!(
+        "dead back edge in slot {index} of a {}: workload invariant broken — a back edge must \
+         never be the only reference keeping its target alive (under the `weakref` strategy back \
+         edges are weak, so the target has been freed)",
+        holder.name()
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn slot_out_of_range(index: usize, kind: Kind, len: usize) -> ! {
+    panic!("slot {index} out of range for a {} of length {len}", kind.name())
 }

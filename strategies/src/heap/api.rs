@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{GENERATIONS, Handle, Heap};
-use crate::alloc::{AllocStats, AllocatorConfig};
+use crate::alloc::{AllocStats, AllocatorConfig, ArenaPolicy};
 use crate::object::Kind;
 use crate::recorder::{DEFAULT_SAMPLE_EVERY, MemorySample, Pause};
 
@@ -29,6 +29,12 @@ pub struct HeapConfig {
     /// live bytes, plus, under `nogc`, the bytes of dead objects it keeps. The heap panics with a
     /// [`HeapCapExceeded`] payload; see the module docs. `None`: no cap.
     pub max_live_bytes: Option<u64>,
+    /// The pymalloc arena policy. `None` (default): the strategy's
+    /// ([`ArenaPolicy::for_strategy`]: CPython's `ReleaseToOs` wherever blocks go back to the
+    /// allocator, `Retain` under `nogc`). `Some(Retain)` keeps freed arenas mapped for reuse, the
+    /// arena cache that spares a program of deep trees its page faults; it changes CPython's RSS
+    /// behaviour, so only the `native` bench sets it, to measure what the faults cost.
+    pub arenas: Option<ArenaPolicy>,
 }
 
 impl Default for HeapConfig {
@@ -39,6 +45,7 @@ impl Default for HeapConfig {
             record: true,
             sample_every: DEFAULT_SAMPLE_EVERY,
             max_live_bytes: None,
+            arenas: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::ptr::NonNull;
 
 use super::Heap;
 use super::gc_list;
+use crate::alloc::{AllocStats, Allocator};
 use crate::dict::Blocks;
 use crate::object::{self, DictBody, Kind, ListBody, ObjPtr, flags};
 use crate::strategy::CollectorKind;
@@ -13,6 +14,7 @@ use crate::strategy::CollectorKind;
 impl Heap {
     /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
     /// unwritten). Counts the allocation and takes the interval sample when one is due.
+    #[inline]
     pub(super) fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
         let allocations = self.counters.allocations.get() + 1;
         self.counters.allocations.set(allocations);
@@ -24,6 +26,7 @@ impl Heap {
 
     /// A fresh object, not counted as a program allocation (the runtime's own: back-edge
     /// weakrefs). May run a collection first, and stops the workload if it would pass the cap.
+    #[inline(always)]
     pub(super) fn allocate_uncounted(&self, kind: Kind, len: usize) -> ObjPtr {
         let size = object::block_size(kind, len);
         let mut counted = false;
@@ -31,10 +34,7 @@ impl Heap {
             let collect;
             (counted, collect) = self.gc.note_allocation(kind, len);
             if collect {
-                match self.mode.collector {
-                    CollectorKind::Incremental => self.collect_increment_due(),
-                    _ => self.collect_generations(),
-                }
+                self.collection_due();
             }
             if self.roots.is_full() {
                 self.collect_possible_roots();
@@ -48,6 +48,16 @@ impl Heap {
         // SAFETY: the block has `block_size(kind, len)` bytes and is 16-aligned.
         // Test: object_model::sizes_match_layout.
         unsafe { object::init_header(NonNull::new_unchecked(block), kind, len).as_ptr() }
+    }
+
+    /// The gen-0 count passed its threshold: the strategy's collector runs (off the fast path).
+    #[cold]
+    #[inline(never)]
+    fn collection_due(&self) {
+        match self.mode.collector {
+            CollectorKind::Incremental => self.collect_increment_due(),
+            _ => self.collect_generations(),
+        }
     }
 
     /// Starts tracking container `obj` in the youngest generation.
@@ -68,6 +78,7 @@ impl Heap {
     /// Ends a dead object: it leaves the weakref and GC lists and the live counts, then its
     /// blocks go back to the allocator, or, under `nogc`, to the graveyard. Its references must
     /// already have been dropped or handed over.
+    #[inline(always)]
     pub(super) fn free_object(&self, obj: ObjPtr) {
         self.retire(obj);
         if self.mode.retain_dead {
@@ -79,26 +90,30 @@ impl Heap {
 
     /// The bookkeeping of a death, whatever happens to the blocks: unlinks a weakref from its
     /// target, untracks a container, counts the deallocation.
+    #[inline(always)]
     pub(super) fn retire(&self, obj: ObjPtr) {
         // SAFETY: `obj` has refcount zero and is unreachable, but its block is still ours.
         // Tests: object_model::refcounts_balance, object_model::weakref_dies_with_target.
         unsafe {
-            if (*obj).kind == Kind::Weakref {
-                self.unlink_weakref(obj);
-            }
-            if (*obj).kind.is_container() {
+            let kind = (*obj).kind;
+            if kind.is_container() {
+                if kind == Kind::Weakref {
+                    self.unlink_weakref(obj);
+                }
                 if (*obj).flags & flags::BUFFERED != 0 {
                     self.roots.remove(obj);
                 }
                 if object::is_tracked(obj) {
                     self.untrack(obj);
                 }
-                self.gc.note_deallocation((*obj).kind, (*obj).len as usize);
+                self.gc.note_deallocation(kind, (*obj).len as usize);
             }
         }
         self.counters.live_objects.set(self.counters.live_objects.get() - 1);
     }
+
     /// Returns `obj`'s blocks (the object, a list's items, a dict's table) to the allocator.
+    #[inline(always)]
     pub(super) fn return_blocks(&self, obj: ObjPtr) {
         // SAFETY: `obj` is retired and its blocks are returned once (directly, or from the
         // graveyard at teardown); we read its layout one last time.
@@ -123,6 +138,14 @@ impl Heap {
             self.free_bytes(object::block_start(obj).as_ptr(), size);
         }
     }
+
+    /// The allocator's counters.
+    pub(super) fn alloc_stats(&self) -> AllocStats {
+        // SAFETY: the heap is not `Sync`, and the allocator is reached only here and in
+        // `alloc_bytes`/`free_bytes`, each for one call that does not call back into the heap,
+        // so no other reference to it is alive. Test: object_model::teardown_frees_everything.
+        unsafe { (*self.allocator.get()).stats() }
+    }
 }
 
 impl Blocks for Heap {
@@ -130,17 +153,22 @@ impl Blocks for Heap {
         Heap::admit(self, size);
     }
 
+    #[inline(always)]
     fn alloc_bytes(&self, size: usize) -> *mut u8 {
         self.counters.live_bytes.set(self.counters.live_bytes.get() + size as u64);
-        self.allocator.borrow_mut().alloc(size).as_ptr()
+        // SAFETY: the allocator is reached only for one call at a time that never calls back
+        // into the heap, and the heap is not `Sync` (as in `alloc_stats`).
+        // Test: object_model::teardown_frees_everything.
+        unsafe { (*self.allocator.get()).alloc(size).as_ptr() }
     }
 
+    #[inline(always)]
     fn free_bytes(&self, block: *mut u8, size: usize) {
         self.counters.live_bytes.set(self.counters.live_bytes.get() - size as u64);
-        // SAFETY: every block freed here came from `alloc_bytes` with the same size (the object
-        // model records sizes in headers, list capacities and dict capacities).
+        // SAFETY: every block freed here came from `alloc_bytes` with this size (recorded in headers,
+        // list and dict capacities); the allocator is reached for this call only (`alloc_stats`).
         // Test: object_model::teardown_frees_everything (live bytes return to zero).
-        unsafe { self.allocator.borrow_mut().free(NonNull::new_unchecked(block), size) };
+        unsafe { (*self.allocator.get()).free(NonNull::new_unchecked(block), size) };
     }
 }
 

@@ -81,7 +81,7 @@ impl Heap {
             live_objects: self.counters.live_objects.get(),
             live_bytes: self.counters.live_bytes.get(),
             retained_bytes: self.graveyard.bytes.get(),
-            alloc: self.allocator.borrow().stats(),
+            alloc: self.alloc_stats(),
         };
         let mut recorder = self.recorder.borrow_mut();
         recorder.record_sample(trigger, figures);

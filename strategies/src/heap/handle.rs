@@ -6,7 +6,7 @@ use std::fmt;
 use std::ptr::{self, NonNull};
 
 use super::Heap;
-use crate::object::{Header, Kind, ObjPtr};
+use crate::object::{Header, Kind, KindSet, ObjPtr};
 
 /// A strong reference to a live object of one heap.
 pub struct Handle<'h> {
@@ -49,6 +49,7 @@ impl fmt::Debug for Handle<'_> {
 
 /// Turning raw objects into handles and back.
 impl Heap {
+    #[inline]
     pub(super) fn handle(&self, obj: ObjPtr) -> Handle<'_> {
         // Invariant: every caller passes a live object whose
         // refcount already includes the reference this handle now owns.
@@ -56,16 +57,24 @@ impl Heap {
     }
 
     /// The object behind `h`, after checking that `h` belongs to this heap.
+    #[inline]
     pub(super) fn own(&self, h: &Handle<'_>) -> ObjPtr {
-        assert!(ptr::eq(h.heap, self), "a handle from another heap was passed to this one");
+        if !ptr::eq(h.heap, self) {
+            foreign_handle();
+        }
         h.ptr()
     }
 
-    pub(super) fn expect(&self, h: &Handle<'_>, kinds: &[Kind], operation: &str) -> ObjPtr {
+    /// The object behind `h`, after checking that it belongs to this heap and that its kind is
+    /// one of `kinds` (one AND; the message is built only on failure, out of line).
+    #[inline]
+    pub(super) fn expect(&self, h: &Handle<'_>, kinds: KindSet, operation: &'static str) -> ObjPtr {
         let obj = self.own(h);
         // SAFETY: a handle keeps its object alive. Test: object_model::kinds_are_checked.
         let kind = unsafe { (*obj).kind };
-        assert!(kinds.contains(&kind), "{operation}: expected {}, got a {}", kind_list(kinds), kind.name());
+        if !kinds.contains(kind) {
+            wrong_kind(operation, kinds, kind);
+        }
         obj
     }
 
@@ -77,7 +86,15 @@ impl Heap {
     }
 }
 
-pub(super) fn kind_list(kinds: &[Kind]) -> String {
-    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
-    format!("a {}", names.join(" or a "))
+#[cold]
+#[inline(never)]
+fn foreign_handle() -> ! {
+    panic!("a handle from another heap was passed to this one")
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_kind(operation: &str, kinds: KindSet, kind: Kind) -> ! {
+    let names: Vec<&str> = kinds.kinds().map(Kind::name).collect();
+    panic!("{operation}: expected a {}, got a {}", names.join(" or a "), kind.name())
 }

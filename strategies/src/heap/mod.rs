@@ -32,9 +32,9 @@
 //! next interval sample; clocks are read only at the ends of cascades and collections and at
 //! checkpoints. With recording off none of that runs (the counter still counts).
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell, UnsafeCell};
 
-use crate::alloc::{Allocator, ArenaPolicy};
+use crate::alloc::{ArenaPolicy, BuiltAllocator};
 use crate::object::ObjPtr;
 use crate::recorder::Recorder;
 use crate::strategy::{BackEdges, CollectorKind, Strategy};
@@ -78,7 +78,9 @@ const SMALL_INT_MAX: i64 = 256;
 
 /// A CPython-like heap with one allocator and one strategy.
 pub struct Heap {
-    allocator: RefCell<Box<dyn Allocator>>,
+    /// Reached only by `alloc_bytes`, `free_bytes` and `alloc_stats` (blocks.rs), each one
+    /// allocator call that never calls back into the heap: no `RefCell` borrow per block.
+    allocator: UnsafeCell<BuiltAllocator>,
     strategy: RefCell<Box<dyn Strategy>>,
     /// What the strategy and the config make of this heap, fixed when it is built.
     mode: Mode,
@@ -156,8 +158,10 @@ impl Heap {
         let gen0_trigger = matches!(collector, CollectorKind::Generational | CollectorKind::Incremental);
         let trial_deletion = collector == CollectorKind::TrialDeletion && tunables.automatic;
         let heap = Heap {
-            allocator: RefCell::new(
-                config.allocator.build_with(ArenaPolicy::for_strategy(capabilities.returns_blocks)),
+            allocator: UnsafeCell::new(
+                config
+                    .allocator
+                    .build_with(config.arenas.unwrap_or(ArenaPolicy::for_strategy(capabilities.returns_blocks))),
             ),
             mode: Mode {
                 back_edges: strategy.back_edges(),
@@ -211,7 +215,7 @@ impl Heap {
             requests_done: self.counters.requests_done.get(),
             startup_done: self.counters.startup_done.get(),
             ignored_panics: self.user_code.ignored_panics.get(),
-            alloc: self.allocator.borrow().stats(),
+            alloc: self.alloc_stats(),
         }
     }
 }

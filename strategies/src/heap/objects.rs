@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::weakrefs::Origin;
 use super::{CallbackId, FinalizerId, FinalizerKind, Handle, Heap, SMALL_INT_MAX, SMALL_INT_MIN, WeakCallback};
-use crate::object::{self, DictBody, InstanceBody, Kind, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
+use crate::object::{self, DictBody, InstanceBody, Kind, KindSet, ListBody, ObjPtr, StrBody, WeakrefBody, flags};
 
 impl Heap {
     /// An int; -5..=256 come from the small-int cache, as in CPython.
@@ -51,14 +51,16 @@ impl Heap {
         }
         // Checked before allocating and counted after: a panic (a foreign handle, the heap cap)
         // leaves no half-built tuple and no extra reference behind.
-        let references: Vec<ObjPtr> = items.iter().map(|item| item.map_or(ptr::null_mut(), |h| self.own(h))).collect();
-        let obj = self.allocate(Kind::Tuple, items.len());
-        for &item in references.iter().filter(|item| !item.is_null()) {
-            self.incref(item);
+        for item in items.iter().flatten() {
+            self.own(item);
         }
+        let obj = self.allocate(Kind::Tuple, items.len());
         // SAFETY: fresh tuple: its slots are the `items.len()` pointers after the header.
         // Test: object_model::slots_round_trip.
-        unsafe { object::slots(obj) }.copy_from_slice(&references);
+        let slots = unsafe { object::slots(obj) };
+        for (slot, item) in slots.iter_mut().zip(items) {
+            *slot = item.map_or(ptr::null_mut(), |h| self.new_reference(h));
+        }
         self.track(obj);
         self.handle(obj)
     }
@@ -98,7 +100,8 @@ impl Heap {
         if let Some(callback) = &callback {
             assert!((callback.id.0 as usize) < self.user_code.callbacks.borrow().len(), "unknown callback id");
         }
-        let obj = self.new_weakref_object(self.expect(target, &[Kind::Instance], "weakref"), Origin::Program);
+        let obj =
+            self.new_weakref_object(self.expect(target, KindSet::of(&[Kind::Instance]), "weakref"), Origin::Program);
         if let Some(callback) = callback {
             // SAFETY: `obj` is the live weakref just made. Test: object_model::weakref_callback_runs_once.
             unsafe {
@@ -147,7 +150,7 @@ impl Heap {
 
     /// Gives an instance a finalizer, run when it dies (by refcount or by collection).
     pub fn set_finalizer(&self, h: &Handle<'_>, id: FinalizerId, kind: FinalizerKind) {
-        let obj = self.expect(h, &[Kind::Instance], "set_finalizer");
+        let obj = self.expect(h, KindSet::of(&[Kind::Instance]), "set_finalizer");
         assert!((id.0 as usize) < self.user_code.finalizers.borrow().len(), "unknown finalizer id");
         // SAFETY: a handle keeps its object alive. Test: collector::finalizer_runs_when_refcount_frees_the_object.
         unsafe {

@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use super::Heap;
-use crate::object::{self, IMMORTAL_REFCNT, ObjPtr, refcount};
+use crate::object::{self, IMMORTAL_REFCNT, InstanceBody, Kind, ObjPtr, flags, refcount};
 
 impl Heap {
     #[inline]
@@ -80,10 +80,14 @@ impl Heap {
         let mut freed = 0u64;
         let buffers_roots = self.mode.buffers_roots;
         while let Some(dead) = stack.pop() {
-            if self.defer_to_finalizer(dead) {
-                continue;
+            // SAFETY: `dead` has refcount zero and is not yet freed.
+            // Test: collector::finalizer_runs_when_refcount_frees_the_object.
+            if unsafe { has_last_rites(dead) } {
+                if self.defer_to_finalizer(dead) {
+                    continue;
+                }
+                self.clear_weakrefs_to(dead);
             }
-            self.clear_weakrefs_to(dead);
             // SAFETY: `dead` has refcount zero and is not yet freed; its references are live.
             // Test: object_model::ten_million_chain_frees_iteratively.
             unsafe {
@@ -134,6 +138,22 @@ impl Heap {
                 object::for_each_reference(obj, |child| stack.push(child));
             }
         }
+    }
+}
+
+/// Whether `obj`'s death needs more than freeing: a finalizer (due, or run already), or
+/// weakrefs to clear. Most deaths need neither; they skip both steps after one flag test and,
+/// for instances, one null test of the weaklist.
+///
+/// # Safety
+/// `obj` names an object not yet freed.
+#[inline]
+unsafe fn has_last_rites(obj: ObjPtr) -> bool {
+    // SAFETY: forwarded contract; an instance's body starts with its weaklist.
+    // Test: object_model::weakref_dies_with_target.
+    unsafe {
+        (*obj).flags & flags::HAS_FINALIZER != 0
+            || ((*obj).kind == Kind::Instance && !(*object::body::<InstanceBody>(obj)).weaklist.is_null())
     }
 }
 
