@@ -211,3 +211,26 @@ fn from_3_14_1_an_increment_returns_at_once_while_the_budget_is_negative() {
         }
     }
 }
+
+#[test]
+fn the_mark_leaves_locals_of_atoms_frozen_and_reused_slots_alone() {
+    let heap = incremental(&[]);
+    let frozen = heap.list();
+    heap.list_append(&frozen, &heap.list());
+    heap.freeze();
+    let atom = heap.local(heap.int(7));
+    let frozen_local = heap.local(frozen.clone());
+    let dropped = heap.local(heap.list());
+    drop(dropped); // its slot is reused by `held`
+    let held = heap.local(heap.list());
+    heap.list_append(&held, &heap.instance(1));
+    let weak = garbage_pair(&heap);
+    let mut keep = Vec::new();
+    for _ in 0..6 {
+        until_increment(&heap, &mut keep); // MARKs and COLLECTs (spaces checked under debug assertions)
+    }
+    assert_eq!(heap.freeze_count(), 2, "a frozen object registered as a local stays frozen");
+    assert!(heap.upgrade(&weak).is_none());
+    assert_eq!(heap.len(&held), 1);
+    drop((atom, frozen_local, held, frozen));
+}
