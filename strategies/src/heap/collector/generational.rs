@@ -348,7 +348,9 @@ pub(super) unsafe fn update_refs(list: NonNull<GcHead>) -> u64 {
 /// subtracted, so `gc_refs` counts only references from outside the set.
 ///
 /// # Safety
-/// As [`update_refs`], which must have run on `list`.
+/// `list` is a live list of live containers; `update_refs` ran on every object whose `gc_refs`
+/// is to be counted (only COLLECTING objects are written: `incremental` also subtracts the
+/// references of lists it did not update).
 pub(super) unsafe fn subtract_refs(list: NonNull<GcHead>) {
     // SAFETY: forwarded; only COLLECTING objects (in `list`) are written.
     // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
