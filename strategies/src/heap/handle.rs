@@ -11,7 +11,7 @@ use crate::object::{Header, Kind, KindSet, ObjPtr};
 /// A strong reference to a live object of one heap.
 pub struct Handle<'h> {
     obj: NonNull<Header>,
-    heap: &'h Heap,
+    pub(super) heap: &'h Heap,
 }
 
 impl Handle<'_> {

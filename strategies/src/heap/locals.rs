@@ -25,7 +25,6 @@ const UNREGISTERED: usize = usize::MAX;
 /// A handle registered with its heap as one of the program's locals; unregistered when dropped.
 pub struct Local<'h> {
     handle: Handle<'h>,
-    heap: &'h Heap,
     slot: usize,
 }
 
@@ -42,7 +41,7 @@ impl Drop for Local<'_> {
         if self.slot == UNREGISTERED {
             return;
         }
-        let locals = &self.heap.locals;
+        let locals = &self.handle.heap.locals;
         locals.slots.borrow_mut()[self.slot] = ptr::null_mut();
         locals.free.borrow_mut().push(self.slot);
     }
@@ -61,7 +60,7 @@ impl Heap {
     pub fn local<'h>(&'h self, handle: Handle<'h>) -> Local<'h> {
         let obj = self.own(&handle);
         if self.mode.collector != CollectorKind::Incremental {
-            return Local { handle, heap: self, slot: UNREGISTERED };
+            return Local { handle, slot: UNREGISTERED };
         }
         let mut slots = self.locals.slots.borrow_mut();
         let slot = match self.locals.free.borrow_mut().pop() {
@@ -74,7 +73,7 @@ impl Heap {
                 slots.len() - 1
             }
         };
-        Local { handle, heap: self, slot }
+        Local { handle, slot }
     }
 
     /// The objects the registered locals hold, in registration order (a freed slot reused keeps
