@@ -363,6 +363,40 @@ fn blocks_are_aligned() {
     }
 }
 
+/// Whether the page at `address` is resident: bit 63 of its `/proc/self/pagemap` entry.
+fn resident(address: usize) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut pagemap = std::fs::File::open("/proc/self/pagemap").unwrap();
+    pagemap.seek(SeekFrom::Start((address / 4096 * 8) as u64)).unwrap();
+    let mut entry = [0u8; 8];
+    pagemap.read_exact(&mut entry).unwrap();
+    u64::from_le_bytes(entry) >> 63 == 1
+}
+
+/// Arenas are mapped populated; before a fork the pools never carved leave memory (so a worker
+/// does not count them as shared), and carving them later works as before.
+#[test]
+fn untouched_pools_leave_memory() {
+    for policy in [ArenaPolicy::ReleaseToOs, ArenaPolicy::Retain] {
+        let mut alloc = Modern::new(SystemBackend::Jemalloc).with_arena_policy(policy);
+        let mut driver = Driver::new(&mut alloc, Charging::pymalloc(16 << 10, 1 << 20));
+        driver.alloc(16);
+        let arena = driver.alloc.arenas()[0];
+        // The last page of the arena's last whole pool (an arena not POOL-aligned ends in a
+        // piece of a pool that is never used).
+        let tail = (arena.base + (1 << 20)) / (16 << 10) * (16 << 10) - 4096;
+        assert!(resident(tail), "{policy:?}: an arena is faulted in when mapped");
+        driver.alloc.release_untouched();
+        assert!(!resident(tail), "{policy:?}: its uncarved pools are not resident any more");
+        for _ in 0..(2 << 20) / 512 {
+            driver.alloc(512);
+        }
+        assert!(resident(tail), "{policy:?}: carving the pool faults it in again");
+        driver.alloc.check_invariants().unwrap();
+        driver.free_all();
+    }
+}
+
 /// 3 MiB of 512-byte blocks needs several arenas; freeing them returns all but one to the OS.
 #[test]
 fn empty_arenas_go_back_to_the_os() {

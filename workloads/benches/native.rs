@@ -7,7 +7,7 @@
 //!   top-down and bottom-up in the same order, walked by the same checks, and dropped at the same
 //!   points, so the checksums agree (asserted before timing). `ours-retain` is ours with freed
 //!   arenas kept mapped (`HeapConfig::arenas`, not the default: it changes CPython's RSS
-//!   behaviour), to show what the page faults of re-mapped arenas cost.
+//!   behaviour), to show what re-mapping freed arenas costs.
 //! - **binary-trees** at depth 16: ours (2-tuples through the `Heap`, and `ours-retain`) against
 //!   native `Box`; the output lines must agree.
 //!

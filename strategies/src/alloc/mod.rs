@@ -64,6 +64,11 @@ pub trait Allocator {
 
     /// A snapshot of the counters; cheap enough to call at every sample point.
     fn stats(&self) -> AllocStats;
+
+    /// Gives back to the OS any memory mapped ahead of use and not yet touched (pymalloc's
+    /// populated, uncarved pools), so that it is not resident, nor shared with a forked child.
+    /// Called before forking; the allocator stays fully usable.
+    fn release_untouched(&mut self) {}
 }
 
 /// Counters an allocator keeps up to date on every call.
@@ -212,6 +217,14 @@ impl Allocator for BuiltAllocator {
             BuiltAllocator::Modern(a) => a.stats(),
             BuiltAllocator::Classic(a) => a.stats(),
             BuiltAllocator::PerObject(a) => a.stats(),
+        }
+    }
+
+    fn release_untouched(&mut self) {
+        match self {
+            BuiltAllocator::Modern(a) => a.release_untouched(),
+            BuiltAllocator::Classic(a) => a.release_untouched(),
+            BuiltAllocator::PerObject(a) => a.release_untouched(),
         }
     }
 }

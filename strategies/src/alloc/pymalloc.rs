@@ -42,7 +42,13 @@
 //!   same size class" case.
 //!
 //! Pools beyond an arena's `pool_address` have never been carved: they are free too, counted in
-//! `nfreepools`, and cost nothing (the OS has not even given them pages).
+//! `nfreepools`, and cost no work. Unlike obmalloc.c's, our arenas are mapped with
+//! `MAP_POPULATE`, so their pages are resident from the start: one system call instead of a
+//! trap per 4 KiB page, which made `trees` (whose deep trees map and unmap arenas again and
+//! again) markedly faster. Pools are carved front to back and a new arena is mapped only when no
+//! arena has a free pool, so at most one arena holds uncarved pools: RSS runs at most one arena
+//! above obmalloc.c's. Before a fork [`Allocator::release_untouched`] gives those pages back, so
+//! that forked workers share and unshare the pages obmalloc.c's would.
 //!
 //! Blocks in a pool are handed out lazily: a fresh pool puts only its first block on the free
 //! list; `nextoffset` bumps through the rest one block at a time, and only when the free list
@@ -69,9 +75,8 @@
 //! pool fewer).
 //!
 //! That is the default [`ArenaPolicy::ReleaseToOs`]. Under [`ArenaPolicy::Retain`] (what `nogc`
-//! gets) arenas are carved from larger reservations faulted in at once and no arena is unmapped
-//! before the allocator is dropped: its heap only grows, and faulting a reservation in with one
-//! system call instead of one trap per page cut its system time on `trees` by about a sixth.
+//! gets) arenas are carved from larger reservations and no arena is unmapped before the
+//! allocator is dropped: its heap only grows.
 //!
 //! # Key invariants
 //!
@@ -139,12 +144,12 @@ impl ArenaGeometry {
 pub enum ArenaPolicy {
     /// CPython's behaviour: each arena is its own `mmap`; a wholly free arena is unmapped,
     /// except that one is kept back. Memory goes back to the OS as soon as it can, so a program
-    /// that builds and drops deep trees faults the same pages in again and again.
+    /// that builds and drops deep trees maps the same arenas again and again (each faulted in
+    /// by one `MAP_POPULATE` call, not page by page).
     #[default]
     ReleaseToOs,
     /// Arenas are carved from [`RESERVE_BYTES`] reservations, each mapped and faulted in at
-    /// once (`MAP_POPULATE`: one system call instead of a page fault per 4 KiB page), and never
-    /// unmapped before the allocator is dropped: a freed arena stays mapped for reuse. For
+    /// once, and never unmapped before the allocator is dropped: a freed arena stays mapped for reuse. For
     /// strategies that never return blocks (`nogc`), whose heap only grows; it changes the
     /// CPython-like RSS behaviour (up to one reservation resident ahead of use, nothing given
     /// back), so it is never the default. Transparent huge pages (`MADV_HUGEPAGE`) were tried
@@ -773,12 +778,12 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
         stats.bytes_reserved_peak = stats.bytes_reserved_peak.max(stats.bytes_reserved);
     }
 
-    /// Maps `len` fresh bytes, or with `reserve` a POOL-aligned reservation faulted in at once.
-    /// Aborts when the system is out of memory.
+    /// Maps `len` fresh bytes, faulted in at once (`MAP_POPULATE`: one system call instead of a
+    /// trap per 4 KiB page; an arena's pages are all written soon anyway, pools being carved
+    /// front to back), and with `reserve` POOL-aligned. Aborts when the system is out of memory.
     fn map(len: usize, reserve: bool) -> usize {
         let align = if reserve && POOL > PAGE { POOL } else { 0 };
         let padded = len + align;
-        let populate = if reserve { libc::MAP_POPULATE } else { 0 };
         // SAFETY: an anonymous private mapping with no address hint has no preconditions; the
         // result is checked against MAP_FAILED. Test: allocator::empty_arenas_go_back_to_the_os.
         let raw = unsafe {
@@ -786,7 +791,7 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
                 ptr::null_mut(),
                 padded,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | populate,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
                 -1,
                 0,
             )
@@ -812,6 +817,29 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
             }
         }
         base
+    }
+
+    /// Gives back to the OS the pages `MAP_POPULATE` faulted in that no pool has used yet: the
+    /// uncarved pools of every arena and, under [`ArenaPolicy::Retain`], the arenas of the
+    /// current reservation not carved yet. obmalloc.c's would not be resident, so after this
+    /// the pages a forked worker shares with its parent, and those it unshares by carving new
+    /// pools, are obmalloc.c's. The range stays mapped and reads as zeros when next touched.
+    fn release_untouched(&mut self) {
+        let mut untouched: Vec<(usize, usize)> = self
+            .arenas
+            .iter()
+            .filter(|a| a.address != 0 && a.pool_address < a.address + ARENA)
+            .map(|a| (a.pool_address, a.address + ARENA))
+            .collect();
+        if let Some(r) = self.reservations.last() {
+            untouched.push((r.next, r.base + r.len));
+        }
+        for (start, end) in untouched.into_iter().filter(|(start, end)| start < end) {
+            // SAFETY: `start..end` is page-aligned (pools and arenas are page multiples from a
+            // page-aligned mapping), inside one of our mappings, and holds no pool or block in use:
+            // `MADV_DONTNEED` only drops its pages. Test: allocator::untouched_pools_leave_memory.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
     }
 
     /// Under [`ArenaPolicy::Retain`]: the next arena of the current reservation, reserving
@@ -1234,6 +1262,10 @@ impl<const POOL: usize, const ARENA: usize> Allocator for Pymalloc<POOL, ARENA> 
 
     fn stats(&self) -> AllocStats {
         AllocStats { blocks_in_use: self.blocks_in_use, bytes_used: self.bytes_used, ..self.stats.clone() }
+    }
+
+    fn release_untouched(&mut self) {
+        Pymalloc::release_untouched(self);
     }
 }
 

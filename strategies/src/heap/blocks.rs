@@ -139,6 +139,13 @@ impl Heap {
         }
     }
 
+    /// Gives the allocator's untouched, populated pages back to the OS (before a fork).
+    pub(super) fn release_untouched_pages(&self) {
+        // SAFETY: as in `alloc_stats`: one call that does not call back into the heap.
+        // Test: allocator::untouched_pools_leave_memory.
+        unsafe { (*self.allocator.get()).release_untouched() }
+    }
+
     /// The allocator's counters.
     pub(super) fn alloc_stats(&self) -> AllocStats {
         // SAFETY: the heap is not `Sync`, and the allocator is reached only here and in

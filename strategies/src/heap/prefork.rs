@@ -182,6 +182,9 @@ impl Heap {
         assert!((1..=MAX_WORKERS).contains(&workers), "prefork needs 1 to {MAX_WORKERS} workers, not {workers}");
         assert!(matches!(*self.prefork.borrow(), Prefork::Off), "prefork is called once");
         let mut children = Vec::with_capacity(workers);
+        // Pages populated ahead of use would be shared at the fork and unshared by the first
+        // pools the workers carve, where obmalloc.c's workers fault fresh private pages.
+        self.release_untouched_pages();
         for index in 0..workers {
             let share = share(index, workers, requests);
             let (read, write) = pipe().expect("a pipe to a worker");
