@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 
-use crate::object::Kind;
+use crate::object::{Kind, KindSet};
 
 /// CPython 3.11's free lists as far as the gen-0 count sees them. A tuple, list or dict that
 /// CPython takes from its type's free list is not counted as an allocation, and one it puts back
@@ -22,6 +22,9 @@ pub(super) struct FreeLists {
 }
 
 const TUPLE_FREE_LISTS: usize = 20;
+/// The kinds that have free lists: every other allocation and death is counted after one bit
+/// test (instances, the most common container, never reach the `match`).
+const WITH_FREE_LISTS: KindSet = KindSet::of(&[Kind::Tuple, Kind::List, Kind::Dict]);
 const TUPLE_FREE_LIST_MAX: u16 = 2000;
 const LIST_FREE_LIST_MAX: u16 = 80;
 const DICT_FREE_LIST_MAX: u16 = 80;
@@ -39,8 +42,9 @@ impl FreeLists {
 
     /// Takes an object from its free list, if CPython would: `true` means "not counted". The
     /// largest tuple size goes back to its list but is never taken out (`size < MAXSAVESIZE`).
+    #[inline]
     pub(super) fn pop(&self, kind: Kind, len: usize) -> bool {
-        if kind == Kind::Tuple && len == TUPLE_FREE_LISTS {
+        if !WITH_FREE_LISTS.contains(kind) || (kind == Kind::Tuple && len == TUPLE_FREE_LISTS) {
             return false;
         }
         match self.list_for(kind, len) {
@@ -60,7 +64,11 @@ impl FreeLists {
     }
 
     /// Puts a dead object on its free list, if there is room: `true` means "not counted".
+    #[inline]
     pub(super) fn push(&self, kind: Kind, len: usize) -> bool {
+        if !WITH_FREE_LISTS.contains(kind) {
+            return false;
+        }
         match self.list_for(kind, len) {
             Some((list, max)) if list.get() < max => {
                 list.set(list.get() + 1);
