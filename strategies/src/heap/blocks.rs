@@ -14,7 +14,7 @@ use crate::strategy::CollectorKind;
 impl Heap {
     /// A fresh object the program asked for, with refcount 1 (not yet tracked, payload
     /// unwritten). Counts the allocation and takes the interval sample when one is due.
-    #[inline]
+    #[inline(always)]
     pub(super) fn allocate(&self, kind: Kind, len: usize) -> ObjPtr {
         let allocations = self.counters.allocations.get() + 1;
         self.counters.allocations.set(allocations);
