@@ -84,6 +84,7 @@ impl Heap {
     }
 
     /// An instance with `nslots` empty slots (a class with `__slots__` and `__weakref__`).
+    #[inline(always)]
     pub fn instance(&self, nslots: usize) -> Handle<'_> {
         let obj = self.allocate(Kind::Instance, nslots);
         // SAFETY: fresh instance block: an InstanceBody, then `nslots` slots. Test: object_model::slots_round_trip.
