@@ -42,6 +42,7 @@ impl Heap {
     }
 
     /// A tuple of the given items (fixed for its lifetime, as in Python).
+    #[inline(always)]
     pub fn tuple(&self, items: &[Option<&Handle<'_>>]) -> Handle<'_> {
         if items.is_empty() {
             // CPython's `()` is one shared, untracked object.
