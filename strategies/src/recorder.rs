@@ -54,7 +54,7 @@ pub struct Pause {
     pub kind: PauseKind,
     /// The generation collected; `None` for cascades.
     pub generation: Option<u8>,
-    /// Start, in nanoseconds since the heap was created.
+    /// Start, in nanoseconds since the heap was ready (the workload's wall-time origin).
     pub start_ns: u64,
     pub duration_ns: u64,
     /// Objects freed (cascades) or examined (collections).
@@ -87,7 +87,7 @@ pub enum SampleTrigger {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemorySample {
     pub trigger: SampleTrigger,
-    /// Nanoseconds since the heap was created.
+    /// Nanoseconds since the heap was ready (the workload's wall-time origin).
     pub time_ns: u64,
     /// Objects the program has allocated so far (the small-int cache and the weakref objects the
     /// `weakref` strategy adds for back edges are not counted).
@@ -231,6 +231,15 @@ impl Recorder {
             rss: if record { RssReader::open() } else { RssReader::none() },
             samples: Vec::new(),
         }
+    }
+
+    /// Starts the clock again: times are measured from here (the heap is built, the workload
+    /// is about to start), so they share the origin of the cell's wall time. Nothing has been
+    /// recorded yet.
+    pub fn restart_clock(&mut self) {
+        debug_assert!(self.pauses.is_empty() && self.samples.is_empty(), "the clock restarts before any record");
+        self.epoch = Instant::now();
+        self.request_start = self.epoch;
     }
 
     /// Startup is over: the first request begins now.

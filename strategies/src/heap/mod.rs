@@ -193,9 +193,12 @@ impl Heap {
         heap
     }
 
-    /// The runtime's own objects exist: from here on allocations count, samples fall due and
-    /// the cap applies.
+    /// The runtime's own objects exist: from here on allocations count, samples fall due, the
+    /// cap applies, and the recorder's clock runs (building the runtime's objects, which maps
+    /// and faults in the first arena, is no part of the workload's time: pause and sample times
+    /// share the origin of the cell's wall time).
     fn start_counting(&self, config: &HeapConfig) {
+        self.recorder.borrow_mut().restart_clock();
         self.counters.allocations.set(0);
         if self.mode.record {
             self.next_interval_sample.set(self.recorder.borrow().schedule().next_interval(0));
