@@ -149,10 +149,10 @@ pub enum ArenaPolicy {
     #[default]
     ReleaseToOs,
     /// Arenas are carved from [`RESERVE_BYTES`] reservations, each mapped and faulted in at
-    /// once, and never unmapped before the allocator is dropped: a freed arena stays mapped for reuse. For
-    /// strategies that never return blocks (`nogc`), whose heap only grows; it changes the
-    /// CPython-like RSS behaviour (up to one reservation resident ahead of use, nothing given
-    /// back), so it is never the default. Transparent huge pages (`MADV_HUGEPAGE`) were tried
+    /// once, and never unmapped before the allocator is dropped: a freed arena stays mapped for
+    /// reuse. For strategies that never return blocks (`nogc`), whose heap only grows; it
+    /// changes the CPython-like RSS behaviour (up to one reservation resident ahead of use,
+    /// nothing given back), so it is never the default. Transparent huge pages (`MADV_HUGEPAGE`) were tried
     /// and dropped: under load their faults and compaction made `nogc` on `trees` 2.5x slower.
     Retain,
 }
@@ -834,10 +834,12 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
         if let Some(r) = self.reservations.last() {
             untouched.push((r.next, r.base + r.len));
         }
-        for (start, end) in untouched.into_iter().filter(|(start, end)| start < end) {
-            // SAFETY: `start..end` is page-aligned (pools and arenas are page multiples from a
-            // page-aligned mapping), inside one of our mappings, and holds no pool or block in use:
-            // `MADV_DONTNEED` only drops its pages. Test: allocator::untouched_pools_leave_memory.
+        // Whole pages only: pools smaller than a page (test geometries) share pages with used ones.
+        let pages = untouched.into_iter().map(|(start, end)| (start.next_multiple_of(PAGE), end / PAGE * PAGE));
+        for (start, end) in pages.filter(|(start, end)| start < end) {
+            // SAFETY: `start..end` is whole pages inside one of our mappings that hold no pool or
+            // block in use (rounded inwards), so `MADV_DONTNEED` only drops pages nobody reads.
+            // Test: allocator::untouched_pools_leave_memory.
             unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
         }
     }
