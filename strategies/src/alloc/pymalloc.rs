@@ -819,31 +819,6 @@ impl<const POOL: usize, const ARENA: usize> Pymalloc<POOL, ARENA> {
         base
     }
 
-    /// Gives back to the OS the pages `MAP_POPULATE` faulted in that no pool has used yet: the
-    /// uncarved pools of every arena and, under [`ArenaPolicy::Retain`], the arenas of the
-    /// current reservation not carved yet. obmalloc.c's would not be resident, so after this
-    /// the pages a forked worker shares with its parent, and those it unshares by carving new
-    /// pools, are obmalloc.c's. The range stays mapped and reads as zeros when next touched.
-    fn release_untouched(&mut self) {
-        let mut untouched: Vec<(usize, usize)> = self
-            .arenas
-            .iter()
-            .filter(|a| a.address != 0 && a.pool_address < a.address + ARENA)
-            .map(|a| (a.pool_address, a.address + ARENA))
-            .collect();
-        if let Some(r) = self.reservations.last() {
-            untouched.push((r.next, r.base + r.len));
-        }
-        // Whole pages only: pools smaller than a page (test geometries) share pages with used ones.
-        let pages = untouched.into_iter().map(|(start, end)| (start.next_multiple_of(PAGE), end / PAGE * PAGE));
-        for (start, end) in pages.filter(|(start, end)| start < end) {
-            // SAFETY: `start..end` is whole pages inside one of our mappings that hold no pool or
-            // block in use (rounded inwards), so `MADV_DONTNEED` only drops pages nobody reads.
-            // Test: allocator::untouched_pools_leave_memory.
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
-        }
-    }
-
     /// Under [`ArenaPolicy::Retain`]: the next arena of the current reservation, reserving
     /// [`RESERVE_BYTES`] more when it is used up.
     fn carve_reserved_arena(&mut self) -> usize {
@@ -1266,8 +1241,22 @@ impl<const POOL: usize, const ARENA: usize> Allocator for Pymalloc<POOL, ARENA> 
         AllocStats { blocks_in_use: self.blocks_in_use, bytes_used: self.bytes_used, ..self.stats.clone() }
     }
 
+    /// Gives back to the OS the pages `MAP_POPULATE` faulted in that no pool has used yet: the
+    /// uncarved pools of every arena and, under [`ArenaPolicy::Retain`], the arenas of the
+    /// current reservation not carved yet. obmalloc.c's would not be resident, so after this
+    /// the pages a forked worker shares with its parent, and those it unshares by carving new
+    /// pools, are obmalloc.c's. The range stays mapped and reads as zeros when next touched.
     fn release_untouched(&mut self) {
-        Pymalloc::release_untouched(self);
+        let arenas = self.arenas.iter().filter(|a| a.address != 0).map(|a| (a.pool_address, a.address + ARENA));
+        let reservation = self.reservations.last().map(|r| (r.next, r.base + r.len));
+        // Whole pages only: pools smaller than a page (test geometries) share pages with used ones.
+        let pages = arenas.chain(reservation).map(|(start, end)| (start.next_multiple_of(PAGE), end / PAGE * PAGE));
+        for (start, end) in pages.filter(|(start, end)| start < end) {
+            // SAFETY: `start..end` is whole pages inside one of our mappings that hold no pool or
+            // block in use (rounded inwards), so `MADV_DONTNEED` only drops pages nobody reads.
+            // Test: allocator::untouched_pools_leave_memory.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
     }
 }
 
