@@ -179,6 +179,28 @@ fn freeze_hides_garbage_until_unfreeze() {
     assert_eq!(heap.collect(2).unreachable(), 2); // CPython: 2 after unfreeze
 }
 
+/// References from frozen objects are outside references, and references to them leave them
+/// alone (a full collection with something frozen must not take every tracked object as
+/// collected).
+#[test]
+fn a_full_collection_counts_references_from_frozen_objects() {
+    let heap = disabled();
+    let frozen = heap.list();
+    heap.freeze();
+    let (kept, other) = two_node_cycle(&heap);
+    heap.list_append(&frozen, &kept);
+    drop((kept, other));
+    let garbage = heap.list(); // a cycle that refers to the frozen list
+    heap.list_append(&garbage, &frozen);
+    heap.list_append(&garbage, &garbage);
+    drop(garbage);
+    assert_eq!(heap.collect(2).unreachable(), 1, "only the cycle no frozen object holds");
+    heap.unfreeze();
+    assert_eq!(heap.collect(2).unreachable(), 0, "the list still holds the other cycle");
+    drop(frozen);
+    assert_eq!(heap.collect(2).unreachable(), 2);
+}
+
 #[test]
 fn legacy_finalizer_makes_a_cycle_uncollectable() {
     let heap = disabled();

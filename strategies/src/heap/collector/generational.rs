@@ -12,7 +12,8 @@
 //! 1. merge the younger generations into the one collected (`young`);
 //! 2. `update_refs`: `gc_refs = refcount` for each object of `young`, marked COLLECTING;
 //! 3. `subtract_refs`: every reference from inside `young` takes one off its target's `gc_refs`;
-//!    what is left counts references from outside: roots;
+//!    what is left counts references from outside: roots (a full collection with nothing frozen
+//!    does 2 and 3 in one walk, `count_outside_references`);
 //! 4. `move_unreachable`: scan `young`; objects with `gc_refs > 0` are reachable and make what they
 //!    reach reachable (moving it back from the tentatively-unreachable list); the rest end up in
 //!    `unreachable`;
@@ -274,8 +275,14 @@ impl Heap {
             gc_list::validate(young, gc_list::Collecting::No);
 
             let untrack = Untrack { tuples: true, dicts: full };
+            // A full collection with nothing frozen holds every tracked container.
+            let members = if full && gc_list::first(gc.permanent).is_none() {
+                Members::EveryTracked
+            } else {
+                Members::ListedOnly
+            };
             let scan;
-            (collection.examined, scan) = self.deduce_unreachable(young, unreachable.head(), untrack);
+            (collection.examined, scan) = self.deduce_unreachable(young, unreachable.head(), members, untrack);
 
             let survivors = collection.examined - scan.unreachable - scan.untracked;
             if full {
@@ -307,17 +314,25 @@ impl Heap {
     ///
     /// # Safety
     /// `young` is a live list of live containers, none COLLECTING; `unreachable` is a live,
-    /// empty list.
+    /// empty list; with [`Members::EveryTracked`], no tracked container is outside `young`.
     pub(super) unsafe fn deduce_unreachable(
         &self,
         young: NonNull<GcHead>,
         unreachable: NonNull<GcHead>,
+        members: Members,
         untrack: Untrack,
     ) -> (u64, Scan) {
-        // SAFETY: forwarded. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
+        // SAFETY: forwarded. Tests: collector_oracle::full_collection_frees_exactly_the_unreachable,
+        // collector::a_full_collection_counts_references_from_frozen_objects.
         unsafe {
-            let examined = update_refs(young);
-            subtract_refs(young);
+            let examined = match members {
+                Members::ListedOnly => {
+                    let examined = update_refs(young);
+                    subtract_refs(young);
+                    examined
+                }
+                Members::EveryTracked => count_outside_references(young),
+            };
             let scan = self.move_unreachable(young, unreachable, untrack);
             gc_list::validate(young, gc_list::Collecting::No);
             gc_list::validate(unreachable, gc_list::Collecting::Yes);
@@ -364,6 +379,61 @@ pub(super) unsafe fn subtract_refs(list: NonNull<GcHead>) {
             });
         });
     }
+}
+
+/// Phases 2 and 3 in one walk, for a collected set that holds every tracked container: each
+/// object starts collecting (`gc_refs = refcount`, COLLECTING) when the walk first meets it,
+/// as a member of `list` or as the target of a reference, and every reference to a tracked
+/// container takes one off its target's `gc_refs`. Membership needs no marking pass, since a
+/// container is in the set exactly when it is tracked. Returns the number of objects.
+///
+/// # Safety
+/// `list` is a live list of live containers, none COLLECTING, and every tracked container is in
+/// it (a full collection with nothing frozen).
+unsafe fn count_outside_references(list: NonNull<GcHead>) -> u64 {
+    let mut objects = 0;
+    // SAFETY: forwarded; only tracked containers, all in `list`, are written.
+    // Tests: collector_oracle::full_collection_frees_exactly_the_unreachable,
+    // collector::a_full_collection_counts_references_from_frozen_objects.
+    unsafe {
+        gc_list::for_each(list, |obj| {
+            start_collecting(obj);
+            objects += 1;
+            object::for_each_reference(obj, |child| {
+                if (*child).kind.is_container() && object::is_tracked(child) {
+                    start_collecting(child);
+                    debug_assert!((*child).gc_refs > 0, "more references found than counted");
+                    (*child).gc_refs -= 1;
+                }
+            });
+        });
+    }
+    objects
+}
+
+/// Marks container `obj` COLLECTING with `gc_refs = refcount`, unless it already is.
+///
+/// # Safety
+/// `obj` is a live container in the collected set.
+#[inline(always)]
+unsafe fn start_collecting(obj: ObjPtr) {
+    // SAFETY: forwarded. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
+    unsafe {
+        if (*obj).flags & flags::COLLECTING == 0 {
+            (*obj).gc_refs = (*obj).refcnt;
+            (*obj).flags |= flags::COLLECTING;
+        }
+    }
+}
+
+/// Which objects phases 2 and 3 take as the collected set.
+#[derive(Clone, Copy)]
+pub(super) enum Members {
+    /// The objects of the list collected, marked by `update_refs`.
+    ListedOnly,
+    /// Every tracked container, all of them in the list collected: marked as the walk meets them
+    /// ([`count_outside_references`]).
+    EveryTracked,
 }
 
 /// Which containers phase 4 stops tracking when it finds them reachable: tuples on every

@@ -76,7 +76,7 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 
 use super::Collection;
-use super::generational::{Untrack, subtract_refs, update_refs};
+use super::generational::{Members, Untrack, subtract_refs, update_refs};
 use crate::heap::{Heap, gc_list};
 use crate::object::{self, GcHead, ObjPtr, flags};
 use crate::strategy::IncrementalVersion;
@@ -430,7 +430,7 @@ impl Heap {
         // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
         unsafe {
             let untrack = Untrack { tuples: true, dicts: false };
-            let (examined, scan) = self.deduce_unreachable(region, unreachable.head(), untrack);
+            let (examined, scan) = self.deduce_unreachable(region, unreachable.head(), Members::ListedOnly, untrack);
             gc_list::merge(region, survivors.head());
             let disposal = self.dispose_of_garbage(unreachable.head(), scan.unreachable, survivors.head());
             // Weakrefs whose callbacks ran join the survivors from any list: all take the bit.
