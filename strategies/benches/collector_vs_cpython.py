@@ -1,9 +1,10 @@
 """Our full collections against CPython's, in one interleaved run.
 
-Each round runs the criterion bench `collector.rs` (its three generational shapes) and then
-`cpython_collector.py` under the interpreter given, so a drift in the machine's speed moves both
-sides of a round alike. Prints each round's ns per object and ratio, then min and median over the
-rounds, per shape.
+Each round runs the criterion bench `collector.rs` (its three generational shapes) and
+`cpython_collector.py` under the interpreter given, one after the other, so a drift in the
+machine's speed moves both sides of a round alike; the side that goes first alternates, so
+neither always runs on a machine the other has just warmed. Prints each round's ns per object and
+ratio, then min and median over the rounds, per shape.
 
 Run from the repository root (the bench is built first, by cargo):
     python3 strategies/benches/collector_vs_cpython.py [--rounds 5] [--python python3]
@@ -74,7 +75,10 @@ def main():
 
     rounds = []
     for i in range(args.rounds):
-        ours_ns, cpython_ns = ours(args.measurement_time), cpython(args.python)
+        if i % 2 == 0:
+            ours_ns, cpython_ns = ours(args.measurement_time), cpython(args.python)
+        else:
+            cpython_ns, ours_ns = cpython(args.python), ours(args.measurement_time)
         rounds.append((ours_ns, cpython_ns))
         for name in SHAPES:
             print(f"round {i + 1} {name}: ours {ours_ns[name]:.1f} ns, CPython {cpython_ns[name]:.1f} ns,"
