@@ -201,6 +201,25 @@ fn a_full_collection_counts_references_from_frozen_objects() {
     assert_eq!(heap.collect(2).unreachable(), 2);
 }
 
+/// A full collection with nothing frozen skips the references of a container that refers to no
+/// tracked container; one that gained such a reference since the last collection is scanned
+/// again (the mark is written anew by every such collection).
+#[test]
+fn a_container_that_gains_a_reference_is_scanned_again() {
+    let heap = disabled();
+    let holder = heap.list();
+    heap.list_append(&holder, &heap.int(1));
+    assert_eq!(heap.collect(2).unreachable(), 0); // `holder` refers to no container
+    let (kept, other) = two_node_cycle(&heap);
+    heap.list_append(&holder, &kept);
+    drop((kept, other));
+    let live = heap.stats().live_objects;
+    assert_eq!(heap.collect(2).unreachable(), 0, "the list holds the cycle");
+    assert_eq!(heap.stats().live_objects, live);
+    drop(heap.list_remove(&holder, 1));
+    assert_eq!(heap.collect(2).unreachable(), 2);
+}
+
 #[test]
 fn legacy_finalizer_makes_a_cycle_uncollectable() {
     let heap = disabled();
