@@ -198,12 +198,6 @@ pub(crate) mod flags {
     /// the object is in old space 1, else 0. It shares SCANNED's bit: a heap runs one collector,
     /// and SCANNED is set only inside a trial-deletion collection, this only under `incremental`.
     pub const OLD_SPACE_1: u8 = SCANNED;
-    /// Refers to no tracked container: written on every object by the first pass of a
-    /// generational full collection with nothing frozen (`count_outside_references`) and read by
-    /// its scan, which then skips the object's references. It shares SCANNED's bit too: that
-    /// collection runs only in heaps whose collector is CPython's, and the bit is written before
-    /// it is read, so a value left from an earlier collection is never read.
-    pub const LEAF: u8 = SCANNED;
 }
 
 const GC_HEAD_SIZE: usize = size_of::<GcHead>();

@@ -201,9 +201,8 @@ fn a_full_collection_counts_references_from_frozen_objects() {
     assert_eq!(heap.collect(2).unreachable(), 2);
 }
 
-/// A full collection with nothing frozen skips the references of a container that refers to no
-/// tracked container; one that gained such a reference since the last collection is scanned
-/// again (the mark is written anew by every such collection).
+/// A container that held only atoms at one full collection and gained a reference to a cycle
+/// since keeps the cycle alive at the next (nothing about the first may be remembered).
 #[test]
 fn a_container_that_gains_a_reference_is_scanned_again() {
     let heap = disabled();

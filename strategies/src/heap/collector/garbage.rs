@@ -5,7 +5,7 @@
 
 use std::ptr::NonNull;
 
-use super::generational::{Members, Untrack, subtract_refs, update_refs};
+use super::generational::{Untrack, subtract_refs, update_refs};
 use crate::heap::{Heap, gc_list};
 use crate::object::{self, GcHead, InstanceBody, Kind, ObjPtr, WeakrefBody, flags};
 
@@ -247,12 +247,7 @@ impl Heap {
         unsafe {
             update_refs(unreachable);
             subtract_refs(unreachable);
-            self.move_unreachable(
-                unreachable,
-                still_unreachable,
-                Members::ListedOnly,
-                Untrack { tuples: false, dicts: false },
-            );
+            self.move_unreachable(unreachable, still_unreachable, Untrack { tuples: false, dicts: false });
             gc_list::for_each(still_unreachable, |obj| (*obj).flags &= !flags::UNREACHABLE);
             gc_list::merge(unreachable, old);
         }

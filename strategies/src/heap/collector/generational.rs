@@ -13,8 +13,7 @@
 //! 2. `update_refs`: `gc_refs = refcount` for each object of `young`, marked COLLECTING;
 //! 3. `subtract_refs`: every reference from inside `young` takes one off its target's `gc_refs`;
 //!    what is left counts references from outside: roots (a full collection with nothing frozen
-//!    does 2 and 3 in one walk, `count_outside_references`, which also marks the objects that
-//!    refer to no tracked container, so that phase 4 skips their references);
+//!    does 2 and 3 in one walk, `count_outside_references`);
 //! 4. `move_unreachable`: scan `young`; objects with `gc_refs > 0` are reachable and make what they
 //!    reach reachable (moving it back from the tentatively-unreachable list); the rest end up in
 //!    `unreachable`;
@@ -334,7 +333,7 @@ impl Heap {
                 }
                 Members::EveryTracked => count_outside_references(young),
             };
-            let scan = self.move_unreachable(young, unreachable, members, untrack);
+            let scan = self.move_unreachable(young, unreachable, untrack);
             gc_list::validate(young, gc_list::Collecting::No);
             gc_list::validate(unreachable, gc_list::Collecting::Yes);
             (examined, scan)
@@ -386,9 +385,7 @@ pub(super) unsafe fn subtract_refs(list: NonNull<GcHead>) {
 /// object starts collecting (`gc_refs = refcount`, COLLECTING) when the walk first meets it,
 /// as a member of `list` or as the target of a reference, and every reference to a tracked
 /// container takes one off its target's `gc_refs`. Membership needs no marking pass, since a
-/// container is in the set exactly when it is tracked. An object none of whose references is to
-/// a tracked container is marked LEAF: phase 4 has nothing to do with its references, and skips
-/// them (a list of ints is not read twice). Returns the number of objects.
+/// container is in the set exactly when it is tracked. Returns the number of objects.
 ///
 /// # Safety
 /// `list` is a live list of live containers, none COLLECTING, and every tracked container is in
@@ -402,20 +399,13 @@ unsafe fn count_outside_references(list: NonNull<GcHead>) -> u64 {
         gc_list::for_each(list, |obj| {
             start_collecting(obj);
             objects += 1;
-            let mut leaf = true;
             object::for_each_reference(obj, |child| {
                 if (*child).kind.is_container() && object::is_tracked(child) {
-                    leaf = false;
                     start_collecting(child);
                     debug_assert!((*child).gc_refs > 0, "more references found than counted");
                     (*child).gc_refs -= 1;
                 }
             });
-            if leaf {
-                (*obj).flags |= flags::LEAF;
-            } else {
-                (*obj).flags &= !flags::LEAF;
-            }
         });
     }
     objects
@@ -441,8 +431,8 @@ unsafe fn start_collecting(obj: ObjPtr) {
 pub(super) enum Members {
     /// The objects of the list collected, marked by `update_refs`.
     ListedOnly,
-    /// Every tracked container, all of them in the list collected: marked as the walk meets them,
-    /// and those that refer to no tracked container marked LEAF ([`count_outside_references`]).
+    /// Every tracked container, all of them in the list collected: marked as the walk meets them
+    /// ([`count_outside_references`]).
     EveryTracked,
 }
 
@@ -472,33 +462,36 @@ impl Heap {
     /// (`_PyTuple_MaybeUntrack`, `_PyDict_MaybeUntrack`) stops being tracked; the scan visits
     /// objects in the order of the final `young` list, so this is CPython's separate pass, fused.
     ///
-    /// With [`Members::EveryTracked`], the references of an object marked LEAF are skipped: none
-    /// is to an object being collected.
-    ///
     /// # Safety
-    /// Phases 2 and 3 must have run on `young`, as `members` says; `unreachable` is a live,
-    /// empty list.
+    /// `subtract_refs` must have run on `young`; `unreachable` is a live, empty list.
     pub(super) unsafe fn move_unreachable(
         &self,
         young: NonNull<GcHead>,
         unreachable: NonNull<GcHead>,
-        members: Members,
         untrack: Untrack,
     ) -> Scan {
         let mut scan = Scan { unreachable: 0, untracked: 0 };
-        let leaves_marked = matches!(members, Members::EveryTracked);
-        // SAFETY: forwarded; the scan reads the next node before the current one moves; LEAF is
-        // read only when the first pass wrote it on every object of `young`.
-        // Tests: collector_oracle::full_collection_frees_exactly_the_unreachable,
-        // collector::a_container_that_gains_a_reference_is_scanned_again.
+        // SAFETY: forwarded; the scan reads the next node before the current one moves.
+        // Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
         unsafe {
             let mut node = (*young.as_ptr()).next;
             while node != young.as_ptr() {
                 let obj = object::from_gc_head(node);
                 if (*obj).gc_refs > 0 {
-                    if !(leaves_marked && (*obj).flags & flags::LEAF != 0) {
-                        self.make_references_reachable(obj, young, &mut scan);
-                    }
+                    object::for_each_reference(obj, |child| {
+                        if (*child).flags & flags::COLLECTING == 0 {
+                            return;
+                        }
+                        if (*child).flags & flags::UNREACHABLE != 0 {
+                            (*child).flags &= !flags::UNREACHABLE;
+                            gc_list::remove(child);
+                            gc_list::append(young, child);
+                            (*child).gc_refs = 1;
+                            scan.unreachable -= 1;
+                        } else if (*child).gc_refs == 0 {
+                            (*child).gc_refs = 1;
+                        }
+                    });
                     // Read after the children: one brought back may now follow this node.
                     let next = (*node).next;
                     (*obj).flags &= !flags::COLLECTING;
@@ -518,34 +511,6 @@ impl Heap {
             }
         }
         scan
-    }
-}
-
-impl Heap {
-    /// Phase 4, for a reachable object: what it refers to among the objects being collected is
-    /// reachable too; those already moved to `unreachable` come back to the end of `young`.
-    ///
-    /// # Safety
-    /// As for [`Heap::move_unreachable`]; `obj` is a reachable object of `young`.
-    #[inline(always)]
-    unsafe fn make_references_reachable(&self, obj: ObjPtr, young: NonNull<GcHead>, scan: &mut Scan) {
-        // SAFETY: forwarded. Test: collector_oracle::full_collection_frees_exactly_the_unreachable.
-        unsafe {
-            object::for_each_reference(obj, |child| {
-                if (*child).flags & flags::COLLECTING == 0 {
-                    return;
-                }
-                if (*child).flags & flags::UNREACHABLE != 0 {
-                    (*child).flags &= !flags::UNREACHABLE;
-                    gc_list::remove(child);
-                    gc_list::append(young, child);
-                    (*child).gc_refs = 1;
-                    scan.unreachable -= 1;
-                } else if (*child).gc_refs == 0 {
-                    (*child).gc_refs = 1;
-                }
-            });
-        }
     }
 }
 
