@@ -197,7 +197,7 @@ fn built_pymalloc() -> strategies::alloc::BuiltAllocator {
 }
 
 /// The same pymalloc, called directly (monomorphised).
-fn direct_pymalloc() -> Pymalloc<{ 16 << 10 }, { 1 << 20 }> {
+fn direct_pymalloc() -> Pymalloc<{ ArenaGeometry::Modern.pool_bytes() }, { ArenaGeometry::Modern.arena_bytes() }> {
     Pymalloc::new(SystemBackend::Jemalloc)
 }
 

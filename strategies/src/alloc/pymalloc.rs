@@ -152,8 +152,9 @@ pub enum ArenaPolicy {
     /// once, and never unmapped before the allocator is dropped: a freed arena stays mapped for
     /// reuse. For strategies that never return blocks (`nogc`), whose heap only grows; it
     /// changes the CPython-like RSS behaviour (up to one reservation resident ahead of use,
-    /// nothing given back), so it is never the default. Transparent huge pages (`MADV_HUGEPAGE`) were tried
-    /// and dropped: under load their faults and compaction made `nogc` on `trees` 2.5x slower.
+    /// nothing given back), so it is never the default. Transparent huge pages
+    /// (`MADV_HUGEPAGE`) were tried and dropped: under load their faults and compaction made
+    /// `nogc` on `trees` 2.5x slower.
     Retain,
 }
 
