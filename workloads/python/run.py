@@ -2,7 +2,7 @@
 """Runs one workload twin under this interpreter and prints a JSON line with its checksum.
 
     python3 run.py --workload cycles --size smoke --seed 7 [--param name=value ...]
-                   [--gc-log FILE [--count-examined]]
+                   [--gc-log FILE [--count-examined]] [--no-gc]
 
 With ``--gc-log`` it also writes what CPython's collector did (``harness validate`` reads it):
 ``gc.get_stats()`` per generation (before and after the run), every collection seen through ``gc.callbacks`` (generation,
@@ -10,6 +10,9 @@ collected, uncollectable, duration), the latency of every request and the peak R
 ``--count-examined`` makes each collection also count the objects it examines (the tracked
 objects of the generations it collects, read with ``gc.get_objects``); that costs time inside
 the callback, so pause figures come from a run without it.
+``--no-gc`` runs the twin with automatic collection off (``gc.disable()``), CPython's
+pure-refcounting baseline (the `refcount` strategy's twin); a ``gc.collect()`` the program asks
+for still collects.
 """
 
 import argparse
@@ -36,6 +39,7 @@ def parse_args():
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--gc-log", metavar="FILE")
     parser.add_argument("--count-examined", action="store_true")
+    parser.add_argument("--no-gc", action="store_true", help="automatic collection off")
     return parser.parse_args()
 
 
@@ -136,6 +140,8 @@ def main():
         checkpoints.on_request_done = log.request_done
         on_gc = log.on_gc  # the bound method is made (and frozen) before the run's heap starts
     start_like_a_fresh_heap()
+    if args.no_gc:
+        gc.disable()
     if on_gc is not None:
         gc.callbacks.append(on_gc)  # after the fresh-heap collection, which is not the run's
     stats_before = gc.get_stats()
