@@ -14,7 +14,8 @@
 //! Criterion times one function after another; the ratios asked of this bench must come from
 //! runs side by side on a noisy shared machine, so the bench has its own loop instead: each round
 //! runs every variant once, in an order rotated from round to round, and the bench prints the
-//! min and median wall time of each and their ratios to the native variants.
+//! min and median wall time of each, and its ratios to the native variants: of the minimums, and
+//! the median of the ratios taken round by round.
 //!
 //! Run: `cargo bench -p workloads --bench native -- --rounds 10`
 //! (`cargo test --benches` runs one round at small depths, checking only the checksums.)
@@ -310,23 +311,30 @@ fn interleave(variants: &mut [Variant], rounds: usize) {
     }
 }
 
-fn min_median(times: &[Duration]) -> (f64, f64) {
-    let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    (ms[0], ms[ms.len() / 2])
+/// The minimum and median of `values`.
+fn min_median(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let mut values: Vec<f64> = values.into_iter().collect();
+    values.sort_by(f64::total_cmp);
+    (values[0], values[values.len() / 2])
 }
 
-/// Prints each variant's min and median, and its ratio to each `anchors` variant (by min and by
-/// median).
+fn millis(times: &[Duration]) -> impl Iterator<Item = f64> + '_ {
+    times.iter().map(|t| t.as_secs_f64() * 1e3)
+}
+
+/// Prints each variant's min and median, and its ratio to each `anchors` variant two ways: the
+/// ratio of the two minimums (each side's best run), and the median of the ratios taken round by
+/// round (the two ran seconds apart, on the same machine state).
 fn report(title: &str, variants: &[Variant], anchors: &[&str]) {
     println!("{title} ({} rounds)", variants[0].times.len());
     for v in variants {
-        let (min, median) = min_median(&v.times);
+        let (min, median) = min_median(millis(&v.times));
         let mut line = format!("  {:<14} min {min:8.1} ms  median {median:8.1} ms", v.name);
         for anchor in anchors.iter().filter(|&&a| a != v.name) {
             let a = variants.iter().find(|a| a.name == *anchor).unwrap();
-            let (amin, amedian) = min_median(&a.times);
-            line += &format!("  | /{anchor}: {:.2}x min, {:.2}x median", min / amin, median / amedian);
+            let (anchor_min, _) = min_median(millis(&a.times));
+            let (_, median_ratio) = min_median(v.times.iter().zip(&a.times).map(|(t, at)| t.div_duration_f64(*at)));
+            line += &format!("  | /{anchor}: {:.2}x of mins, {:.2}x median of rounds", min / anchor_min, median_ratio);
         }
         println!("{line}");
     }
