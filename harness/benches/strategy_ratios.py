@@ -38,13 +38,14 @@ SIZES = ("smoke", "small", "default", "large")
 
 def timed(command):
     """Runs `command` to the end; returns its stdout and its CPU seconds (user + system)."""
-    with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
         _, status, usage = os.wait4(child.pid, 0)
-        errors = child.stderr.read().decode()
-        child.stderr.close()
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"{' '.join(map(str, command))} failed:\n{errors}")
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            err.seek(0)
+            print(f"{' '.join(map(str, command))} failed:\n{err.read().decode()}", file=sys.stderr)
+            sys.exit(2 if code == 2 else 1)  # 2: the harness refused a parameter
         out.seek(0)
         return out.read().decode(), usage.ru_utime + usage.ru_stime
 
