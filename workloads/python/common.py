@@ -101,6 +101,9 @@ class Checkpoints:
         self.on_startup_done = None
         self.on_request_done = None
         self.collect_requested = 0
+        # False under ``run.py --no-gc``: the program's ``gc.collect()`` calls are counted but
+        # skipped, as ``Heap::program_collect`` does nothing under pure refcounting.
+        self.collect_on_request = True
 
     def startup_done(self):
         if self.on_startup_done:
@@ -115,4 +118,5 @@ class Checkpoints:
         import gc
 
         self.collect_requested += 1
-        gc.collect()
+        if self.collect_on_request:
+            gc.collect()

@@ -10,9 +10,9 @@ collected, uncollectable, duration), the latency of every request and the peak R
 ``--count-examined`` makes each collection also count the objects it examines (the tracked
 objects of the generations it collects, read with ``gc.get_objects``); that costs time inside
 the callback, so pause figures come from a run without it.
-``--no-gc`` runs the twin with automatic collection off (``gc.disable()``), CPython's
-pure-refcounting baseline (the `refcount` strategy's twin); a ``gc.collect()`` the program asks
-for still collects.
+``--no-gc`` runs the twin as CPython's pure-refcounting baseline, the `refcount` strategy's
+twin: automatic collection off (``gc.disable()``), and the program's own ``gc.collect()`` calls
+skipped, as ``Heap::program_collect`` does nothing under `refcount`.
 """
 
 import argparse
@@ -39,7 +39,7 @@ def parse_args():
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--gc-log", metavar="FILE")
     parser.add_argument("--count-examined", action="store_true")
-    parser.add_argument("--no-gc", action="store_true", help="automatic collection off")
+    parser.add_argument("--no-gc", action="store_true", help="no collections, automatic or asked for")
     return parser.parse_args()
 
 
@@ -133,6 +133,7 @@ def main():
     params.check_all_read()
 
     checkpoints = Checkpoints()
+    checkpoints.collect_on_request = not args.no_gc
     log = on_gc = None
     if args.gc_log:
         log = GcLog(args.count_examined)
