@@ -13,11 +13,12 @@ A drift in the machine's speed then moves every side of a round alike. Every pro
 (user + system, from `wait4`) is taken, and per round the ratios: each strategy / `refcount`,
 CPython on / off, and each strategy's ratio divided by CPython's. Prints every round, then the
 min and median of each ratio over the rounds. Every run's checksum must equal the others' (the
-twin computes the same program), or the script stops.
+twin computes the same program), or the script stops. `--csv FILE` also writes one tidy row per
+process run (round, position in the round, process, CPU seconds), each round's rows as it ends.
 
 Run from the repository root (the harness is built first, by cargo):
     python3 harness/benches/strategy_ratios.py [--workload trees] [--size default] [--rounds 6]
-        [--strategies generational,nogc] [--wparam KEY=VALUE ...] [--python python3]
+        [--strategies generational,nogc] [--wparam KEY=VALUE ...] [--python python3] [--csv FILE]
 """
 import argparse
 import csv
@@ -87,6 +88,7 @@ def parse_args():
                         help=f"comma-separated; each is divided by `{BASELINE}`")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--python", default="python3", help="the CPython to compare with")
+    parser.add_argument("--csv", type=Path, help="also write every process's CPU time here (must not exist)")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 100:
         parser.error("--rounds must be between 1 and 100")
@@ -96,7 +98,28 @@ def parse_args():
     for item in args.wparam:
         if "=" not in item:
             parser.error(f"--wparam expects KEY=VALUE, got {item!r}")
+    if args.csv is not None and (args.csv.exists() or not args.csv.resolve().parent.is_dir()):
+        parser.error(f"--csv {args.csv}: the file must not exist yet, in a folder that does")
     return args
+
+
+def csv_writer(args):
+    """The `--csv` file, with its header written, or None."""
+    if args.csv is None:
+        return None, None
+    out = open(args.csv, "w", newline="")
+    writer = csv.writer(out)
+    writer.writerow(["commit", "workload", "size", "seed", "wparams", "python", "round", "position", "process",
+                     "cpu_seconds"])
+    return out, writer
+
+
+def commit():
+    """The checkout's commit, `+dirty` when it has changes."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True, cwd=ROOT).stdout.strip()
+    return (head or "unknown") + ("+dirty" if dirty else "")
 
 
 def main():
@@ -115,6 +138,8 @@ def main():
     ratio_names += [f"{s} / {BASELINE} ÷ CPython's" for s in args.strategies]
     ratios = {name: [] for name in ratio_names}
     checksums = set()
+    out, writer = csv_writer(args)
+    revision = commit()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for r in range(args.rounds):
@@ -136,6 +161,13 @@ def main():
                 ratios[f"{s} / {BASELINE} ÷ CPython's"].append(ours / cpython)
             line = ", ".join(f"{name} {s:.3f} s" for name, s in seconds.items())
             print(f"round {r + 1}: {line}", flush=True)
+            if writer is not None:
+                for position, (name, cpu) in enumerate(seconds.items(), 1):
+                    writer.writerow([revision, args.workload, args.size, args.seed, ";".join(args.wparam), args.python,
+                                     r + 1, position, name, f"{cpu:.6f}"])
+                out.flush()
+    if out is not None:
+        out.close()
     print(f"\n{args.workload} ({args.size}), CPU seconds per process, {args.rounds} round(s), "
           f"checksum {checksums.pop()}; ratios per round:")
     for name, values in ratios.items():
