@@ -4,15 +4,18 @@
     python3 run.py --workload cycles --size smoke --seed 7 [--param name=value ...]
                    [--gc-log FILE [--count-examined]] [--no-gc]
 
+The JSON line also gives ``wall_ns``, the time of the workload's run alone (no interpreter
+start-up, no shutdown). A refused argument or parameter exits with status 2.
 With ``--gc-log`` it also writes what CPython's collector did (``harness validate`` reads it):
 ``gc.get_stats()`` per generation (before and after the run), every collection seen through ``gc.callbacks`` (generation,
 collected, uncollectable, duration), the latency of every request and the peak RSS (VmHWM).
 ``--count-examined`` makes each collection also count the objects it examines (the tracked
 objects of the generations it collects, read with ``gc.get_objects``); that costs time inside
 the callback, so pause figures come from a run without it.
-``--no-gc`` runs the twin as CPython's pure-refcounting baseline, the `refcount` strategy's
-twin: automatic collection off (``gc.disable()``), and the program's own ``gc.collect()`` calls
-skipped, as ``Heap::program_collect`` does nothing under `refcount`.
+``--no-gc`` runs the twin as CPython's refcounting baseline, the `refcount` strategy's twin:
+automatic collection off (``gc.disable()``), and the program's own ``gc.collect()`` calls
+skipped, as ``Heap::program_collect`` does nothing under `refcount`. (CPython still collects
+once at shutdown, after the run.)
 """
 
 import argparse
@@ -166,8 +169,14 @@ def main():
                 },
                 out,
             )
-    print(json.dumps({"workload": args.workload, "checksum": checksum.hex(), "params": config}))
+    print(json.dumps({"workload": args.workload, "checksum": checksum.hex(), "params": config, "wall_ns": wall_ns}))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SystemExit as refusal:
+        if isinstance(refusal.code, str):  # a refused argument or parameter: exit 2, as the harness
+            print(refusal.code, file=sys.stderr)
+            sys.exit(2)
+        raise
