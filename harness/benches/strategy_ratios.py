@@ -111,7 +111,7 @@ def parse_args():
     for item in args.wparam:
         if "=" not in item:
             parser.error(f"--wparam expects KEY=VALUE, got {item!r}")
-    for tool in (args.python, "cargo", "git"):
+    for tool in (args.python, "cargo"):
         if shutil.which(tool) is None:
             parser.error(f"`{tool}` is not a command here")
     if args.csv is not None and not args.csv.resolve().parent.is_dir():
@@ -129,19 +129,18 @@ def open_csv(path):
         raise Refused(f"--csv {path}: the file exists already") from None
 
 
-def commit():
-    """The checkout's commit, `+dirty` when it has changes."""
-    head = run(["git", "rev-parse", "HEAD"]).strip()
-    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"]).strip()
-    return head + ("+dirty" if dirty else "")
+def harness_commit(folder):
+    """The commit the harness was built from, as its run folders record it (`-dirty` with
+    changes)."""
+    meta = next(p for p in folder.iterdir() if p.is_dir()) / "meta.json"
+    return json.loads(meta.read_text())["git_commit"]
 
 
 def measure(args, out):
     """Runs the rounds; returns each process's times, in round order, and the checksum."""
     sides = [(s, lambda folder, s=s: run_ours(args, s, folder)) for s in [BASELINE, *args.strategies]]
     sides += [(CPYTHON_ON, lambda _: run_twin(args, True)), (CPYTHON_OFF, lambda _: run_twin(args, False))]
-    provenance = [commit(), args.workload, args.size, args.seed, ";".join(args.wparam),
-                  run([args.python, "-c", "import sys; print(sys.version.split()[0])"]).strip()]
+    python = run([args.python, "-c", "import sys; print(sys.version.split()[0])"]).strip()
     writer = csv.writer(out) if out else None
     header = ["commit", "workload", "size", "seed", "wparams", "python", "round", "position", "process", "seconds"]
     times = {name: [] for name, _ in sides}
@@ -160,6 +159,8 @@ def measure(args, out):
             if writer:
                 if r == 0:
                     writer.writerow(header)
+                    provenance = [harness_commit(Path(scratch)), args.workload, args.size, args.seed,
+                                  ";".join(args.wparam), python]
                 for position, (name, _) in enumerate(order, 1):
                     writer.writerow([*provenance, r + 1, position, name, f"{times[name][-1]:.6f}"])
                 out.flush()

@@ -97,13 +97,13 @@ class Checkpoints:
     """Where the Rust workload calls ``heap.startup_done()`` / ``heap.request_done()``, the twin
     calls these; ``run.py`` hooks them to time requests."""
 
-    def __init__(self):
+    def __init__(self, collect_on_request=True):
         self.on_startup_done = None
         self.on_request_done = None
         self.collect_requested = 0
         # False under ``run.py --no-gc``: the program's ``gc.collect()`` calls are counted but
         # skipped, as ``Heap::program_collect`` does nothing under pure refcounting.
-        self.collect_on_request = True
+        self.collect_on_request = collect_on_request
 
     def startup_done(self):
         if self.on_startup_done:

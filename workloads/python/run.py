@@ -135,8 +135,7 @@ def main():
     config = twin.configure(args.size, params)
     params.check_all_read()
 
-    checkpoints = Checkpoints()
-    checkpoints.collect_on_request = not args.no_gc
+    checkpoints = Checkpoints(collect_on_request=not args.no_gc)
     log = on_gc = None
     if args.gc_log:
         log = GcLog(args.count_examined)
